@@ -1,0 +1,30 @@
+# ecoledger: build, test and run. Every target that compiles depends on `deps`.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev pkg-config
+EXAMPLE_DB ?= example.sqlite
+
+.PHONY: deps build test run clean
+
+## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
+deps:
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3; then :; else \
+		echo "installing $(SYSTEM_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	fi
+
+## build: compile everything (debug)
+build: deps
+	$(SWIFT) build
+
+## test: the whole test suite (Swift Testing)
+test: deps
+	$(SWIFT) test
+
+## run: build, create the example ledger of docs/LEDGER.md if missing, and audit it
+run: build
+	@[ -f $(EXAMPLE_DB) ] || $(SWIFT) run ecoledger init --db $(EXAMPLE_DB) --example
+	$(SWIFT) run ecoledger verify --db $(EXAMPLE_DB)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,229 @@
+import LedgerCrypto
+
+/// What a sealed entry does to the projections, checked against the state before it.
+///
+/// This is the ledger's meaning. The store applies these changes when it appends, and an
+/// audit replays every entry through the same function, so an entry that could not have been
+/// appended (a negative balance, a wrong rate, a reversal of nothing) fails the audit.
+public enum Effects {
+    /// The number of wrong PINs in a row that locks redemptions and donations.
+    public static let pinAttemptLimit = 5
+
+    public static func changes<S: LedgerStorage>(of entry: Entry, in state: S) throws -> [ProjectionChange] {
+        let body = entry.body
+        let seq = entry.seq
+        guard body.kind.isTransfer == (body.debit != nil && body.credit != nil && body.ref != nil) else {
+            throw LedgerError.invalid("entry", "\(body.kind.rawValue) must \(body.kind.isTransfer ? "" : "not ")have debit, credit and ref")
+        }
+        if !body.kind.isTransfer {
+            guard body.debit == nil, body.credit == nil, body.amount == .zero, body.ref == nil else {
+                throw LedgerError.invalid("entry", "\(body.kind.rawValue) moves no points")
+            }
+        }
+        var attributes = Attributes(body: body)
+        let result: [ProjectionChange]
+        switch body.kind {
+        case .accountOpened:
+            let id = try attributes.identifier(AttributeKey.account, AccountID.self)
+            guard try state.account(id) == nil else { throw LedgerError.alreadyExists("account \(id) already exists") }
+            guard !id.isSystemReserved else { throw LedgerError.forbidden("ids beginning sys: are reserved") }
+            guard let kind = AccountKind(rawValue: try attributes.text(AttributeKey.accountKind)), kind != .system else {
+                throw LedgerError.invalid(AttributeKey.accountKind, "must be resident, merchant or beneficiary")
+            }
+            let name = try attributes.text(AttributeKey.name)
+            let district = try attributes.optionalText(AttributeKey.district)
+            let minRedeem = try attributes.optionalPoints(AttributeKey.minRedeem)
+            let pinDigest = try attributes.optionalHash(AttributeKey.pinDigest)
+            guard pinDigest == nil || kind == .resident else { throw LedgerError.invalid("pin", "only residents have a PIN") }
+            guard minRedeem == nil || kind == .merchant else { throw LedgerError.invalid("min_redeem", "only merchants have a minimum redemption") }
+            if let minRedeem, minRedeem <= .zero { throw LedgerError.invalid("min_redeem", "must be positive") }
+            result = [.putAccount(AccountState(id: id, kind: kind, name: name, district: district, minRedeem: minRedeem,
+                                               pinDigest: pinDigest, lastSeq: seq))]
+        case .pinChanged:
+            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            account.pinDigest = try attributes.hash(AttributeKey.pinDigest)
+            account.lastSeq = seq
+            result = [.putAccount(account)]
+        case .pinRejected:
+            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            guard account.pinDigest != nil, !account.locked else {
+                throw LedgerError.forbidden("a PIN can only be rejected for an unlocked resident with a PIN")
+            }
+            account.pinFailures += 1
+            account.locked = account.pinFailures >= pinAttemptLimit
+            account.lastSeq = seq
+            result = [.putAccount(account)]
+        case .accountUnlocked:
+            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            account.pinFailures = 0
+            account.locked = false
+            account.lastSeq = seq
+            result = [.putAccount(account)]
+        case .pointAdded:
+            let id = try attributes.identifier(AttributeKey.point, PointID.self)
+            guard try state.point(id) == nil else { throw LedgerError.alreadyExists("point \(id) already exists") }
+            result = [.putPoint(PointState(id: id, name: try attributes.text(AttributeKey.name),
+                                           district: try attributes.optionalText(AttributeKey.district),
+                                           active: true, lastSeq: seq))]
+        case .pointClosed:
+            let id = try attributes.identifier(AttributeKey.point, PointID.self)
+            guard var point = try state.point(id) else { throw LedgerError.notFound("no point \(id)") }
+            guard point.active else { throw LedgerError.conflict("point \(id) is already closed") }
+            point.active = false
+            point.lastSeq = seq
+            result = [.putPoint(point)]
+        case .materialSet:
+            let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
+            let rate = Rate(perKilogram: try attributes.points(AttributeKey.rate))
+            let minGrams = try attributes.optionalGrams(AttributeKey.minGrams)
+            let maxGrams = try attributes.optionalGrams(AttributeKey.maxGrams)
+            try MaterialRules.check(rate: rate, minGrams: minGrams, maxGrams: maxGrams)
+            result = [.putMaterial(MaterialState(code: code, name: try attributes.text(AttributeKey.name), rate: rate,
+                                                 minGrams: minGrams, maxGrams: maxGrams, lastSeq: seq))]
+        case .tokenIssued:
+            let id = try attributes.identifier(AttributeKey.token, TokenID.self)
+            guard try state.token(id) == nil else { throw LedgerError.alreadyExists("token \(id) already exists") }
+            guard let role = Role(rawValue: try attributes.text(AttributeKey.role)) else {
+                throw LedgerError.invalid(AttributeKey.role, "must be admin, operator, merchant or auditor")
+            }
+            let point = try attributes.optionalIdentifier(AttributeKey.point, PointID.self)
+            let merchant = try attributes.optionalIdentifier(AttributeKey.merchant, AccountID.self)
+            try TokenRules.checkBinding(role: role, point: point, merchant: merchant, in: state)
+            result = [.putToken(TokenState(id: id, role: role, point: point, merchant: merchant,
+                                           secretHash: try attributes.hash(AttributeKey.secretHash), revoked: false,
+                                           lastSeq: seq))]
+        case .tokenRevoked:
+            let id = try attributes.identifier(AttributeKey.token, TokenID.self)
+            guard var token = try state.token(id) else { throw LedgerError.notFound("no token \(id)") }
+            guard !token.revoked else { throw LedgerError.conflict("token \(id) is already revoked") }
+            token.revoked = true
+            token.lastSeq = seq
+            result = [.putToken(token)]
+        case .dropoff:
+            guard body.debit == .issuance else { throw LedgerError.invalid("debit", "a drop-off is issued from sys:issuance") }
+            let resident = try resident(body.credit!, in: state)
+            let point = try attributes.identifier(AttributeKey.point, PointID.self)
+            let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
+            let grams = try attributes.grams(AttributeKey.grams)
+            let rate = Rate(perKilogram: try attributes.points(AttributeKey.rate))
+            try DropoffRules.check(point: point, material: code, grams: grams, in: state)
+            let material = try state.material(code)!
+            guard rate == material.rate else {
+                throw LedgerError.conflict("rate \(rate) is not the current rate \(material.rate) of \(code)")
+            }
+            guard try rate.points(for: grams) == body.amount else {
+                throw LedgerError.conflict("amount \(body.amount) is not floor(grams × rate ÷ 1000) = \(try rate.points(for: grams))")
+            }
+            result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
+        case .redemption, .donation:
+            let payer = try resident(body.debit!, in: state)
+            guard !payer.locked else { throw LedgerError.locked("account \(payer.id) is locked after repeated wrong PINs") }
+            guard payer.pinDigest != nil else { throw LedgerError.forbidden("account \(payer.id) has no PIN") }
+            let payee = try account(body.credit!, in: state)
+            if body.kind == .redemption {
+                guard payee.kind == .merchant else { throw LedgerError.invalid("merchant", "\(payee.id) is not a merchant") }
+                if let minimum = payee.minRedeem, body.amount < minimum {
+                    throw LedgerError.limitExceeded("\(payee.id) accepts redemptions of at least \(minimum) points")
+                }
+            } else {
+                guard payee.kind == .beneficiary else { throw LedgerError.invalid("to", "\(payee.id) is not a beneficiary pool") }
+            }
+            var debit = payer
+            debit.pinFailures = 0 // a correct PIN ends a run of wrong ones
+            result = try transfer(body, seq: seq, debitAccount: debit, creditAccount: payee)
+        case .settlement:
+            let merchant = try account(body.debit!, in: state)
+            guard merchant.kind == .merchant else { throw LedgerError.invalid("merchant", "\(merchant.id) is not a merchant") }
+            guard body.credit == .settlement else { throw LedgerError.invalid("credit", "a settlement retires points into sys:settlement") }
+            result = try transfer(body, seq: seq, debitAccount: merchant, creditAccount: try account(.settlement, in: state))
+        case .reversal:
+            let originalSeq = try attributes.integer(AttributeKey.reverses)
+            _ = try attributes.text(AttributeKey.reason)
+            guard originalSeq < seq, let original = try state.entry(seq: originalSeq) else {
+                throw LedgerError.notFound("no entry \(originalSeq) to reverse")
+            }
+            guard original.kind.isReversible else {
+                throw LedgerError.invalid("seq", "entry \(originalSeq) is a \(original.kind.rawValue); only drop-offs, redemptions, donations and settlements can be reversed")
+            }
+            guard try state.reversal(of: originalSeq) == nil else {
+                throw LedgerError.conflict("entry \(originalSeq) is already reversed")
+            }
+            guard body.debit == original.body.credit, body.credit == original.body.debit, body.amount == original.body.amount else {
+                throw LedgerError.invalid("entry", "a reversal must move the original amount back the other way")
+            }
+            result = try transfer(body, seq: seq, debitAccount: try account(body.debit!, in: state),
+                                  creditAccount: try account(body.credit!, in: state))
+                + [.markReversed(original: originalSeq)]
+        }
+        try attributes.checkAllUsed()
+        return result
+    }
+
+    /// Moves `body.amount` from debit to credit; non-system balances may not go negative.
+    static func transfer(_ body: EntryBody, seq: Int64, debitAccount: AccountState, creditAccount: AccountState) throws -> [ProjectionChange] {
+        guard body.amount > .zero else { throw LedgerError.invalid("points", "a transfer moves a positive amount") }
+        guard debitAccount.id != creditAccount.id else { throw LedgerError.invalid("account", "debit and credit are the same account") }
+        var debit = debitAccount, credit = creditAccount
+        debit.balance = try debit.balance.subtracting(body.amount)
+        guard debit.kind == .system || debit.balance >= .zero else {
+            throw LedgerError.insufficientPoints("\(debit.id) has \(debitAccount.balance) points, \(body.amount) needed")
+        }
+        credit.balance = try credit.balance.adding(body.amount)
+        debit.lastSeq = seq
+        credit.lastSeq = seq
+        return [.putAccount(debit), .putAccount(credit)]
+    }
+
+    static func account<S: LedgerStorage>(_ id: AccountID, in state: S) throws -> AccountState {
+        guard let account = try state.account(id) else { throw LedgerError.notFound("no account \(id)") }
+        return account
+    }
+
+    static func resident<S: LedgerStorage>(_ id: AccountID, in state: S) throws -> AccountState {
+        let account = try account(id, in: state)
+        guard account.kind == .resident else { throw LedgerError.invalid("account", "\(id) is not a resident") }
+        return account
+    }
+}
+
+/// Rules about materials shared by requests and replay.
+enum MaterialRules {
+    static func check(rate: Rate, minGrams: Grams?, maxGrams: Grams?) throws(LedgerError) {
+        guard rate.perKilogram > .zero else { throw .invalid("rate", "must be positive") }
+        if let minGrams, minGrams.value <= 0 { throw .invalid("min_kg", "must be positive") }
+        if let maxGrams, maxGrams.value <= 0 { throw .invalid("max_kg", "must be positive") }
+        if let minGrams, let maxGrams, minGrams > maxGrams { throw .invalid("min_kg", "is above max_kg") }
+        if let minGrams, maxGrams == nil, minGrams > MaterialState.defaultMaxGrams {
+            throw .invalid("min_kg", "is above the default cap of \(MaterialState.defaultMaxGrams.kilograms) kg")
+        }
+    }
+}
+
+/// Rules about drop-offs shared by requests and replay.
+enum DropoffRules {
+    static func check<S: LedgerStorage>(point: PointID, material code: MaterialCode, grams: Grams, in state: S) throws {
+        guard let site = try state.point(point) else { throw LedgerError.notFound("no point \(point)") }
+        guard site.active else { throw LedgerError.forbidden("point \(point) is closed") }
+        guard let material = try state.material(code) else { throw LedgerError.notFound("no material \(code)") }
+        let accepted = material.acceptedGrams
+        guard accepted.contains(grams) else {
+            throw LedgerError.limitExceeded("\(code) drop-offs must weigh \(accepted.lowerBound.kilograms) to \(accepted.upperBound.kilograms) kg, got \(grams.kilograms) kg")
+        }
+    }
+}
+
+/// Rules about what a token is bound to.
+enum TokenRules {
+    static func checkBinding<S: LedgerStorage>(role: Role, point: PointID?, merchant: AccountID?, in state: S) throws {
+        switch role {
+        case .`operator`:
+            guard let point, merchant == nil else { throw LedgerError.invalid("point", "an operator token is bound to exactly one point") }
+            guard try state.point(point) != nil else { throw LedgerError.notFound("no point \(point)") }
+        case .merchant:
+            guard let merchant, point == nil else { throw LedgerError.invalid("merchant", "a merchant token is bound to exactly one merchant") }
+            guard try state.account(merchant)?.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }
+        case .admin, .auditor:
+            guard point == nil, merchant == nil else { throw LedgerError.invalid("role", "\(role.rawValue) tokens are not bound to a point or merchant") }
+        }
+    }
+}

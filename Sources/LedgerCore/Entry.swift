@@ -1,0 +1,62 @@
+import LedgerCrypto
+
+/// One journal entry: the only way the ledger's state ever changes.
+///
+/// Entries are appended with gap-free sequence numbers and never updated or deleted. Each
+/// one's `hash` is SHA-256(`prevHash` ‖ canonical bytes), so the journal is a hash chain.
+public struct Entry: Hashable, Sendable {
+    public let seq: Int64
+    /// UTC milliseconds since the Unix epoch; never less than the previous entry's.
+    public let timeMs: Int64
+    public let body: EntryBody
+    public let prevHash: Hash256
+    public let hash: Hash256
+
+    public init(seq: Int64, timeMs: Int64, body: EntryBody, prevHash: Hash256, hash: Hash256) {
+        self.seq = seq
+        self.timeMs = timeMs
+        self.body = body
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// Seals `body` as entry `seq`, computing its hash with `hasher`.
+    public static func seal(_ body: EntryBody, seq: Int64, timeMs: Int64, after prevHash: Hash256,
+                            hasher: SHA256.Hasher) throws -> Entry {
+        let canonical = CanonicalEncoding.encode(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash)
+        let hash = try hasher.digest(prevHash.bytes, canonical)
+        return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
+    }
+
+    public var kind: EntryKind { body.kind }
+    public var canonicalBytes: [UInt8] { CanonicalEncoding.encode(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash) }
+}
+
+/// Everything an entry says apart from its place in the chain (seq, time, hashes).
+public struct EntryBody: Hashable, Sendable {
+    public let kind: EntryKind
+    /// The account points leave; nil for entries that move no points.
+    public let debit: AccountID?
+    /// The account points reach; nil for entries that move no points.
+    public let credit: AccountID?
+    /// Points moved (positive for transfers, zero otherwise).
+    public let amount: Points
+    public let actor: Actor
+    /// The client's idempotency reference (transfers only).
+    public let ref: ClientRef?
+    /// The kind's attributes, such as `material` and `grams`; keys are unique.
+    public let attributes: [String: String]
+
+    public init(kind: EntryKind, debit: AccountID? = nil, credit: AccountID? = nil, amount: Points = .zero,
+                actor: Actor, ref: ClientRef? = nil, attributes: [String: String] = [:]) {
+        self.kind = kind
+        self.debit = debit
+        self.credit = credit
+        self.amount = amount
+        self.actor = actor
+        self.ref = ref
+        self.attributes = attributes
+    }
+
+    public subscript(_ key: String) -> String? { attributes[key] }
+}

@@ -1,0 +1,51 @@
+/// What an entry records. The raw value is the `kind` string in the canonical encoding,
+/// the database and every export, so it never changes once released.
+public enum EntryKind: String, CaseIterable, Sendable {
+    case accountOpened = "account_opened"
+    case pinChanged = "pin_changed"
+    case pinRejected = "pin_rejected"
+    case accountUnlocked = "account_unlocked"
+    case pointAdded = "point_added"
+    case pointClosed = "point_closed"
+    case materialSet = "material_set"
+    case tokenIssued = "token_issued"
+    case tokenRevoked = "token_revoked"
+    case dropoff = "dropoff"
+    case redemption = "redemption"
+    case donation = "donation"
+    case settlement = "settlement"
+    case reversal = "reversal"
+
+    /// Kinds that move points: they have a debit, a credit, a positive amount and a client ref.
+    public var isTransfer: Bool {
+        switch self {
+        case .dropoff, .redemption, .donation, .settlement, .reversal: true
+        default: false
+        }
+    }
+
+    /// Kinds a reversal may undo (a reversal itself cannot be reversed).
+    public var isReversible: Bool { isTransfer && self != .reversal }
+}
+
+/// Attribute keys, the names used in the canonical encoding and exports.
+public enum AttributeKey {
+    public static let account = "account"
+    public static let accountKind = "account_kind"
+    public static let name = "name"
+    public static let district = "district"
+    public static let minRedeem = "min_redeem"
+    public static let pinDigest = "pin_digest"
+    public static let point = "point"
+    public static let material = "material"
+    public static let rate = "rate"
+    public static let minGrams = "min_grams"
+    public static let maxGrams = "max_grams"
+    public static let grams = "grams"
+    public static let token = "token"
+    public static let role = "role"
+    public static let merchant = "merchant"
+    public static let secretHash = "secret_hash"
+    public static let reverses = "reverses"
+    public static let reason = "reason"
+}

@@ -1,0 +1,114 @@
+import LedgerCrypto
+
+/// A typed, validated request to change the ledger, and who made it.
+///
+/// Parsing happens at the edge (CLI, protocol); a `LedgerRequest` holds only valid values.
+public struct LedgerRequest: Sendable {
+    public var actor: Actor
+    public var command: LedgerCommand
+
+    public init(actor: Actor, command: LedgerCommand) {
+        self.actor = actor
+        self.command = command
+    }
+}
+
+/// Every change the ledger accepts. Each one that succeeds appends exactly one entry.
+public enum LedgerCommand: Sendable {
+    case openAccount(OpenAccount)
+    case changePIN(account: AccountID, pin: PINRecord)
+    case unlock(account: AccountID)
+    case addPoint(id: PointID, name: String, district: String?)
+    case closePoint(id: PointID)
+    /// Omitted name and limits keep their current values (name is required for a new material).
+    case setMaterial(code: MaterialCode, rate: Rate, name: String?, minGrams: Grams?, maxGrams: Grams?)
+    case issueToken(id: TokenID, role: Role, point: PointID?, merchant: AccountID?, secretHash: Hash256)
+    case revokeToken(id: TokenID)
+    case dropoff(Dropoff)
+    case redeem(Redeem)
+    case donate(Donate)
+    case settle(merchant: AccountID, amount: Points, ref: ClientRef)
+    case reverse(seq: Int64, reason: String, ref: ClientRef)
+
+    public struct OpenAccount: Sendable {
+        public var id: AccountID
+        public var kind: AccountKind
+        public var name: String
+        public var district: String?
+        public var pin: PINRecord?
+        public var minRedeem: Points?
+
+        public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, pin: PINRecord? = nil,
+                    minRedeem: Points? = nil) {
+            self.id = id
+            self.kind = kind
+            self.name = name
+            self.district = district
+            self.pin = pin
+            self.minRedeem = minRedeem
+        }
+    }
+
+    public struct Dropoff: Sendable {
+        public var account: AccountID
+        public var point: PointID
+        public var material: MaterialCode
+        public var grams: Grams
+        public var ref: ClientRef
+
+        public init(account: AccountID, point: PointID, material: MaterialCode, grams: Grams, ref: ClientRef) {
+            self.account = account
+            self.point = point
+            self.material = material
+            self.grams = grams
+            self.ref = ref
+        }
+    }
+
+    public struct Redeem: Sendable {
+        public var account: AccountID
+        public var merchant: AccountID
+        public var amount: Points
+        public var pin: PIN
+        public var ref: ClientRef
+
+        public init(account: AccountID, merchant: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
+            self.account = account
+            self.merchant = merchant
+            self.amount = amount
+            self.pin = pin
+            self.ref = ref
+        }
+    }
+
+    public struct Donate: Sendable {
+        public var account: AccountID
+        public var beneficiary: AccountID
+        public var amount: Points
+        public var pin: PIN
+        public var ref: ClientRef
+
+        public init(account: AccountID, beneficiary: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
+            self.account = account
+            self.beneficiary = beneficiary
+            self.amount = amount
+            self.pin = pin
+            self.ref = ref
+        }
+    }
+}
+
+/// Free text (names, districts, reasons): 1 to 200 bytes of UTF-8 without control characters.
+public enum FreeText {
+    public static let maxBytes = 200
+
+    public static func validate(_ text: String, argument: String) throws(LedgerError) -> String {
+        guard !text.isEmpty, text.utf8.count <= maxBytes else {
+            throw .invalid(argument, "must be 1 to \(maxBytes) bytes")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(argument, "must not contain control characters")
+        }
+        return text
+    }
+}

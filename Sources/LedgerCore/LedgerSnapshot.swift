@@ -1,0 +1,75 @@
+import LedgerCrypto
+
+/// The ledger's projections held in memory: what an audit rebuilds by replaying the journal,
+/// and a complete `LedgerStorage` for tests of the rules.
+///
+/// It keeps no journal of its own: entries by seq or ref come from the `lookup` the caller
+/// provides (the database during an audit), so replaying a large ledger needs memory for the
+/// projections only, not for the entries.
+public struct LedgerSnapshot: LedgerStorage {
+    public var accounts: [AccountID: AccountState] = [:]
+    public var points: [PointID: PointState] = [:]
+    public var materials: [MaterialCode: MaterialState] = [:]
+    public var tokens: [TokenID: TokenState] = [:]
+    /// original seq → reversing seq
+    public var reversals: [Int64: Int64] = [:]
+    public var pinRecords: [AccountID: PINRecord] = [:]
+    public private(set) var chainHead = ChainHead.genesis
+    private let lookup: EntryLookup
+
+    /// Finds earlier entries by seq and by ref.
+    public struct EntryLookup {
+        public var bySeq: (Int64) throws -> Entry?
+        public var byRef: (ClientRef) throws -> Entry?
+
+        public init(bySeq: @escaping (Int64) throws -> Entry?, byRef: @escaping (ClientRef) throws -> Entry?) {
+            self.bySeq = bySeq
+            self.byRef = byRef
+        }
+    }
+
+    public init(lookup: EntryLookup) {
+        self.lookup = lookup
+        for account in AccountState.genesis { accounts[account.id] = account }
+    }
+
+    public func head() -> ChainHead { chainHead }
+    public func account(_ id: AccountID) -> AccountState? { accounts[id] }
+    public func pinRecord(_ id: AccountID) -> PINRecord? { pinRecords[id] }
+    public func point(_ id: PointID) -> PointState? { points[id] }
+    public func material(_ code: MaterialCode) -> MaterialState? { materials[code] }
+    public func token(_ id: TokenID) -> TokenState? { tokens[id] }
+    public func entry(seq: Int64) throws -> Entry? { try lookup.bySeq(seq) }
+    public func entry(ref: ClientRef) throws -> Entry? { try lookup.byRef(ref) }
+    public func reversal(of seq: Int64) -> Int64? { reversals[seq] }
+
+    public mutating func append(_ entry: Entry) {
+        chainHead = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
+    }
+
+    public mutating func apply(_ change: ProjectionChange, seq: Int64) {
+        switch change {
+        case .putAccount(let account): accounts[account.id] = account
+        case .putPoint(let point): points[point.id] = point
+        case .putMaterial(let material): materials[material.code] = material
+        case .putToken(let token): tokens[token.id] = token
+        case .markReversed(let original): reversals[original] = seq
+        }
+    }
+
+    public mutating func savePINRecord(_ record: PINRecord, for account: AccountID) {
+        pinRecords[account] = record
+    }
+
+    /// Σ balances (must be zero) and any non-system account below zero.
+    public func invariantViolation() -> String? {
+        var sum: Int64 = 0
+        for account in accounts.values {
+            let (next, overflow) = sum.addingReportingOverflow(account.balance.centipoints)
+            if overflow { return "the sum of balances overflows" }
+            sum = next
+            if account.kind != .system, account.balance < .zero { return "account \(account.id) has a negative balance \(account.balance)" }
+        }
+        return sum == 0 ? nil : "the sum of all balances is \(Points(centipoints: sum)), not 0.00"
+    }
+}

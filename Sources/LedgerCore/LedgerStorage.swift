@@ -1,0 +1,24 @@
+/// Where the ledger's state lives, as the rules see it.
+///
+/// The rules and effects in this module are written against this protocol only, so the
+/// same code drives the SQLite store and the in-memory `LedgerSnapshot` that audits replay into.
+public protocol LedgerStorage {
+    func head() throws -> ChainHead
+    func account(_ id: AccountID) throws -> AccountState?
+    /// The full PIN record; the journal holds only its digest.
+    func pinRecord(_ id: AccountID) throws -> PINRecord?
+    func point(_ id: PointID) throws -> PointState?
+    func material(_ code: MaterialCode) throws -> MaterialState?
+    func token(_ id: TokenID) throws -> TokenState?
+    func entry(seq: Int64) throws -> Entry?
+    func entry(ref: ClientRef) throws -> Entry?
+    /// The seq of the reversal of entry `seq`, if it was reversed.
+    func reversal(of seq: Int64) throws -> Int64?
+
+    /// Appends a sealed entry and makes it the head.
+    mutating func append(_ entry: Entry) throws
+    /// Applies one projection change of the entry being appended.
+    mutating func apply(_ change: ProjectionChange, seq: Int64) throws
+    /// Stores the PIN record whose digest the entry being appended carries.
+    mutating func savePINRecord(_ record: PINRecord, for account: AccountID) throws
+}

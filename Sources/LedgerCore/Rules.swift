@@ -1,0 +1,180 @@
+import LedgerCrypto
+
+/// What the rules decided for a request.
+public enum Decision: Sendable {
+    /// Append this entry: the request succeeds.
+    case append(EntryBody, pin: PINRecord?)
+    /// The request repeats an earlier one (same ref, same arguments): answer with that entry.
+    case replay(Entry)
+    /// Append this entry (a rejected PIN counts towards the lock), then fail with the error.
+    case appendAndFail(EntryBody, LedgerError)
+}
+
+/// Turns a request into an entry, enforcing every rule that depends on the request itself
+/// (PINs, idempotency, who may be credited). `Effects` then applies the entry.
+public enum Rules {
+    public static func decide<S: LedgerStorage>(_ request: LedgerRequest, in state: S) throws -> Decision {
+        let actor = request.actor
+        switch request.command {
+        case .openAccount(let open):
+            guard !open.id.isSystemReserved else { throw LedgerError.forbidden("ids beginning sys: are reserved for system accounts") }
+            guard open.kind != .system else { throw LedgerError.invalid("kind", "must be resident, merchant or beneficiary") }
+            guard try state.account(open.id) == nil else { throw LedgerError.alreadyExists("account \(open.id) already exists") }
+            guard open.pin == nil || open.kind == .resident else { throw LedgerError.invalid("pin", "only residents have a PIN") }
+            guard open.minRedeem == nil || open.kind == .merchant else {
+                throw LedgerError.invalid("min_redeem", "only merchants have a minimum redemption")
+            }
+            if let minRedeem = open.minRedeem, minRedeem <= .zero { throw LedgerError.invalid("min_redeem", "must be positive") }
+            var attributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue,
+                              AttributeKey.name: try FreeText.validate(open.name, argument: "name")]
+            if let district = open.district { attributes[AttributeKey.district] = try FreeText.validate(district, argument: "district") }
+            if let minRedeem = open.minRedeem { attributes[AttributeKey.minRedeem] = String(minRedeem.centipoints) }
+            if let pin = open.pin { attributes[AttributeKey.pinDigest] = try pin.digest.hex }
+            return .append(EntryBody(kind: .accountOpened, actor: actor, attributes: attributes), pin: open.pin)
+
+        case .changePIN(let id, let pin):
+            _ = try Effects.resident(id, in: state)
+            return .append(EntryBody(kind: .pinChanged, actor: actor,
+                                     attributes: [AttributeKey.account: id.rawValue, AttributeKey.pinDigest: try pin.digest.hex]),
+                           pin: pin)
+
+        case .unlock(let id):
+            let account = try Effects.resident(id, in: state)
+            guard account.locked || account.pinFailures > 0 else { throw LedgerError.conflict("account \(id) is not locked") }
+            return .append(EntryBody(kind: .accountUnlocked, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
+
+        case .addPoint(let id, let name, let district):
+            guard try state.point(id) == nil else { throw LedgerError.alreadyExists("point \(id) already exists") }
+            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: try FreeText.validate(name, argument: "name")]
+            if let district { attributes[AttributeKey.district] = try FreeText.validate(district, argument: "district") }
+            return .append(EntryBody(kind: .pointAdded, actor: actor, attributes: attributes), pin: nil)
+
+        case .closePoint(let id):
+            guard let point = try state.point(id) else { throw LedgerError.notFound("no point \(id)") }
+            guard point.active else { throw LedgerError.conflict("point \(id) is already closed") }
+            return .append(EntryBody(kind: .pointClosed, actor: actor, attributes: [AttributeKey.point: id.rawValue]), pin: nil)
+
+        case .setMaterial(let code, let rate, let name, let minGrams, let maxGrams):
+            let current = try state.material(code)
+            guard let resolvedName = name ?? current?.name else { throw LedgerError.invalid("name", "a new material needs a name") }
+            let resolvedMin = minGrams ?? current?.minGrams
+            let resolvedMax = maxGrams ?? current?.maxGrams
+            try MaterialRules.check(rate: rate, minGrams: resolvedMin, maxGrams: resolvedMax)
+            var attributes = [AttributeKey.material: code.rawValue, AttributeKey.rate: String(rate.perKilogram.centipoints),
+                              AttributeKey.name: try FreeText.validate(resolvedName, argument: "name")]
+            if let resolvedMin { attributes[AttributeKey.minGrams] = String(resolvedMin.value) }
+            if let resolvedMax { attributes[AttributeKey.maxGrams] = String(resolvedMax.value) }
+            return .append(EntryBody(kind: .materialSet, actor: actor, attributes: attributes), pin: nil)
+
+        case .issueToken(let id, let role, let point, let merchant, let secretHash):
+            guard try state.token(id) == nil else { throw LedgerError.alreadyExists("token \(id) already exists") }
+            try TokenRules.checkBinding(role: role, point: point, merchant: merchant, in: state)
+            var attributes = [AttributeKey.token: id.rawValue, AttributeKey.role: role.rawValue, AttributeKey.secretHash: secretHash.hex]
+            if let point { attributes[AttributeKey.point] = point.rawValue }
+            if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
+            return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
+
+        case .revokeToken(let id):
+            guard let token = try state.token(id) else { throw LedgerError.notFound("no token \(id)") }
+            guard !token.revoked else { throw LedgerError.conflict("token \(id) is already revoked") }
+            return .append(EntryBody(kind: .tokenRevoked, actor: actor, attributes: [AttributeKey.token: id.rawValue]), pin: nil)
+
+        case .dropoff(let dropoff):
+            let body = EntryBody(kind: .dropoff, debit: .issuance, credit: dropoff.account, amount: .zero, actor: actor,
+                                 ref: dropoff.ref,
+                                 attributes: [AttributeKey.point: dropoff.point.rawValue, AttributeKey.material: dropoff.material.rawValue,
+                                              AttributeKey.grams: String(dropoff.grams.value)])
+            if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
+            _ = try Effects.resident(dropoff.account, in: state)
+            try DropoffRules.check(point: dropoff.point, material: dropoff.material, grams: dropoff.grams, in: state)
+            let rate = try state.material(dropoff.material)!.rate
+            let points = try rate.points(for: dropoff.grams)
+            guard points > .zero else {
+                throw LedgerError.limitExceeded("\(dropoff.grams.kilograms) kg of \(dropoff.material) earns less than 0.01 points")
+            }
+            var attributes = body.attributes
+            attributes[AttributeKey.rate] = String(rate.perKilogram.centipoints)
+            return .append(EntryBody(kind: .dropoff, debit: .issuance, credit: dropoff.account, amount: points, actor: actor,
+                                     ref: dropoff.ref, attributes: attributes), pin: nil)
+
+        case .redeem(let redeem):
+            return try spend(kind: .redemption, from: redeem.account, to: redeem.merchant, amount: redeem.amount,
+                             pin: redeem.pin, ref: redeem.ref, actor: actor, in: state)
+
+        case .donate(let donate):
+            return try spend(kind: .donation, from: donate.account, to: donate.beneficiary, amount: donate.amount,
+                             pin: donate.pin, ref: donate.ref, actor: actor, in: state)
+
+        case .settle(let merchant, let amount, let ref):
+            let body = EntryBody(kind: .settlement, debit: merchant, credit: .settlement, amount: amount, actor: actor, ref: ref)
+            if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
+            return .append(body, pin: nil)
+
+        case .reverse(let seq, let reason, let ref):
+            let reason = try FreeText.validate(reason, argument: "reason")
+            guard let original = try state.entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
+            let body = EntryBody(kind: .reversal, debit: original.body.credit, credit: original.body.debit,
+                                 amount: original.body.amount, actor: actor, ref: ref,
+                                 attributes: [AttributeKey.reverses: String(seq), AttributeKey.reason: reason])
+            if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
+            guard original.kind.isReversible else {
+                throw LedgerError.invalid("seq", "entry \(seq) is a \(original.kind.rawValue); only drop-offs, redemptions, donations and settlements can be reversed")
+            }
+            if let by = try state.reversal(of: seq) { throw LedgerError.conflict("entry \(seq) was already reversed by entry \(by)") }
+            return .append(body, pin: nil)
+        }
+    }
+
+    /// Redemptions and donations: the resident's PIN is checked before anything about the balance is revealed.
+    static func spend<S: LedgerStorage>(kind: EntryKind, from payer: AccountID, to payee: AccountID, amount: Points, pin: PIN,
+                                        ref: ClientRef, actor: Actor, in state: S) throws -> Decision {
+        let body = EntryBody(kind: kind, debit: payer, credit: payee, amount: amount, actor: actor, ref: ref)
+        if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
+        guard amount > .zero else { throw LedgerError.invalid("points", "must be positive") }
+        let account = try Effects.resident(payer, in: state)
+        guard let payeeAccount = try state.account(payee) else {
+            throw LedgerError.notFound(kind == .redemption ? "no merchant \(payee)" : "no beneficiary \(payee)")
+        }
+        if kind == .redemption, payeeAccount.kind != .merchant { throw LedgerError.invalid("merchant", "\(payee) is not a merchant") }
+        if kind == .donation, payeeAccount.kind != .beneficiary { throw LedgerError.invalid("to", "\(payee) is not a beneficiary pool") }
+        guard !account.locked else {
+            throw LedgerError.locked("account \(payer) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
+        }
+        guard let record = try state.pinRecord(payer) else { throw LedgerError.forbidden("account \(payer) has no PIN set") }
+        guard try record.matches(pin) else {
+            let rejection = EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: payer.rawValue])
+            let remaining = max(0, Effects.pinAttemptLimit - account.pinFailures - 1)
+            return .appendAndFail(rejection, .wrongPIN(account: payer.rawValue, remaining: remaining))
+        }
+        if kind == .redemption, let minimum = payeeAccount.minRedeem, amount < minimum {
+            throw LedgerError.limitExceeded("\(payee) accepts redemptions of at least \(minimum) points")
+        }
+        guard account.balance >= amount else {
+            throw LedgerError.insufficientPoints("\(payer) has \(account.balance) points, \(amount) requested")
+        }
+        return .append(body, pin: nil)
+    }
+
+    /// The earlier entry with this body's ref if it asked for the same thing; a conflict if it asked for something else.
+    ///
+    /// "The same thing" is the request's own arguments (accounts, amount, point, material,
+    /// weight, reversed seq and reason), never what the ledger computed: a retry after a rate
+    /// change still finds its original drop-off.
+    static func earlierEntry<S: LedgerStorage>(for body: EntryBody, in state: S) throws -> Entry? {
+        guard let ref = body.ref, let earlier = try state.entry(ref: ref) else { return nil }
+        let old = earlier.body
+        var same = old.kind == body.kind && old.debit == body.debit && old.credit == body.credit
+        switch body.kind {
+        case .dropoff:
+            same = same && [AttributeKey.point, AttributeKey.material, AttributeKey.grams].allSatisfy { old[$0] == body[$0] }
+        case .reversal:
+            same = same && old[AttributeKey.reverses] == body[AttributeKey.reverses] && old[AttributeKey.reason] == body[AttributeKey.reason]
+        default:
+            same = same && old.amount == body.amount
+        }
+        guard same else {
+            throw LedgerError.conflict("ref \(ref) was already used by entry \(earlier.seq) (\(old.kind.rawValue)) with other arguments")
+        }
+        return earlier
+    }
+}

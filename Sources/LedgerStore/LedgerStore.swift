@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import LedgerCore
+
+/// A ledger in one SQLite file: the journal and its projections, behind a typed API.
+///
+/// This is the only code that knows SQL. Writes are serialized by GRDB's single writer
+/// connection, each request is one transaction, and a call returns only after its entry is
+/// committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait for writes.
+public final class LedgerStore: Sendable {
+    private let pool: DatabasePool
+    private let clock: @Sendable () -> Int64
+    public let path: String
+
+    /// What a successful request returns.
+    public struct Receipt: Sendable {
+        public let entry: Entry
+        /// True when the request repeated an earlier one with the same ref: nothing changed.
+        public let replayed: Bool
+        /// Current balances of the entry's debit and credit accounts (empty for non-transfers).
+        public let balances: [AccountID: Points]
+    }
+
+    /// Creates a new ledger file; fails if anything already exists at `path`.
+    public static func create(at path: String, clock: @escaping @Sendable () -> Int64 = WallClock.now) throws -> LedgerStore {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.alreadyExists(path: path) }
+        return try LedgerStore(path: path, readOnly: false, clock: clock)
+    }
+
+    /// Opens an existing ledger file, applying any migrations it lacks (none when `readOnly`).
+    public static func open(at path: String, readOnly: Bool = false,
+                            clock: @escaping @Sendable () -> Int64 = WallClock.now) throws -> LedgerStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+        return try LedgerStore(path: path, readOnly: readOnly, clock: clock)
+    }
+
+    /// Opens `path`, creating the ledger if the file does not exist yet.
+    public static func openOrCreate(at path: String, clock: @escaping @Sendable () -> Int64 = WallClock.now) throws -> LedgerStore {
+        try LedgerStore(path: path, readOnly: false, clock: clock)
+    }
+
+    private init(path: String, readOnly: Bool, clock: @escaping @Sendable () -> Int64) throws {
+        self.path = path
+        self.clock = clock
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if !isNew {
+                try pool.read { db in
+                    guard try db.tableExists("ledger_meta"),
+                          try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'format'") == "ecoledger"
+                    else { throw StoreError.notALedger(path: path, reason: "it has no ecoledger metadata") }
+                }
+            }
+            if !readOnly { try Schema.migrator.migrate(pool) }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError.notALedger(path: path, reason: "it is not a SQLite database")
+        } catch let error as DatabaseError {
+            throw StoreError.notALedger(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    // MARK: Writes
+
+    /// Executes one request in its own transaction and returns once it is durable.
+    ///
+    /// Throws `LedgerError` when the ledger refuses it (nothing changed, except that a wrong
+    /// PIN is journaled as `pin_rejected` before its `wrongPIN` error is thrown).
+    public func submit(_ request: LedgerRequest) throws -> Receipt {
+        let (outcome, balances) = try pool.write { db in
+            var storage = SQLLedgerStorage(db: db)
+            // One engine (one digest context) per transaction; the writer task of the server
+            // will own a long-lived one.
+            let outcome = try LedgerEngine().execute(request, in: &storage, timeMs: clock())
+            var balances: [AccountID: Points] = [:]
+            if case .appended(let entry) = outcome, entry.kind.isTransfer {
+                try balances = Self.balances(of: entry, in: storage)
+            } else if case .replayed(let entry) = outcome {
+                try balances = Self.balances(of: entry, in: storage)
+            }
+            return (outcome, balances)
+        }
+        switch outcome {
+        case .appended(let entry): return Receipt(entry: entry, replayed: false, balances: balances)
+        case .replayed(let entry): return Receipt(entry: entry, replayed: true, balances: balances)
+        case .rejected(_, let error): throw error
+        }
+    }
+
+    private static func balances(of entry: Entry, in storage: SQLLedgerStorage) throws -> [AccountID: Points] {
+        var balances: [AccountID: Points] = [:]
+        for id in [entry.body.debit, entry.body.credit].compactMap({ $0 }) {
+            balances[id] = try storage.account(id)?.balance
+        }
+        return balances
+    }
+
+    // MARK: Reads
+
+    public func head() throws -> ChainHead {
+        try pool.read { db in try SQLLedgerStorage(db: db).head() }
+    }
+
+    public func account(_ id: AccountID) throws -> AccountState? {
+        try pool.read { db in try SQLLedgerStorage(db: db).account(id) }
+    }
+
+    public func entry(seq: Int64) throws -> Entry? {
+        try pool.read { db in try SQLLedgerStorage(db: db).entry(seq: seq) }
+    }
+
+    public func entry(ref: ClientRef) throws -> Entry? {
+        try pool.read { db in try SQLLedgerStorage(db: db).entry(ref: ref) }
+    }
+
+    public func point(_ id: PointID) throws -> PointState? {
+        try pool.read { db in try SQLLedgerStorage(db: db).point(id) }
+    }
+
+    public func material(_ code: MaterialCode) throws -> MaterialState? {
+        try pool.read { db in try SQLLedgerStorage(db: db).material(code) }
+    }
+
+    public func token(_ id: TokenID) throws -> TokenState? {
+        try pool.read { db in try SQLLedgerStorage(db: db).token(id) }
+    }
+
+    /// Transfers into or out of `account`, newest first, at most `limit`, with seq below `before`.
+    public func history(of account: AccountID, limit: Int = 50, before: Int64 = .max) throws -> [Entry] {
+        try pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(RowDecoding.journalColumns) FROM (
+                    SELECT * FROM (SELECT * FROM journal WHERE debit = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3)
+                    UNION ALL
+                    SELECT * FROM (SELECT * FROM journal WHERE credit = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3)
+                ) ORDER BY seq DESC LIMIT ?3
+                """), arguments: [account.rawValue, before, limit]).map(RowDecoding.entry)
+        }
+    }
+
+    public func points() throws -> [PointState] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM points ORDER BY id").map(RowDecoding.point) }
+    }
+
+    public func materials() throws -> [MaterialState] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM materials ORDER BY code").map(RowDecoding.material) }
+    }
+
+    public func tokens() throws -> [TokenState] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY id").map(RowDecoding.token) }
+    }
+
+    /// Runs `body` on a read-only connection holding one consistent snapshot of the file.
+    func withSnapshot<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// Closes every connection; the WAL is checkpointed by SQLite as the last one closes.
+    public func close() throws {
+        try pool.close()
+    }
+}

@@ -1,0 +1,21 @@
+import GRDB
+
+/// The SQL migrations, in order: each file of the top-level `schema/` folder, embedded at build time.
+///
+/// A migration's name is its file name; GRDB's `DatabaseMigrator` records which ran, so each
+/// applies once. Adding a file means adding it here and to Package.swift's resources (a test
+/// checks that both match the folder).
+public enum Schema {
+    public static let migrations: [(name: String, sql: [UInt8])] = [
+        ("001_ledger.sql", PackageResources._01_ledger_sql),
+    ]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            let sql = String(decoding: migration.sql, as: UTF8.self)
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
+        }
+        return migrator
+    }
+}

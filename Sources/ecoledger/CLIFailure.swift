@@ -1,0 +1,35 @@
+import ArgumentParser
+import LedgerCore
+import LedgerStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns any failure into one clear line on stderr and exit status 1.
+enum CLIFailure: Error {
+    case message(String)
+
+    static func report(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch CLIFailure.message(let text) {
+            fail(text)
+        } catch let error as StoreError {
+            fail(error.description)
+        } catch let error as LedgerError {
+            fail(error.description)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    private static func fail(_ text: String) -> Never {
+        FileDescriptorOutput.writeStderr("ecoledger: error: \(text)\n")
+        exit(1)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import LedgerStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ExportFormat: ExpressibleByArgument {}
+
+/// `ecoledger export`: every entry with all its fields and hashes, streamed to stdout.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every entry, one per line, to stdout.")
+
+    @Option(help: "Path of the ledger file.")
+    var db: String
+
+    @Option(help: "jsonl (one JSON object per line) or csv (with a header row).")
+    var format: ExportFormat = .jsonl
+
+    func run() throws {
+        try CLIFailure.report {
+            let store = try LedgerStore.open(at: db, readOnly: true)
+            let output = FileDescriptorOutput(descriptor: STDOUT_FILENO)
+            try store.export(format) { line in try output.write(line) }
+            try output.flush()
+        }
+    }
+}
