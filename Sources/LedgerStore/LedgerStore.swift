@@ -8,7 +8,7 @@ import LedgerCore
 /// connection, each request is one transaction, and a call returns only after its entry is
 /// committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait for writes.
 public final class LedgerStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let clock: @Sendable () -> Int64
     public let path: String
 
