@@ -40,6 +40,8 @@ public enum ExampleLedger {
                           pin: PIN("1234"), ref: ClientRef("kiosk-1-0003"))),
             .settle(merchant: AccountID("M-SARISARI"), amount: Points(parsing: "10"), ref: ClientRef("city-settle-0001")),
             .reverse(seq: 9, reason: "sachets were wet; weighed again", ref: ClientRef("kiosk-1-0004")),
+            .issueToken(id: TokenID("tok-audit-1"), role: .auditor, point: nil, merchant: nil,
+                        secretHash: SHA256.digest(Array("example auditor secret".utf8))),
         ]
         return commands.map { LedgerRequest(actor: actor, command: $0) }
     }

@@ -104,7 +104,9 @@ struct LedgerAuditor {
             throw AuditFailure(seq: head.seq, reason: error.description)
         }
         guard stored == head else {
-            throw AuditFailure(seq: min(stored.seq, head.seq) + (stored.seq > head.seq ? 1 : 0),
+            // A head beyond the journal means entries are missing after it; otherwise the row
+            // is wrong, and the last entry is the one that should have written it.
+            throw AuditFailure(seq: stored.seq > head.seq ? head.seq + 1 : head.seq,
                                reason: "chain_head says seq \(stored.seq) hash \(stored.hash.hex), but the journal ends at seq \(head.seq) hash \(head.hash.hex)")
         }
     }
