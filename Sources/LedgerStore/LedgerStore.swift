@@ -51,6 +51,11 @@ public final class LedgerStore: Sendable {
         let isNew = !FileManager.default.fileExists(atPath: path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            if !readOnly {
+                // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after
+                // prepareDatabase runs; a ledger acknowledges only what survives power loss.
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            }
             if !isNew {
                 try pool.read { db in
                     guard try db.tableExists("ledger_meta"),

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import LedgerCore
+@testable import LedgerStore
+import Testing
+
+@Suite("Schema and durability")
+struct SchemaTests {
+    static let schemaFolder = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("schema")
+
+    @Test("every numbered file in schema/ is embedded, in order, with the same bytes")
+    func embeddedMatchesFolder() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemaFolder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Schema.migrations.map(\.name) == files)
+        for migration in Schema.migrations {
+            let onDisk = try Data(contentsOf: Self.schemaFolder.appendingPathComponent(migration.name))
+            #expect(Array(onDisk) == migration.sql, "\(migration.name) differs from its embedded copy")
+        }
+    }
+
+    @Test("migrations run once: reopening a ledger keeps its entries and applies nothing again")
+    func migrationsOnce() throws {
+        let ledger = try TemporaryLedger(clock: ExampleLedger.clock())
+        try ExampleLedger.populate(ledger.store)
+        let head = try ledger.store.head()
+        try ledger.store.close()
+        let reopened = try LedgerStore.open(at: ledger.path)
+        #expect(try reopened.head() == head)
+        let applied = try reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == Schema.migrations.map(\.name))
+        try reopened.close()
+    }
+
+    @Test("the file is in WAL mode with synchronous=FULL and foreign keys on, for writer and readers")
+    func durabilitySettings() throws {
+        let ledger = try TemporaryLedger()
+        let check = { (db: Database) throws -> [String] in
+            [try String.fetchOne(db, sql: "PRAGMA journal_mode")!,
+             try String(Int.fetchOne(db, sql: "PRAGMA synchronous")!),
+             try String(Int.fetchOne(db, sql: "PRAGMA foreign_keys")!)]
+        }
+        #expect(try ledger.store.pool.write(check) == ["wal", "2", "1"])
+        #expect(try ledger.store.pool.read(check) == ["wal", "2", "1"])
+    }
+
+    @Test("an acknowledged entry is in the file: a second, independent connection sees it")
+    func committedOnReturn() throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        let receipt = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "k"))
+        let other = try DatabaseQueue(path: ledger.path)
+        let seq = try other.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM journal") }
+        #expect(seq == receipt.entry.seq)
+    }
+
+    @Test("opening a missing file, a non-SQLite file or a foreign SQLite file gives one clear error")
+    func openErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-open-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = folder.appendingPathComponent("missing.sqlite").path
+        #expect(throws: StoreError.missing(path: missing)) { try LedgerStore.open(at: missing) }
+        let text = folder.appendingPathComponent("notes.txt")
+        try Data("not a database, just some text that is long enough".utf8).write(to: text)
+        #expect(throws: StoreError.notALedger(path: text.path, reason: "it is not a SQLite database")) { try LedgerStore.open(at: text.path) }
+        let foreign = folder.appendingPathComponent("foreign.sqlite").path
+        try DatabaseQueue(path: foreign).write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        #expect(throws: StoreError.notALedger(path: foreign, reason: "it has no ecoledger metadata")) { try LedgerStore.open(at: foreign) }
+        let ledger = try TemporaryLedger()
+        #expect(throws: StoreError.alreadyExists(path: ledger.path)) { try LedgerStore.create(at: ledger.path) }
+    }
+}
