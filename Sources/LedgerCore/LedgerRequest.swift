@@ -25,8 +25,10 @@ public enum LedgerCommand: Sendable {
     case issueToken(id: TokenID, role: Role, point: PointID?, merchant: AccountID?, secretHash: Hash256)
     case revokeToken(id: TokenID)
     case dropoff(Dropoff)
-    case redeem(Redeem)
-    case donate(Donate)
+    /// Resident → merchant.
+    case redeem(Spend)
+    /// Resident → beneficiary pool.
+    case donate(Spend)
     case settle(merchant: AccountID, amount: Points, ref: ClientRef)
     case reverse(seq: Int64, reason: String, ref: ClientRef)
 
@@ -65,32 +67,18 @@ public enum LedgerCommand: Sendable {
         }
     }
 
-    public struct Redeem: Sendable {
+    /// A redemption (payee: a merchant) or a donation (payee: a beneficiary pool): the
+    /// resident's PIN authorises points leaving their account.
+    public struct Spend: Sendable {
         public var account: AccountID
-        public var merchant: AccountID
+        public var payee: AccountID
         public var amount: Points
         public var pin: PIN
         public var ref: ClientRef
 
-        public init(account: AccountID, merchant: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
+        public init(account: AccountID, payee: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
             self.account = account
-            self.merchant = merchant
-            self.amount = amount
-            self.pin = pin
-            self.ref = ref
-        }
-    }
-
-    public struct Donate: Sendable {
-        public var account: AccountID
-        public var beneficiary: AccountID
-        public var amount: Points
-        public var pin: PIN
-        public var ref: ClientRef
-
-        public init(account: AccountID, beneficiary: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
-            self.account = account
-            self.beneficiary = beneficiary
+            self.payee = payee
             self.amount = amount
             self.pin = pin
             self.ref = ref

@@ -97,13 +97,11 @@ public enum Rules {
             return .append(EntryBody(kind: .dropoff, debit: .issuance, credit: dropoff.account, amount: points, actor: actor,
                                      ref: dropoff.ref, attributes: attributes), pin: nil)
 
-        case .redeem(let redeem):
-            return try spend(kind: .redemption, from: redeem.account, to: redeem.merchant, amount: redeem.amount,
-                             pin: redeem.pin, ref: redeem.ref, actor: actor, in: state)
+        case .redeem(let spend):
+            return try Self.spend(.redemption, spend, actor: actor, in: state)
 
-        case .donate(let donate):
-            return try spend(kind: .donation, from: donate.account, to: donate.beneficiary, amount: donate.amount,
-                             pin: donate.pin, ref: donate.ref, actor: actor, in: state)
+        case .donate(let spend):
+            return try Self.spend(.donation, spend, actor: actor, in: state)
 
         case .settle(let merchant, let amount, let ref):
             let body = EntryBody(kind: .settlement, debit: merchant, credit: .settlement, amount: amount, actor: actor, ref: ref)
@@ -126,8 +124,8 @@ public enum Rules {
     }
 
     /// Redemptions and donations: the resident's PIN is checked before anything about the balance is revealed.
-    static func spend<S: LedgerStorage>(kind: EntryKind, from payer: AccountID, to payee: AccountID, amount: Points, pin: PIN,
-                                        ref: ClientRef, actor: Actor, in state: S) throws -> Decision {
+    static func spend<S: LedgerStorage>(_ kind: EntryKind, _ spend: LedgerCommand.Spend, actor: Actor, in state: S) throws -> Decision {
+        let (payer, payee, amount, pin, ref) = (spend.account, spend.payee, spend.amount, spend.pin, spend.ref)
         let body = EntryBody(kind: kind, debit: payer, credit: payee, amount: amount, actor: actor, ref: ref)
         if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
         guard amount > .zero else { throw LedgerError.invalid("points", "must be positive") }

@@ -60,7 +60,7 @@ struct EngineTests {
         #expect(ledger.snapshot.accounts[try AccountID("R-1")]?.balance == (try Points(parsing: "18")))
         let before = ledger.snapshot.accounts
         #expect(throws: LedgerError.insufficientPoints("R-1 has 18.00 points, 18.01 requested")) {
-            try ledger.run(.redeem(.init(account: try AccountID("R-1"), merchant: try AccountID("M-1"), amount: try Points(parsing: "18.01"),
+            try ledger.run(.redeem(.init(account: try AccountID("R-1"), payee: try AccountID("M-1"), amount: try Points(parsing: "18.01"),
                                          pin: try PIN("1234"), ref: try ClientRef("p-1"))))
         }
         #expect(ledger.snapshot.accounts == before)

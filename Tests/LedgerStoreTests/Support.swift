@@ -44,12 +44,12 @@ enum Make {
     }
 
     static func redeem(_ account: String, _ points: String, at merchant: String = "M-1", pin: String = "1234", ref: String) throws -> LedgerRequest {
-        request(.redeem(.init(account: try AccountID(account), merchant: try AccountID(merchant), amount: try Make.points(points),
+        request(.redeem(.init(account: try AccountID(account), payee: try AccountID(merchant), amount: try Make.points(points),
                               pin: try PIN(pin), ref: try ClientRef(ref))))
     }
 
     static func donate(_ account: String, _ points: String, to pool: String = "B-1", pin: String = "1234", ref: String) throws -> LedgerRequest {
-        request(.donate(.init(account: try AccountID(account), beneficiary: try AccountID(pool), amount: try Make.points(points),
+        request(.donate(.init(account: try AccountID(account), payee: try AccountID(pool), amount: try Make.points(points),
                               pin: try PIN(pin), ref: try ClientRef(ref))))
     }
 
