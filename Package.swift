@@ -31,12 +31,14 @@ let package = Package(
             // Sources/LedgerStore/Schema is a symlink to it, and each file is embedded in the binary.
             resources: [.embedInCode("Schema/001_ledger.sql")]
         ),
+        .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         .executableTarget(
             name: "ecoledger",
             dependencies: ["LedgerStore", "LedgerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
+        .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore"]),
         .testTarget(name: "CLITests", dependencies: ["ecoledger", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,76 @@
+import LedgerCore
+
+/// A request of protocol v1, decoded and validated: what a session executes.
+public enum Command: Sendable {
+    case ping
+    case hello(version: Int?)
+    case auth(secret: String)
+    case quit
+    case accountOpen(id: AccountID, kind: AccountKind, name: String, district: String?, pin: PIN?, minRedeem: Points?)
+    case accountShow(AccountID)
+    case accountPIN(AccountID, PIN)
+    case accountUnlock(AccountID)
+    case pointAdd(PointID, name: String, district: String?)
+    case pointClose(PointID)
+    case pointList
+    case materialSet(MaterialCode, rate: Points, name: String?, minGrams: Grams?, maxGrams: Grams?)
+    case materialList
+    case tokenIssue(role: Role, point: PointID?, merchant: AccountID?)
+    case tokenRevoke(TokenID)
+    case tokenList
+    case dropoff(LedgerCommand.Dropoff)
+    case redeem(LedgerCommand.Spend)
+    case donate(LedgerCommand.Spend)
+    case settle(merchant: AccountID, amount: Points, ref: ClientRef)
+    case reverse(seq: Int64, reason: String, ref: ClientRef)
+    case balance(AccountID)
+    case history(AccountID, limit: Int, before: Int64?)
+    case entry(Int64)
+    case head
+    case audit
+    case stats
+
+    /// The verb as the protocol spells it, for logs, statistics and access rules.
+    public var verb: String {
+        switch self {
+        case .ping: "PING"
+        case .hello: "HELLO"
+        case .auth: "AUTH"
+        case .quit: "QUIT"
+        case .accountOpen: "ACCOUNT OPEN"
+        case .accountShow: "ACCOUNT SHOW"
+        case .accountPIN: "ACCOUNT PIN"
+        case .accountUnlock: "ACCOUNT UNLOCK"
+        case .pointAdd: "POINT ADD"
+        case .pointClose: "POINT CLOSE"
+        case .pointList: "POINT LIST"
+        case .materialSet: "MATERIAL SET"
+        case .materialList: "MATERIAL LIST"
+        case .tokenIssue: "TOKEN ISSUE"
+        case .tokenRevoke: "TOKEN REVOKE"
+        case .tokenList: "TOKEN LIST"
+        case .dropoff: "DROPOFF"
+        case .redeem: "REDEEM"
+        case .donate: "DONATE"
+        case .settle: "SETTLE"
+        case .reverse: "REVERSE"
+        case .balance: "BALANCE"
+        case .history: "HISTORY"
+        case .entry: "ENTRY"
+        case .head: "HEAD"
+        case .audit: "AUDIT"
+        case .stats: "STATS"
+        }
+    }
+
+    /// Whether executing it appends to the journal (goes through the single writer).
+    public var isWrite: Bool {
+        switch self {
+        case .accountOpen, .accountPIN, .accountUnlock, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+             .dropoff, .redeem, .donate, .settle, .reverse:
+            true
+        default:
+            false
+        }
+    }
+}

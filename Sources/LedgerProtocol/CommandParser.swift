@@ -1,0 +1,222 @@
+import LedgerCore
+
+/// Decodes a tokenized line into a `Command`, validating every argument with the core's types.
+///
+/// Missing, unknown and malformed arguments are `BAD_ARGUMENT` naming the argument; an unknown
+/// verb (or sub-verb) is `UNKNOWN_COMMAND`.
+public enum CommandParser {
+    public static let maxHistoryLimit = 1000
+    public static let defaultHistoryLimit = 50
+
+    public static func parse(_ line: ParsedLine) throws(ProtocolError) -> Command {
+        var arguments = Arguments(line: line)
+        let command: Command
+        switch line.verb {
+        case "PING": command = .ping
+        case "QUIT": command = .quit
+        case "HEAD": command = .head
+        case "AUDIT": command = .audit
+        case "STATS": command = .stats
+        case "HELLO":
+            let version = try arguments.optionalPositional("version")
+            guard version == nil || version == "1" else { throw ProtocolError(.badArgument, "version: this server speaks protocol 1 only") }
+            command = .hello(version: version.map { _ in 1 })
+        case "AUTH":
+            command = .auth(secret: try arguments.positional("token"))
+        case "ACCOUNT", "POINT", "MATERIAL", "TOKEN":
+            command = try parseGroup(line.verb, &arguments)
+        case "DROPOFF":
+            command = .dropoff(LedgerCommand.Dropoff(
+                account: try arguments.identifier(positional: "account"), point: try arguments.identifier(named: "point"),
+                material: try arguments.identifier(named: "material"), grams: try arguments.grams("kg"),
+                ref: try arguments.identifier(named: "ref")))
+        case "REDEEM":
+            command = .redeem(LedgerCommand.Spend(
+                account: try arguments.identifier(positional: "account"), payee: try arguments.identifier(named: "merchant"),
+                amount: try arguments.positivePoints("points"), pin: try arguments.pin("pin"), ref: try arguments.identifier(named: "ref")))
+        case "DONATE":
+            command = .donate(LedgerCommand.Spend(
+                account: try arguments.identifier(positional: "account"), payee: try arguments.identifier(named: "to"),
+                amount: try arguments.positivePoints("points"), pin: try arguments.pin("pin"), ref: try arguments.identifier(named: "ref")))
+        case "SETTLE":
+            command = .settle(merchant: try arguments.identifier(positional: "merchant"), amount: try arguments.positivePoints("points"),
+                              ref: try arguments.identifier(named: "ref"))
+        case "REVERSE":
+            command = .reverse(seq: try arguments.seq(positional: "seq"), reason: try arguments.text("reason"),
+                               ref: try arguments.identifier(named: "ref"))
+        case "BALANCE":
+            command = .balance(try arguments.identifier(positional: "account"))
+        case "HISTORY":
+            let account: AccountID = try arguments.identifier(positional: "account")
+            let limit = try arguments.optionalInteger("limit", in: 1...Int64(maxHistoryLimit)).map(Int.init) ?? defaultHistoryLimit
+            let before = try arguments.optionalInteger("before", in: 1...Int64.max)
+            command = .history(account, limit: limit, before: before)
+        case "ENTRY":
+            command = .entry(try arguments.seq(positional: "seq"))
+        default:
+            throw ProtocolError(.unknownCommand, "unknown command \(line.verb.debugDescription)")
+        }
+        try arguments.checkAllUsed()
+        return command
+    }
+
+    private static func parseGroup(_ group: String, _ arguments: inout Arguments) throws(ProtocolError) -> Command {
+        guard let sub = try arguments.optionalPositional("subcommand")?.uppercased() else {
+            throw ProtocolError(.unknownCommand, "\(group) needs a subcommand")
+        }
+        switch (group, sub) {
+        case ("ACCOUNT", "OPEN"):
+            let id: AccountID = try arguments.identifier(positional: "account")
+            guard let kind = AccountKind(rawValue: try arguments.named("kind")), kind != .system else {
+                throw ProtocolError.badArgument("kind", "must be resident, merchant or beneficiary")
+            }
+            return .accountOpen(id: id, kind: kind, name: try arguments.text("name"), district: try arguments.optionalText("district"),
+                                pin: try arguments.optionalPIN("pin"), minRedeem: try arguments.optionalPositivePoints("min_redeem"))
+        case ("ACCOUNT", "SHOW"): return .accountShow(try arguments.identifier(positional: "account"))
+        case ("ACCOUNT", "PIN"): return .accountPIN(try arguments.identifier(positional: "account"), try arguments.pin("pin"))
+        case ("ACCOUNT", "UNLOCK"): return .accountUnlock(try arguments.identifier(positional: "account"))
+        case ("POINT", "ADD"):
+            return .pointAdd(try arguments.identifier(positional: "point"), name: try arguments.text("name"),
+                             district: try arguments.optionalText("district"))
+        case ("POINT", "CLOSE"): return .pointClose(try arguments.identifier(positional: "point"))
+        case ("POINT", "LIST"): return .pointList
+        case ("MATERIAL", "SET"):
+            return .materialSet(try arguments.identifier(positional: "material"), rate: try arguments.positivePoints("rate"),
+                                name: try arguments.optionalText("name"), minGrams: try arguments.optionalGrams("min_kg"),
+                                maxGrams: try arguments.optionalGrams("max_kg"))
+        case ("MATERIAL", "LIST"): return .materialList
+        case ("TOKEN", "ISSUE"):
+            guard let role = Role(rawValue: try arguments.named("role")) else {
+                throw ProtocolError.badArgument("role", "must be admin, operator, merchant or auditor")
+            }
+            return .tokenIssue(role: role, point: try arguments.optionalIdentifier(named: "point"),
+                               merchant: try arguments.optionalIdentifier(named: "merchant"))
+        case ("TOKEN", "REVOKE"): return .tokenRevoke(try arguments.identifier(positional: "token"))
+        case ("TOKEN", "LIST"): return .tokenList
+        default:
+            throw ProtocolError(.unknownCommand, "unknown command \("\(group) \(sub)".debugDescription)")
+        }
+    }
+}
+
+/// Typed access to a line's arguments that remembers which were used, so extras are refused.
+private struct Arguments {
+    private var positional: [String]
+    private var named: [String: String]
+    private var used: Set<String> = []
+
+    init(line: ParsedLine) {
+        positional = line.positional
+        named = line.named
+    }
+
+    mutating func optionalPositional(_ name: String) throws(ProtocolError) -> String? {
+        positional.isEmpty ? nil : positional.removeFirst()
+    }
+
+    mutating func positional(_ name: String) throws(ProtocolError) -> String {
+        guard let value = try optionalPositional(name) else { throw ProtocolError.badArgument(name, "missing") }
+        return value
+    }
+
+    mutating func optionalNamed(_ name: String) -> String? {
+        guard let value = named[name] else { return nil }
+        used.insert(name)
+        return value
+    }
+
+    mutating func named(_ name: String) throws(ProtocolError) -> String {
+        guard let value = optionalNamed(name) else { throw ProtocolError.badArgument(name, "missing (\(name)=…)") }
+        return value
+    }
+
+    mutating func identifier<ID: LedgerIdentifier>(positional name: String) throws(ProtocolError) -> ID {
+        let text = try positional(name)
+        return try Self.convert(name) { () throws(LedgerError) in try ID(text) }
+    }
+
+    mutating func identifier<ID: LedgerIdentifier>(named name: String) throws(ProtocolError) -> ID {
+        let text = try named(name)
+        return try Self.convert(name) { () throws(LedgerError) in try ID(text) }
+    }
+
+    mutating func optionalIdentifier<ID: LedgerIdentifier>(named name: String) throws(ProtocolError) -> ID? {
+        guard let text = optionalNamed(name) else { return nil }
+        return try Self.convert(name) { () throws(LedgerError) in try ID(text) }
+    }
+
+    mutating func seq(positional name: String) throws(ProtocolError) -> Int64 {
+        let text = try positional(name)
+        guard let value = Int64(text), value >= 1, String(value) == text else { throw ProtocolError.badArgument(name, "expected an entry number ≥ 1") }
+        return value
+    }
+
+    mutating func optionalInteger(_ name: String, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64? {
+        guard let text = optionalNamed(name) else { return nil }
+        guard let value = Int64(text), range.contains(value), String(value) == text else {
+            throw ProtocolError.badArgument(name, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    mutating func optionalText(_ name: String) throws(ProtocolError) -> String? {
+        guard let text = optionalNamed(name) else { return nil }
+        return try Self.convert(name) { () throws(LedgerError) in try FreeText.validate(text, argument: name) }
+    }
+
+    mutating func text(_ name: String) throws(ProtocolError) -> String {
+        guard let value = try optionalText(name) else { throw ProtocolError.badArgument(name, "missing (\(name)=…)") }
+        return value
+    }
+
+    mutating func optionalPositivePoints(_ name: String) throws(ProtocolError) -> Points? {
+        guard let text = optionalNamed(name) else { return nil }
+        let points = try Self.convert(name) { () throws(LedgerError) in try Points(parsing: text) }
+        guard points > .zero else { throw ProtocolError.badArgument(name, "must be positive") }
+        return points
+    }
+
+    mutating func positivePoints(_ name: String) throws(ProtocolError) -> Points {
+        guard let value = try optionalPositivePoints(name) else { throw ProtocolError.badArgument(name, "missing (\(name)=…)") }
+        return value
+    }
+
+    mutating func optionalGrams(_ name: String) throws(ProtocolError) -> Grams? {
+        guard let text = optionalNamed(name) else { return nil }
+        return try Self.convert(name) { () throws(LedgerError) in try Grams(parsingKilograms: text) }
+    }
+
+    mutating func grams(_ name: String) throws(ProtocolError) -> Grams {
+        guard let value = try optionalGrams(name) else { throw ProtocolError.badArgument(name, "missing (\(name)=…)") }
+        return value
+    }
+
+    mutating func optionalPIN(_ name: String) throws(ProtocolError) -> PIN? {
+        guard let text = optionalNamed(name) else { return nil }
+        return try Self.convert(name) { () throws(LedgerError) in try PIN(text) }
+    }
+
+    mutating func pin(_ name: String) throws(ProtocolError) -> PIN {
+        guard let value = try optionalPIN(name) else { throw ProtocolError.badArgument(name, "missing (\(name)=…)") }
+        return value
+    }
+
+    func checkAllUsed() throws(ProtocolError) {
+        if let extra = positional.first { throw ProtocolError.badArgument(extra, "unexpected argument") }
+        if let unknown = Set(named.keys).subtracting(used).sorted().first {
+            throw ProtocolError.badArgument(unknown, "unknown argument for this command")
+        }
+    }
+
+    /// Runs a core validation, reporting its failure as a bad argument named `name`.
+    private static func convert<T>(_ name: String, _ body: () throws(LedgerError) -> T) throws(ProtocolError) -> T {
+        do {
+            return try body()
+        } catch {
+            switch error {
+            case .invalid(_, let why): throw ProtocolError.badArgument(name, why)
+            default: throw ProtocolError.badArgument(name, error.message)
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import LedgerCore
+
+/// How entries and ledger records appear as reply fields, in one place, so `HISTORY`,
+/// `ENTRY`, `ACCOUNT SHOW` and the lists spell them the same way.
+///
+/// Points are written with two decimals and weights as kg; attribute names follow
+/// docs/LEDGER.md, with `grams`, `min_grams` and `max_grams` shown as `kg`, `min_kg` and
+/// `max_kg`, and centipoint attributes shown as points.
+public enum EntryFields {
+    /// seq, time, kind, amount, the accounts, ref, actor and the kind's attributes.
+    public static func summary(_ entry: Entry) -> Reply.Fields {
+        var fields: Reply.Fields = [("seq", String(entry.seq)), ("time", String(entry.timeMs)), ("kind", entry.kind.rawValue),
+                                    ("amount", entry.body.amount.description)]
+        if let debit = entry.body.debit { fields.append(("debit", debit.rawValue)) }
+        if let credit = entry.body.credit { fields.append(("credit", credit.rawValue)) }
+        if let ref = entry.body.ref { fields.append(("ref", ref.rawValue)) }
+        fields.append(("actor", entry.body.actor.rawValue))
+        for key in entry.body.attributes.keys.sorted() {
+            fields.append(display(key, entry.body.attributes[key]!))
+        }
+        return fields
+    }
+
+    /// Every field, including both hashes: enough to rebuild the canonical bytes.
+    public static func full(_ entry: Entry) -> Reply.Fields {
+        summary(entry) + [("prev", entry.prevHash.hex), ("hash", entry.hash.hex)]
+    }
+
+    static func display(_ key: String, _ value: String) -> (String, String) {
+        switch key {
+        case AttributeKey.grams, AttributeKey.minGrams, AttributeKey.maxGrams:
+            let name = String(key.dropLast("grams".count)) + "kg"
+            return (name, Int64(value).map { Grams($0).kilograms } ?? value)
+        case AttributeKey.rate, AttributeKey.minRedeem:
+            return (key, Int64(value).map { Points(centipoints: $0).description } ?? value)
+        default:
+            return (key, value)
+        }
+    }
+
+    public static func account(_ account: AccountState) -> Reply.Fields {
+        var fields: Reply.Fields = [("account", account.id.rawValue), ("kind", account.kind.rawValue), ("name", account.name)]
+        if let district = account.district { fields.append(("district", district)) }
+        fields.append(("balance", account.balance.description))
+        if let minimum = account.minRedeem { fields.append(("min_redeem", minimum.description)) }
+        if account.kind == .resident {
+            fields += [("pin", account.pinDigest == nil ? "none" : "set"), ("pin_failures", String(account.pinFailures)),
+                       ("locked", account.locked ? "1" : "0")]
+        }
+        return fields
+    }
+
+    public static func point(_ point: PointState) -> Reply.Fields {
+        var fields: Reply.Fields = [("point", point.id.rawValue), ("name", point.name)]
+        if let district = point.district { fields.append(("district", district)) }
+        fields.append(("active", point.active ? "1" : "0"))
+        return fields
+    }
+
+    public static func material(_ material: MaterialState) -> Reply.Fields {
+        var fields: Reply.Fields = [("material", material.code.rawValue), ("name", material.name), ("rate", material.rate.perKilogram.description)]
+        if let minimum = material.minGrams { fields.append(("min_kg", minimum.kilograms)) }
+        fields.append(("max_kg", (material.maxGrams ?? MaterialState.defaultMaxGrams).kilograms))
+        return fields
+    }
+
+    public static func token(_ token: TokenState) -> Reply.Fields {
+        var fields: Reply.Fields = [("id", token.id.rawValue), ("role", token.role.rawValue)]
+        if let point = token.point { fields.append(("point", point.rawValue)) }
+        if let merchant = token.merchant { fields.append(("merchant", merchant.rawValue)) }
+        fields.append(("revoked", token.revoked ? "1" : "0"))
+        return fields
+    }
+}

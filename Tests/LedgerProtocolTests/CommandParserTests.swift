@@ -1,0 +1,93 @@
+import LedgerCore
+import LedgerProtocol
+import Testing
+
+@Suite("Decoding commands")
+struct CommandParserTests {
+    func command(_ text: String) throws -> Command {
+        try CommandParser.parse(try #require(try LineTokenizer.parse(Array(text.utf8))))
+    }
+
+    func expectError(_ code: ProtocolError.Code, _ text: String, naming argument: String? = nil,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            let parsed = try command(text)
+            Issue.record("expected \(code), got \(parsed.verb)", sourceLocation: sourceLocation)
+        } catch let error as ProtocolError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+            if let argument { #expect(error.message.hasPrefix("\(argument):"), "\(error)", sourceLocation: sourceLocation) }
+        } catch {
+            Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("a drop-off decodes into exact, validated values")
+    func dropoff() throws {
+        guard case .dropoff(let d) = try command("DROPOFF R-1 point=CP-1 material=PET kg=2.345 ref=k-1") else {
+            Issue.record("not a drop-off"); return
+        }
+        #expect(d.account.rawValue == "R-1" && d.point.rawValue == "CP-1" && d.material.rawValue == "PET")
+        #expect(d.grams == Grams(2345) && d.ref.rawValue == "k-1")
+    }
+
+    @Test("every command of protocol v1 decodes", arguments: [
+        "PING", "HELLO", "HELLO 1", "AUTH abc", "QUIT",
+        "ACCOUNT OPEN R-1 kind=resident name=\"Juan dela Cruz\" pin=1234", "ACCOUNT OPEN M-1 kind=merchant name=Biller min_redeem=200",
+        "ACCOUNT OPEN B-1 kind=beneficiary name=Fund district=\"Batasan Hills\"",
+        "ACCOUNT SHOW R-1", "ACCOUNT PIN R-1 pin=87654321", "ACCOUNT UNLOCK R-1",
+        "POINT ADD CP-1 name=Hall district=North", "POINT CLOSE CP-1", "POINT LIST",
+        "MATERIAL SET PET rate=18 name=PET min_kg=1 max_kg=100", "MATERIAL SET PET rate=18.5", "MATERIAL LIST",
+        "TOKEN ISSUE role=operator point=CP-1", "TOKEN ISSUE role=merchant merchant=M-1", "TOKEN ISSUE role=auditor",
+        "TOKEN REVOKE tok-1", "TOKEN LIST",
+        "DROPOFF R-1 point=CP-1 material=PET kg=2 ref=r", "REDEEM R-1 points=10.50 merchant=M-1 pin=1234 ref=r",
+        "DONATE R-1 points=5 to=B-1 pin=1234 ref=r", "SETTLE M-1 points=100 ref=r", "REVERSE 12 reason=\"wrong scale\" ref=r",
+        "BALANCE R-1", "HISTORY R-1", "HISTORY R-1 limit=10 before=99", "ENTRY 1", "HEAD", "AUDIT", "STATS",
+        "ping", "account show R-1",
+    ])
+    func everyCommand(text: String) throws {
+        _ = try command(text)
+    }
+
+    @Test("unknown verbs and sub-verbs are UNKNOWN_COMMAND")
+    func unknown() {
+        expectError(.unknownCommand, "FROBNICATE")
+        expectError(.unknownCommand, "ACCOUNT DELETE R-1")
+        expectError(.unknownCommand, "TOKEN")
+    }
+
+    @Test("missing, unknown and malformed arguments are BAD_ARGUMENT naming the argument")
+    func badArguments() {
+        expectError(.badArgument, "DROPOFF R-1 point=CP-1 material=PET ref=r", naming: "kg")
+        expectError(.badArgument, "DROPOFF R-1 point=CP-1 material=PET kg=1.2345 ref=r", naming: "kg")
+        expectError(.badArgument, "DROPOFF R-1 point=CP-1 material=PET kg=-1 ref=r", naming: "kg")
+        expectError(.badArgument, "DROPOFF R-1 point=CP-1 material=PET kg=1 ref=r colour=red", naming: "colour")
+        expectError(.badArgument, "DROPOFF R-1 extra point=CP-1 material=PET kg=1 ref=r", naming: "extra")
+        expectError(.badArgument, "DROPOFF point=CP-1 material=PET kg=1 ref=r", naming: "account")
+        expectError(.badArgument, "DROPOFF R/1 point=CP-1 material=PET kg=1 ref=r", naming: "account")
+        expectError(.badArgument, "REDEEM R-1 points=10.555 merchant=M-1 pin=1234 ref=r", naming: "points")
+        expectError(.badArgument, "REDEEM R-1 points=0 merchant=M-1 pin=1234 ref=r", naming: "points")
+        expectError(.badArgument, "REDEEM R-1 points=-5 merchant=M-1 pin=1234 ref=r", naming: "points")
+        expectError(.badArgument, "REDEEM R-1 points=99999999999999999999 merchant=M-1 pin=1234 ref=r", naming: "points")
+        expectError(.badArgument, "REDEEM R-1 points=1 merchant=M-1 pin=12 ref=r", naming: "pin")
+        expectError(.badArgument, "ACCOUNT OPEN S-1 kind=system name=x", naming: "kind")
+        expectError(.badArgument, "TOKEN ISSUE role=root", naming: "role")
+        expectError(.badArgument, "HISTORY R-1 limit=0", naming: "limit")
+        expectError(.badArgument, "HISTORY R-1 limit=1001", naming: "limit")
+        expectError(.badArgument, "ENTRY 0", naming: "seq")
+        expectError(.badArgument, "ENTRY 01", naming: "seq")
+        expectError(.badArgument, "HELLO 2", naming: "version")
+        expectError(.badArgument, "PING now", naming: "now")
+        expectError(.badArgument, "POINT ADD CP-1", naming: "name")
+    }
+
+    @Test("a wrong PIN's digits never appear in an error message")
+    func pinNotEchoed() {
+        do {
+            _ = try command("REDEEM R-1 points=1 merchant=M-1 pin=12345abc ref=r")
+        } catch let error as ProtocolError {
+            #expect(!error.message.contains("12345abc"))
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
