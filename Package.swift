@@ -4,17 +4,23 @@ import PackageDescription
 /// ecoledger: a hash-chained, double-entry points ledger for recycling rewards.
 ///
 /// Layers, in one direction: LedgerCrypto (OpenSSL) → LedgerCore (pure rules and encoding)
-/// → LedgerStore (SQLite through GRDB; the only code that knows SQL) → executables.
+/// → LedgerStore (SQLite through GRDB; the only code that knows SQL) → LedgerProtocol (text
+/// lines ⇄ typed commands and replies; no sockets) → LedgerServer (NIO sessions, roles, the
+/// single writer) → executables. LedgerWire holds the NIO line framing and client they share.
 let package = Package(
     name: "ecoledger",
     products: [
         .executable(name: "ecoledger", targets: ["ecoledger"]),
+        .executable(name: "ecoledgerd", targets: ["ecoledgerd"]),
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,13 +38,33 @@ let package = Package(
             resources: [.embedInCode("Schema/001_ledger.sql")]
         ),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
+        .target(name: "LedgerWire", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "LedgerServer", dependencies: [
+            "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerProtocol", "LedgerWire",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "ecoledgerd", dependencies: [
+            "LedgerServer", "LedgerStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerStore", "LedgerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LedgerStore", "LedgerCore", "LedgerWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore"]),
+        .testTarget(name: "LedgerServerTests", dependencies: [
+            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "ecoledgerd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["ecoledger", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

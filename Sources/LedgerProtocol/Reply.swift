@@ -4,6 +4,8 @@
 /// quotes or backslashes, with the same escapes requests use.
 public enum Reply: Equatable, Sendable {
     case ok(Fields)
+    /// `OK` and one bare word: `OK pong`, `OK bye`.
+    case word(String)
     case list([Fields])
     case error(ProtocolError)
 
@@ -16,6 +18,8 @@ public enum Reply: Equatable, Sendable {
         switch self {
         case .ok(let fields):
             return Self.line("OK", fields)
+        case .word(let word):
+            return "OK \(word)\r\n"
         case .list(let rows):
             return Self.line("OK", [("n", String(rows.count))]) + rows.map { Self.line(nil, $0) }.joined()
         case .error(let error):

@@ -168,8 +168,12 @@ public final class LedgerStore: Sendable {
         try pool.read(body)
     }
 
-    /// Closes every connection; the WAL is checkpointed by SQLite as the last one closes.
+    /// Checkpoints the WAL into the main file (leaving the `-wal` file empty), then closes every
+    /// connection. After a clean close the main file alone holds the whole ledger.
     public func close() throws {
+        if !pool.configuration.readonly {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
         try pool.close()
     }
 }

@@ -6,7 +6,8 @@ import Testing
 struct ReplyTests {
     @Test("OK lines end in CRLF and quote values that need it")
     func okLine() {
-        #expect(Reply.ok([("pong", "")]).encoded == "OK pong=\"\"\r\n")
+        #expect(Reply.word("pong").encoded == "OK pong\r\n")
+        #expect(Reply.ok([("note", "")]).encoded == "OK note=\"\"\r\n")
         #expect(Reply.ok([("name", "Juan dela Cruz"), ("balance", "12.50")]).encoded == "OK name=\"Juan dela Cruz\" balance=12.50\r\n")
         #expect(Reply.ok([("reason", #"a "b" \c"#)]).encoded == #"OK reason="a \"b\" \\c""# + "\r\n")
     }

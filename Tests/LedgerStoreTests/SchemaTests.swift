@@ -71,3 +71,22 @@ struct SchemaTests {
         #expect(throws: StoreError.alreadyExists(path: ledger.path)) { try LedgerStore.create(at: ledger.path) }
     }
 }
+
+@Suite("Closing")
+struct ClosingTests {
+    @Test("a clean close leaves the whole ledger in the main file: a copy of it alone verifies")
+    func cleanClose() throws {
+        let ledger = try TemporaryLedger(clock: ExampleLedger.clock())
+        try ExampleLedger.populate(ledger.store)
+        let head = try ledger.store.head()
+        try ledger.store.close()
+        let wal = (try? FileManager.default.attributesOfItem(atPath: ledger.path + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0)
+        let copy = ledger.directory.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: ledger.path, toPath: copy)
+        let reopened = try LedgerStore.open(at: copy, readOnly: true)
+        guard case .success(let report) = try reopened.verify() else { Issue.record("the copy should verify"); return }
+        #expect(report.head == head)
+        try reopened.close()
+    }
+}

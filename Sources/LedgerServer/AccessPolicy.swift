@@ -1,0 +1,60 @@
+import LedgerCore
+import LedgerProtocol
+
+/// Which principal may run which command: the role matrix of docs/PROTOCOL.md.
+///
+/// Before `AUTH`, only PING, HELLO, AUTH and QUIT. admin: everything. operator: DROPOFF at its
+/// own point, DONATE, ACCOUNT OPEN of residents, BALANCE, HISTORY, MATERIAL LIST. merchant:
+/// REDEEM into its own account, BALANCE and HISTORY of its own account. auditor: the read-only
+/// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS and the lists.
+public enum AccessPolicy {
+    public static func check(_ command: Command, by principal: Principal?) throws(ProtocolError) {
+        switch command {
+        case .ping, .hello, .auth, .quit:
+            return
+        default:
+            break
+        }
+        guard let principal else {
+            throw ProtocolError(.notAuthenticated, "\(command.verb) needs AUTH first")
+        }
+        func forbid(_ why: String? = nil) -> ProtocolError {
+            ProtocolError(.forbidden, why ?? "\(principal.role.rawValue) tokens may not use \(command.verb)")
+        }
+        switch principal.role {
+        case .admin:
+            return
+        case .operator:
+            switch command {
+            case .dropoff(let dropoff):
+                guard dropoff.point == principal.point else {
+                    throw forbid("this operator token registers drop-offs at \(principal.point?.rawValue ?? "no point") only")
+                }
+            case .accountOpen(_, let kind, _, _, _, _):
+                guard kind == .resident else { throw forbid("operators open resident accounts only") }
+            case .donate, .balance, .history, .materialList:
+                return
+            default:
+                throw forbid()
+            }
+        case .merchant:
+            switch command {
+            case .redeem(let spend):
+                guard spend.payee == principal.merchant else {
+                    throw forbid("this merchant token redeems into \(principal.merchant?.rawValue ?? "no account") only")
+                }
+            case .balance(let account), .history(let account, _, _):
+                guard account == principal.merchant else { throw forbid("merchant tokens see their own account only") }
+            default:
+                throw forbid()
+            }
+        case .auditor:
+            switch command {
+            case .balance, .history, .entry, .head, .audit, .stats, .pointList, .materialList, .tokenList:
+                return
+            default:
+                throw forbid()
+            }
+        }
+    }
+}

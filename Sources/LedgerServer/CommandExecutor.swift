@@ -1,0 +1,196 @@
+import LedgerCore
+import LedgerCrypto
+import LedgerProtocol
+import LedgerStore
+import Logging
+import NIOPosix
+
+/// What a connection knows about itself between commands.
+struct SessionState {
+    var principal: Principal?
+    var failedAuths = 0
+    /// Connections are closed after this many failed AUTHs.
+    static let maxFailedAuths = 5
+}
+
+/// Executes one decoded, authorised command against the ledger and shapes its reply.
+///
+/// Knows the protocol's replies and the store's API, never SQL; every failure becomes an
+/// `ERR` reply and leaves the session usable.
+final class CommandExecutor: Sendable {
+    static let serverVersion = "0.3.0"
+
+    let gateway: LedgerGateway
+    let tokens: TokenRegistry
+    let stats: ServerStats
+    let logger: Logger
+
+    init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger) {
+        self.gateway = gateway
+        self.tokens = tokens
+        self.stats = stats
+        self.logger = logger
+    }
+
+    /// The reply, and whether the connection closes after it.
+    func execute(_ command: Command, state: inout SessionState) async -> (Reply, close: Bool) {
+        do {
+            try AccessPolicy.check(command, by: state.principal)
+            switch command {
+            case .auth(let secret):
+                return try authenticate(secret, state: &state)
+            case .quit:
+                return (.word("bye"), true)
+            default:
+                return (try await run(command, as: state.principal), false)
+            }
+        } catch let error as ProtocolError {
+            return (.error(error), false)
+        } catch let error as LedgerError {
+            return (.error(ProtocolError(error)), false)
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            return (.error(ProtocolError(.shuttingDown, "the server is shutting down; retry later")), false)
+        } catch {
+            logger.error("command failed", metadata: ["command": "\(command.verb)", "error": "\(error)"])
+            return (.error(ProtocolError(.internalError, "internal error; the ledger is unchanged")), false)
+        }
+    }
+
+    private func authenticate(_ secret: String, state: inout SessionState) throws -> (Reply, close: Bool) {
+        guard let principal = try tokens.authenticate(secret) else {
+            state.failedAuths += 1
+            let closing = state.failedAuths >= SessionState.maxFailedAuths
+            logger.warning("AUTH failed", metadata: ["failures": "\(state.failedAuths)", "closing": "\(closing)"])
+            return (.error(ProtocolError(.notAuthenticated, closing ? "invalid token; too many failures, closing" : "invalid token")), closing)
+        }
+        state.principal = principal
+        logger.info("AUTH", metadata: ["token": "\(principal.token)", "role": "\(principal.role.rawValue)"])
+        var fields: Reply.Fields = [("role", principal.role.rawValue)]
+        if let point = principal.point { fields.append(("point", point.rawValue)) }
+        if let merchant = principal.merchant { fields.append(("merchant", merchant.rawValue)) }
+        fields.append(("token", principal.token.rawValue))
+        return (.ok(fields), false)
+    }
+
+    private func run(_ command: Command, as principal: Principal?) async throws -> Reply {
+        let actor = principal?.actor ?? Actor(unchecked: "anonymous")
+        func submit(_ ledgerCommand: LedgerCommand) async throws -> LedgerStore.Receipt {
+            try await gateway.submit(LedgerRequest(actor: actor, command: ledgerCommand))
+        }
+        func appended(_ receipt: LedgerStore.Receipt, _ extra: Reply.Fields = []) -> Reply {
+            var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + extra + [("hash", receipt.entry.hash.hex)]
+            if receipt.replayed { fields.append(("replayed", "1")) }
+            return .ok(fields)
+        }
+        func balance(_ receipt: LedgerStore.Receipt, of account: AccountID) -> Reply.Fields {
+            [("balance", (receipt.balances[account] ?? .zero).description)]
+        }
+
+        switch command {
+        case .ping:
+            return .word("pong")
+        case .hello:
+            return .ok([("proto", "1"), ("server", "ecoledger"), ("version", Self.serverVersion)])
+        case .auth, .quit:
+            preconditionFailure("handled by execute")
+
+        case .accountOpen(let id, let kind, let name, let district, let pin, let minRedeem):
+            let record = try await pinRecord(pin)
+            let receipt = try await submit(.openAccount(.init(id: id, kind: kind, name: name, district: district, pin: record,
+                                                              minRedeem: minRedeem)))
+            return appended(receipt, [("account", id.rawValue)])
+        case .accountShow(let id):
+            guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
+            return .ok(EntryFields.account(account))
+        case .accountPIN(let id, let pin):
+            let record = try await pinRecord(pin)!
+            return appended(try await submit(.changePIN(account: id, pin: record)))
+        case .accountUnlock(let id):
+            return appended(try await submit(.unlock(account: id)))
+
+        case .pointAdd(let id, let name, let district):
+            return appended(try await submit(.addPoint(id: id, name: name, district: district)))
+        case .pointClose(let id):
+            return appended(try await submit(.closePoint(id: id)))
+        case .pointList:
+            return .list(try await gateway.read { try $0.points() }.map(EntryFields.point))
+
+        case .materialSet(let code, let rate, let name, let minGrams, let maxGrams):
+            return appended(try await submit(.setMaterial(code: code, rate: Rate(perKilogram: rate), name: name,
+                                                         minGrams: minGrams, maxGrams: maxGrams)))
+        case .materialList:
+            return .list(try await gateway.read { try $0.materials() }.map(EntryFields.material))
+
+        case .tokenIssue(let role, let point, let merchant):
+            let id = try TokenID("tok-" + Hex.encode(SecureRandom.bytes(6)))
+            let secret = Hex.encode(try SecureRandom.bytes(24))
+            let receipt = try await submit(.issueToken(id: id, role: role, point: point, merchant: merchant,
+                                                       secretHash: SHA256.digest(Array(secret.utf8))))
+            try await reloadTokens()
+            return .ok([("id", id.rawValue), ("token", secret), ("role", role.rawValue), ("seq", String(receipt.entry.seq))])
+        case .tokenRevoke(let id):
+            let receipt = try await submit(.revokeToken(id: id))
+            try await reloadTokens()
+            return appended(receipt)
+        case .tokenList:
+            return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
+
+        case .dropoff(let dropoff):
+            let receipt = try await submit(.dropoff(dropoff))
+            return appended(receipt, [("points", receipt.entry.body.amount.description)] + balance(receipt, of: dropoff.account))
+        case .redeem(let spend):
+            let receipt = try await submit(.redeem(spend))
+            return appended(receipt, balance(receipt, of: spend.account))
+        case .donate(let spend):
+            let receipt = try await submit(.donate(spend))
+            return appended(receipt, balance(receipt, of: spend.account))
+        case .settle(let merchant, let amount, let ref):
+            let receipt = try await submit(.settle(merchant: merchant, amount: amount, ref: ref))
+            return appended(receipt, balance(receipt, of: merchant))
+        case .reverse(let seq, let reason, let ref):
+            let receipt = try await submit(.reverse(seq: seq, reason: reason, ref: ref))
+            return appended(receipt, [("amount", receipt.entry.body.amount.description)])
+
+        case .balance(let id):
+            guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
+            return .ok([("account", id.rawValue), ("balance", account.balance.description)])
+        case .history(let id, let limit, let before):
+            let entries = try await gateway.read { try $0.history(of: id, limit: limit, before: before ?? .max) }
+            return .list(entries.map(EntryFields.summary))
+        case .entry(let seq):
+            guard let entry = try await gateway.read({ try $0.entry(seq: seq) }) else { throw LedgerError.notFound("no entry \(seq)") }
+            return .ok(EntryFields.full(entry))
+        case .head:
+            let head = try await gateway.read { try $0.head() }
+            return .ok([("seq", String(head.seq)), ("hash", head.hash.hex)])
+        case .audit:
+            switch try await gateway.read({ try $0.verify() }) {
+            case .success(let report):
+                return .ok([("entries", String(report.entries)), ("head", "\(report.head.seq):\(report.head.hash.hex)")])
+            case .failure(let failure):
+                logger.critical("AUDIT failed", metadata: ["seq": "\(failure.seq)", "reason": "\(failure.reason)"])
+                return .error(ProtocolError(.chainBroken, "seq=\(failure.seq) reason=\(Reply.quote(failure.reason))"))
+            }
+        case .stats:
+            let head = try await gateway.read { try $0.head() }
+            return .ok([
+                ("connections", String(stats.openConnections.load(ordering: .relaxed))),
+                ("total_connections", String(stats.totalConnections.load(ordering: .relaxed))),
+                ("commands", String(stats.commands.load(ordering: .relaxed))),
+                ("errors", String(stats.errors.load(ordering: .relaxed))),
+                ("entries", String(head.seq)),
+                ("uptime", String(stats.uptimeSeconds)),
+            ])
+        }
+    }
+
+    /// PBKDF2 costs milliseconds: done on the read threads, never on the writer.
+    private func pinRecord(_ pin: PIN?) async throws -> PINRecord? {
+        guard let pin else { return nil }
+        return try await gateway.read { _ in try PINRecord.make(for: pin) }
+    }
+
+    func reloadTokens() async throws {
+        tokens.replace(with: try await gateway.read { try $0.tokens() })
+    }
+}

@@ -1,0 +1,98 @@
+import LedgerStore
+import LedgerWire
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Settings of the command server (the flags of `ecoledgerd`).
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 7707
+    public var maxConnections = 1024
+    public var idleTimeout: TimeAmount = .seconds(300)
+    /// The longest request line, in bytes, not counting its LF.
+    public var maxLine = 4096
+
+    public init() {}
+}
+
+/// The line-oriented TCP command server: accepts connections, runs a `Session` for each, and on
+/// graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle) stops accepting, lets every
+/// command in flight finish and reply, then stops the writer.
+public final class LedgerServer: Service {
+    private let configuration: ServerConfiguration
+    private let gateway: LedgerGateway
+    private let executor: CommandExecutor
+    private let logger: Logger
+    private let onListening: @Sendable (SocketAddress) -> Void
+
+    /// `onListening` is called once connections are accepted, with the bound address.
+    public init(store: LedgerStore, configuration: ServerConfiguration, logger: Logger,
+                onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        gateway = LedgerGateway(store: store)
+        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger)
+        self.onListening = onListening
+        try await executor.reloadTokens()
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            // `printf 'PING\n' | nc` sends its lines then half-closes: every line it sent is
+            // still answered before the connection closes.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLine)))
+                    try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: configuration.idleTimeout))
+                    // A connection pipelining faster than we answer stops being read once 64 lines wait.
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 16, highWatermark: 64)))
+                }
+            }
+        if let address = server.channel.localAddress {
+            logger.info("listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        let stats = executor.stats
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        stats.totalConnections.add(1, ordering: .relaxed)
+                        let open = stats.openConnections.add(1, ordering: .relaxed).newValue
+                        var logger = self.logger
+                        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
+                        let session = Session(channel: connection, executor: executor, logger: logger)
+                        group.addTask {
+                            defer { stats.openConnections.subtract(1, ordering: .relaxed) }
+                            if open > configuration.maxConnections {
+                                await Self.refuse(connection, logger: logger, limit: configuration.maxConnections)
+                            } else {
+                                await session.run()
+                            }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+        logger.info("all connections closed; stopping the writer")
+        try await gateway.shutdown()
+    }
+
+    private static func refuse(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, logger: Logger, limit: Int) async {
+        logger.warning("connection refused: too many connections", metadata: ["limit": "\(limit)"])
+        try? await connection.executeThenClose { _, outbound in
+            try await outbound.write(ByteBuffer(string: "ERR LIMIT_EXCEEDED too many connections (limit \(limit)); try again later\r\n"))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import NIOCore
+import NIOPosix
+
+/// A client connection to `ecoledgerd`: send request lines, read whole replies.
+///
+/// Used by `ecoledger connect` and `ecoledger call`, and by the tests that drive the server
+/// over real sockets. A reply is one line, or for a list (`OK n=N` exactly) that line and N more.
+public final class LedgerConnection {
+    private var inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    /// Connects, runs `body` with the connection, and closes it whatever happens.
+    public static func withConnection<T>(host: String, port: Int, maxReplyLine: Int = 1 << 20,
+                                         _ body: (LedgerConnection) async throws -> T) async throws -> T {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: maxReplyLine)))
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await body(LedgerConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+        }
+    }
+
+    private init(inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    /// Sends one request line (an LF is added) without waiting for its reply.
+    public func send(_ line: String) async throws {
+        try await outbound.write(ByteBuffer(string: line + "\n"))
+    }
+
+    /// Sends raw bytes exactly as given (for tests of malformed input).
+    public func sendRaw(_ bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// The next reply's lines (without CRLF), or nil when the server has closed the connection.
+    public func readReply() async throws -> [String]? {
+        guard let first = try await readLine() else { return nil }
+        guard let count = Self.listCount(first) else { return [first] }
+        var lines = [first]
+        for _ in 0..<count {
+            guard let line = try await readLine() else { throw ConnectionClosed() }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// Sends a request and waits for its reply.
+    public func call(_ line: String) async throws -> [String] {
+        try await send(line)
+        guard let reply = try await readReply() else { throw ConnectionClosed() }
+        return reply
+    }
+
+    private func readLine() async throws -> String? {
+        switch try await inbound.next() {
+        case .line(let buffer)?:
+            var text = String(buffer: buffer)
+            if text.hasSuffix("\r") { text.removeLast() }
+            return text
+        case .tooLong?:
+            throw ReplyTooLong()
+        case nil:
+            return nil
+        }
+    }
+
+    /// N when `line` is a list header, exactly `OK n=N`.
+    static func listCount(_ line: String) -> Int? {
+        guard line.hasPrefix("OK n="), let count = Int(line.dropFirst(5)), count >= 0, "OK n=\(count)" == line else { return nil }
+        return count
+    }
+
+    /// The server closed the connection before a full reply arrived.
+    public struct ConnectionClosed: Error, CustomStringConvertible {
+        public var description: String { "the server closed the connection" }
+    }
+
+    /// A reply line was longer than the client accepts.
+    public struct ReplyTooLong: Error, CustomStringConvertible {
+        public var description: String { "a reply line was too long" }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import LedgerServer
+import LedgerStore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `ecoledgerd`: the ledger's TCP command server.
+@main
+struct EcoLedgerDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecoledgerd",
+        abstract: "Serve a ledger over the line-oriented ecoledger protocol (docs/PROTOCOL.md).",
+        discussion: "Prints 'listening on HOST:PORT' once it accepts connections. SIGTERM or SIGINT: stops accepting, finishes the commands in flight, closes the ledger and exits 0.")
+
+    @Option(help: "The ledger file; created if missing.")
+    var db = "ecoledger.sqlite"
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 7707
+
+    @Option(name: .customLong("admin-token-file"), help: "When the ledger has no admin token yet, the token in this file (at least 16 characters) becomes one.")
+    var adminTokenFile: String?
+
+    @Option(name: .customLong("max-connections"), help: "Connections beyond this are answered ERR LIMIT_EXCEEDED and closed.")
+    var maxConnections = 1024
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay idle before ERR TIMEOUT and close.")
+    var idleTimeout = 300
+
+    @Option(name: .customLong("max-line"), help: "Longest request line in bytes; longer ones get ERR LINE_TOO_LONG and the connection closes.")
+    var maxLine = 4096
+
+    @Flag(help: "On an empty ledger, add a demo catalogue and write one token per role to DB.demo-tokens.")
+    var demo = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "ecoledgerd")
+        logger.logLevel = .info
+        let store: LedgerStore
+        do {
+            store = try LedgerStore.openOrCreate(at: db)
+            if demo {
+                let tokensFile = db + ".demo-tokens"
+                if try Bootstrap.demo(store: store, tokensFile: tokensFile) {
+                    standardOutput("demo ledger ready; tokens (one per role) in \(tokensFile)")
+                } else {
+                    standardOutput("ledger \(db) is not empty: no demo catalogue added; tokens, if any, are in \(tokensFile)")
+                }
+            }
+            if let adminTokenFile, let id = try Bootstrap.adminToken(from: adminTokenFile, store: store) {
+                logger.info("admin token created from file", metadata: ["token": "\(id)"])
+            }
+        } catch {
+            FileHandle.standardError.write(Data("ecoledgerd: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.maxConnections = maxConnections
+        configuration.idleTimeout = .seconds(Int64(idleTimeout))
+        configuration.maxLine = maxLine
+        let server = try await LedgerServer(store: store, configuration: configuration, logger: logger) { address in
+            standardOutput("listening on \(address.ipAddress ?? host):\(address.port ?? port)")
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try store.close()
+        logger.info("ledger closed; bye")
+    }
+}
+
+/// One line to stdout, flushed at once (scripts wait for `listening on`).
+func standardOutput(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
