@@ -61,8 +61,9 @@ let package = Package(
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
-            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "ecoledgerd",
-            .product(name: "Logging", package: "swift-log"),
+            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "ecoledgerd",
+            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["ecoledger", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -203,7 +203,7 @@ enum MaterialRules {
 enum DropoffRules {
     static func check<S: LedgerStorage>(point: PointID, material code: MaterialCode, grams: Grams, in state: S) throws {
         guard let site = try state.point(point) else { throw LedgerError.notFound("no point \(point)") }
-        guard site.active else { throw LedgerError.forbidden("point \(point) is closed") }
+        guard site.active else { throw LedgerError.conflict("point \(point) is closed") }
         guard let material = try state.material(code) else { throw LedgerError.notFound("no material \(code)") }
         let accepted = material.acceptedGrams
         guard accepted.contains(grams) else {

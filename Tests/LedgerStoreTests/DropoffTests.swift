@@ -68,7 +68,7 @@ struct DropoffTests {
         expectLedgerError("NOT_FOUND") { _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", point: "CP-404", ref: "c")) }
         expectLedgerError("NOT_FOUND") { _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", material: "GLASS", ref: "d")) }
         _ = try ledger.store.submit(Make.request(.closePoint(id: PointID("CP-1"))))
-        expectLedgerError("FORBIDDEN") { _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "e")) }
+        expectLedgerError("CONFLICT") { _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "e")) }
         #expect(try ledger.store.head().seq == before.seq + 1)
         #expect(try ledger.store.balance("R-1") == .zero)
     }

@@ -1,0 +1,137 @@
+import Foundation
+import LedgerCore
+import LedgerStore
+import LedgerWire
+import Testing
+
+@Suite("Connections: pipelining, retries, limits and bad bytes")
+struct ConnectionTests {
+    @Test("1,000 pipelined requests are answered in order")
+    func pipelining() async throws {
+        let server = try await TestServer.start()
+        try await server.session(as: .operator) { connection async throws in
+            for n in 0..<1000 {
+                let request = n % 2 == 0 ? "DROPOFF R-\(1 + n % 4 / 2) point=CP-1 material=PET kg=1.\(n % 1000) ref=pipe-\(n)" : "BALANCE R-1"
+                try await connection.send(request)
+            }
+            var dropoffSeqs: [Int64] = []
+            for n in 0..<1000 {
+                let reply = try #require(try await connection.readReply())[0]
+                if n % 2 == 0 {
+                    #expect(reply.hasPrefix("OK seq="), "\(n): \(reply)")
+                    dropoffSeqs.append(Int64(reply.split(separator: " ")[1].dropFirst(4))!)
+                } else {
+                    #expect(reply.hasPrefix("OK account=R-1 balance="), "\(n): \(reply)")
+                }
+            }
+            #expect(dropoffSeqs == Array(13...512), "drop-offs committed in the order they were sent")
+        }
+        try await server.stop()
+    }
+
+    @Test("the same drop-off retried from 8 concurrent connections is credited exactly once")
+    func concurrentRetries() async throws {
+        let server = try await TestServer.start()
+        let replies = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await server.session(as: .operator) { connection async throws in
+                        var replies: [String] = []
+                        for _ in 0..<5 { replies.append(try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=10 ref=flaky-1")[0]) }
+                        return replies
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(replies.count == 40)
+        #expect(Set(replies.map { $0.replacingOccurrences(of: " replayed=1", with: "") }).count == 1, "\(Set(replies))")
+        #expect(replies.filter { !$0.hasSuffix("replayed=1") }.count == 1)
+        #expect(try server.store.account(AccountID("R-1"))?.balance == (try Points(parsing: "180")))
+        try await server.stop()
+    }
+
+    @Test("a line over --max-line is answered LINE_TOO_LONG and the connection closes; others carry on")
+    func lineTooLong() async throws {
+        let server = try await TestServer.start { $0.maxLine = 100 }
+        try await server.session { connection async throws in
+            #expect(try await connection.call("PING \(String(repeating: "x", count: 80))")[0].hasPrefix("ERR BAD_ARGUMENT"))
+            try await connection.sendRaw(Array("PING \(String(repeating: "x", count: 200))".utf8)) // no LF: never buffered whole
+            #expect(try await connection.readReply() == ["ERR LINE_TOO_LONG request line over the limit; closing"])
+            #expect(try await connection.readReply() == nil)
+        }
+        try await server.session { connection async throws in
+            let reply = try await connection.call("PING")
+            #expect(reply == ["OK pong"])
+        }
+        try await server.stop()
+    }
+
+    @Test("unbalanced quotes, NUL and invalid UTF-8 are BAD_REQUEST and the connection stays usable")
+    func badBytes() async throws {
+        let server = try await TestServer.start()
+        try await server.session(as: .admin) { connection async throws in
+            #expect(try await connection.call("POINT ADD CP-9 name=\"Plaza")[0] == "ERR BAD_REQUEST unbalanced quotes")
+            try await connection.sendRaw(Array("PI".utf8) + [0] + Array("NG\n".utf8))
+            #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST control byte 0x0 in request")
+            try await connection.sendRaw(Array("AUTH ".utf8) + [0xc3, 0x28, 0x0a])
+            #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST request is not valid UTF-8")
+            try await connection.sendRaw(Array("\n\r\n   \nPING\r\n".utf8))
+            #expect(try await connection.readReply() == ["OK pong"], "blank lines are ignored, CRLF accepted")
+            #expect(try await connection.call("HEAD")[0] == "OK seq=12 hash=\(try server.store.head().hash.hex)", "the ledger is unchanged")
+        }
+        try await server.stop()
+    }
+
+    @Test("an idle connection is told TIMEOUT and closed; a busy one is not")
+    func idleTimeout() async throws {
+        let server = try await TestServer.start { $0.idleTimeout = .milliseconds(400) }
+        try await server.session { connection async throws in
+            #expect(try await connection.call("PING") == ["OK pong"])
+            try await connection.sendRaw(Array("PIN".utf8)) // half a line does not count as activity
+            let started = ContinuousClock.now
+            #expect(try await connection.readReply()?[0].hasPrefix("ERR TIMEOUT") == true)
+            #expect(try await connection.readReply() == nil)
+            #expect(ContinuousClock.now - started >= .milliseconds(300))
+        }
+        try await server.session { connection async throws in
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await connection.call("PING") == ["OK pong"], "activity keeps the connection open")
+            }
+        }
+        try await server.stop()
+    }
+
+    @Test("connections beyond --max-connections get LIMIT_EXCEEDED and close; existing ones carry on")
+    func maxConnections() async throws {
+        let server = try await TestServer.start { $0.maxConnections = 2 }
+        try await server.session { first async throws in
+            try await server.session { second async throws in
+                #expect(try await second.call("PING") == ["OK pong"])
+                try await server.session { third async throws in
+                    let reply = try await third.readReply()
+                    #expect(reply?[0].hasPrefix("ERR LIMIT_EXCEEDED too many connections") == true)
+                    #expect(try await third.readReply() == nil)
+                }
+                #expect(try await first.call("PING") == ["OK pong"])
+            }
+        }
+        // Slots free up again once connections close.
+        try await Task.sleep(for: .milliseconds(100))
+        try await server.session { connection async throws in
+            #expect(try await connection.call("PING") == ["OK pong"])
+        }
+        try await server.stop()
+    }
+
+    @Test("QUIT answers bye and closes; a client that half-closes still gets every reply")
+    func quitAndHalfClose() async throws {
+        let server = try await TestServer.start()
+        try await server.session { connection async throws in
+            #expect(try await connection.call("QUIT") == ["OK bye"])
+            #expect(try await connection.readReply() == nil)
+        }
+        try await server.stop()
+    }
+}

@@ -1,0 +1,62 @@
+import LedgerCore
+import LedgerWire
+import Testing
+
+/// Every role against every command, from the table in docs/PROTOCOL.md (written out here
+/// independently of the server's policy code).
+@Suite("The role matrix")
+struct RoleMatrixTests {
+    /// A request and the roles allowed to send it ("-" for no AUTH at all).
+    static let matrix: [(request: String, allowed: Set<String>)] = [
+        ("PING", ["-", "admin", "operator", "merchant", "auditor"]),
+        ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor"]),
+        ("ACCOUNT OPEN R-NEW kind=resident name=New", ["admin", "operator"]),
+        ("ACCOUNT OPEN M-NEW kind=merchant name=New", ["admin"]),
+        ("ACCOUNT SHOW R-1", ["admin"]),
+        ("ACCOUNT PIN R-2 pin=1234", ["admin"]),
+        ("ACCOUNT UNLOCK R-2", ["admin"]),
+        ("POINT ADD CP-NEW name=New", ["admin"]),
+        ("POINT CLOSE CP-2", ["admin"]),
+        ("POINT LIST", ["admin", "auditor"]),
+        ("MATERIAL SET PET rate=18", ["admin"]),
+        ("MATERIAL LIST", ["admin", "operator", "auditor"]),
+        ("TOKEN ISSUE role=auditor", ["admin"]),
+        ("TOKEN REVOKE tok-none", ["admin"]),
+        ("TOKEN LIST", ["admin", "auditor"]),
+        ("DROPOFF R-1 point=CP-1 material=PET kg=5 ref=REF", ["admin", "operator"]),
+        ("DROPOFF R-1 point=CP-2 material=PET kg=5 ref=REF", ["admin"]),
+        ("REDEEM R-1 points=1 merchant=M-1 pin=1234 ref=REF", ["admin", "merchant"]),
+        ("REDEEM R-1 points=1 merchant=M-2 pin=1234 ref=REF", ["admin"]),
+        ("DONATE R-1 points=1 to=B-1 pin=1234 ref=REF", ["admin", "operator"]),
+        ("SETTLE M-1 points=1 ref=REF", ["admin"]),
+        ("REVERSE 1 reason=test ref=REF", ["admin"]),
+        ("BALANCE R-1", ["admin", "operator", "auditor"]),
+        ("BALANCE M-1", ["admin", "operator", "merchant", "auditor"]),
+        ("HISTORY R-1", ["admin", "operator", "auditor"]),
+        ("HISTORY M-1 limit=5", ["admin", "operator", "merchant", "auditor"]),
+        ("ENTRY 1", ["admin", "auditor"]),
+        ("HEAD", ["admin", "auditor"]),
+        ("AUDIT", ["admin", "auditor"]),
+        ("STATS", ["admin", "auditor"]),
+    ]
+
+    @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
+          arguments: ["-", "admin", "operator", "merchant", "auditor"])
+    func matrix(role: String) async throws {
+        let server = try await TestServer.start()
+        try await server.session(as: Role(rawValue: role)) { connection async throws in
+            for (index, (template, allowed)) in Self.matrix.enumerated() {
+                let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
+                let reply = try await connection.call(request)[0]
+                if allowed.contains(role) {
+                    #expect(!reply.hasPrefix("ERR FORBIDDEN") && !reply.hasPrefix("ERR NOT_AUTHENTICATED"), "\(role): \(request) → \(reply)")
+                } else {
+                    #expect(reply.hasPrefix(role == "-" ? "ERR NOT_AUTHENTICATED" : "ERR FORBIDDEN"), "\(role): \(request) → \(reply)")
+                }
+            }
+        }
+        try await server.stop()
+    }
+}
+
+import Foundation
