@@ -112,12 +112,15 @@ final class DaemonProcess {
     let port: Int
     private let output: Pipe
 
-    init(arguments: [String]) throws {
+    private let errors: Pipe?
+
+    init(arguments: [String], captureStderr: Bool = false) throws {
         process.executableURL = Self.binary
         process.arguments = arguments
         output = Pipe()
+        errors = captureStderr ? Pipe() : nil
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors ?? FileHandle.nullDevice
         try process.run()
         var port: Int?
         var text = ""
@@ -138,6 +141,12 @@ final class DaemonProcess {
 
     /// Everything it printed to stdout before listening.
     let printed: String
+
+    /// What it wrote to stderr (only with `captureStderr`; read after it has exited).
+    func standardError() -> String {
+        guard let errors else { return "" }
+        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
 
     func terminate() -> Int32 {
         process.terminate() // SIGTERM
