@@ -2,9 +2,10 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libssl-dev pkg-config
+DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
-.PHONY: deps build test run clean
+.PHONY: deps build test run example clean
 
 ## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
 deps:
@@ -21,10 +22,15 @@ build: deps
 test: deps
 	$(SWIFT) test
 
-## run: build, create the example ledger of docs/LEDGER.md if missing, and audit it
+## run: build and start ecoledgerd on 127.0.0.1:7707 with the demo catalogue on $(DB)
+##      (tokens, one per role, in $(DB).demo-tokens); Ctrl-C stops it cleanly
 run: build
-	@[ -f $(EXAMPLE_DB) ] || $(SWIFT) run ecoledger init --db $(EXAMPLE_DB) --example
-	$(SWIFT) run ecoledger verify --db $(EXAMPLE_DB)
+	$(SWIFT) run --skip-build ecoledgerd --db $(DB) --demo
+
+## example: create the example ledger of docs/LEDGER.md if missing, and audit it
+example: build
+	@[ -f $(EXAMPLE_DB) ] || $(SWIFT) run --skip-build ecoledger init --db $(EXAMPLE_DB) --example
+	$(SWIFT) run --skip-build ecoledger verify --db $(EXAMPLE_DB)
 
 clean:
 	rm -rf .build

@@ -55,7 +55,8 @@ let package = Package(
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerStore", "LedgerCore", "LedgerWire", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LedgerStore", "LedgerCore", "LedgerProtocol", "LedgerWire",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
@@ -66,7 +67,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

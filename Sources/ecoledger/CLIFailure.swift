@@ -28,6 +28,18 @@ enum CLIFailure: Error {
         }
     }
 
+    static func reportAsync(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch CLIFailure.message(let text) {
+            fail(text)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
     private static func fail(_ text: String) -> Never {
         FileDescriptorOutput.writeStderr("ecoledger: error: \(text)\n")
         exit(1)

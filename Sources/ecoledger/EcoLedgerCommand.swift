@@ -1,11 +1,12 @@
 import ArgumentParser
 import LedgerStore
 
-/// The `ecoledger` command-line tool: offline administration of a ledger file.
+/// The `ecoledger` command-line tool: offline administration of a ledger file, and a client
+/// for `ecoledgerd`.
 @main
-struct EcoLedgerCommand: ParsableCommand {
+struct EcoLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecoledger",
         abstract: "A hash-chained, double-entry points ledger for recycling rewards.",
-        subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self])
+        subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self])
 }

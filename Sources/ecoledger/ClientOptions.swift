@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import LedgerWire
+
+/// Where the server is and how to authenticate, shared by `call` and `connect`.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Server address.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port = 7707
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp(
+        "A file holding the token to AUTH with: the token alone, or ROLE=TOKEN lines (as --demo writes them).",
+        valueName: "file"))
+    var tokenFile: String?
+
+    @Option(help: "With ROLE=TOKEN lines in --token-file, which role to use.")
+    var role = "admin"
+
+    /// The token from --token-file, if one was given.
+    func token() throws -> String? {
+        guard let tokenFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            throw CLIFailure.message("cannot read the token file \(tokenFile)")
+        }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        if lines.count == 1, !lines[0].contains("=") { return lines[0] }
+        guard let line = lines.first(where: { $0.hasPrefix("\(role)=") }) else {
+            throw CLIFailure.message("no \(role)= line in \(tokenFile)")
+        }
+        return String(line.dropFirst(role.count + 1))
+    }
+
+    /// Connects, authenticates when a token is given, and runs `body`.
+    func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
+        let token = try token()
+        do {
+            return try await LedgerConnection.withConnection(host: host, port: port) { connection in
+                if let token {
+                    let reply = try await connection.call("AUTH \(token)")
+                    guard reply.first?.hasPrefix("OK") == true else {
+                        throw CLIFailure.message("AUTH refused: \(reply.first ?? "no reply")")
+                    }
+                }
+                return try await body(connection)
+            }
+        } catch let error as CLIFailure {
+            throw error
+        } catch let error as LedgerConnection.ConnectionClosed {
+            throw CLIFailure.message("\(error)")
+        } catch {
+            throw CLIFailure.message("cannot talk to \(host):\(port): \(error)")
+        }
+    }
+}

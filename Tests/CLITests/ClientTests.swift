@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@Suite("ecoledger call and connect against a running ecoledgerd", .serialized)
+struct ClientTests {
+    /// Starts `ecoledgerd --demo` on a free port; returns the port and the process.
+    static func startDaemon(in scratch: Scratch) throws -> (port: Int, process: Process, tokens: String) {
+        let db = scratch.path("ecoledger.sqlite")
+        let process = Process()
+        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledgerd")
+        process.arguments = ["--db", db, "--port", "0", "--demo"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("listening on ") || !text.hasSuffix("\n") {
+            let data = output.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("listening on ") })
+        let port = try #require(Int(line.split(separator: ":").last!))
+        return (port, process, db + ".demo-tokens")
+    }
+
+    @Test("call prints the reply, exits 0 on OK and 1 on ERR, and re-quotes shell-split arguments")
+    func call() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let base = ["call", "--port", String(port), "--token-file", tokens]
+        let ping = try CLI.run(["call", "--port", String(port), "PING"])
+        #expect(ping.status == 0 && ping.stdout == "OK pong\n")
+        let open = try CLI.run(base + ["ACCOUNT", "OPEN", "R-NEW", "kind=resident", "name=Jose Rizal", "pin=1234"])
+        #expect(open.status == 0, "\(open.stdout)\(open.stderr)")
+        let show = try CLI.run(base + ["ACCOUNT", "SHOW", "R-NEW"])
+        #expect(show.stdout.contains("name=\"Jose Rizal\""))
+        let dropoff = try CLI.run(base + ["--role", "operator", "DROPOFF", "R-NEW", "point=CP-DEMO", "material=PET", "kg=2", "ref=cli-1"])
+        #expect(dropoff.status == 0 && dropoff.stdout.contains("points=36.00 balance=36.00"))
+        let forbidden = try CLI.run(base + ["--role", "merchant", "BALANCE", "R-NEW"])
+        #expect(forbidden.status == 1 && forbidden.stdout.hasPrefix("ERR FORBIDDEN"))
+        let history = try CLI.run(base + ["--role", "auditor", "HISTORY", "R-NEW"])
+        #expect(history.stdout.split(separator: "\n").count == 2, "a list: OK n=1 and one line")
+        let unreachable = try CLI.run(["call", "--port", "1", "PING"])
+        #expect(unreachable.status == 1 && unreachable.stderr.hasPrefix("ecoledger: error: cannot talk to 127.0.0.1:1"))
+    }
+
+    @Test("connect reads commands from stdin and prints each reply")
+    func connect() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["connect", "--port", String(port), "--token-file", tokens, "--role", "auditor"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("PING\nBALANCE R-DEMO-1\nPOINT LIST\n".utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.hasPrefix("OK pong\nOK account=R-DEMO-1 balance=0.00\nOK n=1\npoint=CP-DEMO"), "\(text)")
+    }
+}
