@@ -179,6 +179,9 @@ final class CommandExecutor: Sendable {
                 ("commands", String(stats.commands.load(ordering: .relaxed))),
                 ("errors", String(stats.errors.load(ordering: .relaxed))),
                 ("entries", String(head.seq)),
+                ("write_transactions", String(gateway.batches.transactions.load(ordering: .relaxed))),
+                ("writes", String(gateway.batches.writes.load(ordering: .relaxed))),
+                ("largest_batch", String(gateway.batches.largest.load(ordering: .relaxed))),
                 ("uptime", String(stats.uptimeSeconds)),
             ])
         }

@@ -1,17 +1,40 @@
 import LedgerCore
 import LedgerStore
 import NIOPosix
+import Synchronization
 
 /// The server's only way to the store.
 ///
 /// Writes go through one dedicated writer thread, the only code that starts SQLite write
-/// transactions, so batching several commands into one transaction can be added there alone.
+/// transactions. It practises **group commit**: every write waiting when it is free goes into
+/// one transaction (one fsync), up to `maxBatch`; each request still gets its own outcome, and
+/// its caller resumes only once the transaction is durable. A client never holds the writer:
+/// replies are written by the sessions, not here.
+///
 /// Reads run on a small pool of their own threads against WAL readers, so they never wait
 /// behind writes and never block Swift's cooperative threads (GRDB calls are synchronous).
 final class LedgerGateway: Sendable {
+    /// Requests are at most one `--max-line` long, so this also bounds a batch's bytes
+    /// (256 × 4 KiB by default).
+    static let maxBatch = 256
+
     let store: LedgerStore
     private let writer = NIOThreadPool(numberOfThreads: 1)
     private let readers: NIOThreadPool
+    private let queue = Mutex(WriteQueue())
+    let batches = BatchStats()
+
+    private struct WriteQueue {
+        var waiting: [(request: LedgerRequest, reply: CheckedContinuation<LedgerStore.Receipt, any Error>)] = []
+        var draining = false
+    }
+
+    /// How well group commit is doing, for STATS.
+    final class BatchStats: Sendable {
+        let transactions = Atomic<Int>(0)
+        let writes = Atomic<Int>(0)
+        let largest = Atomic<Int>(0)
+    }
 
     init(store: LedgerStore, readerThreads: Int = 4) {
         self.store = store
@@ -22,8 +45,50 @@ final class LedgerGateway: Sendable {
 
     /// Appends through the single writer; returns once the entry is committed.
     func submit(_ request: LedgerRequest) async throws -> LedgerStore.Receipt {
-        let store = self.store
-        return try await writer.runIfActive { try store.submit(request) }
+        try await withCheckedThrowingContinuation { reply in
+            let startDraining = queue.withLock { queue in
+                queue.waiting.append((request, reply))
+                defer { queue.draining = true }
+                return !queue.draining
+            }
+            if startDraining {
+                writer.submit { [self] state in
+                    guard state == .active else { return failWaiting(NIOThreadPoolError.ThreadPoolInactive()) }
+                    drain()
+                }
+            }
+        }
+    }
+
+    /// On the writer thread: commits batches until nothing is waiting.
+    private func drain() {
+        while true {
+            let batch = queue.withLock { queue in
+                let batch = Array(queue.waiting.prefix(Self.maxBatch))
+                queue.waiting.removeFirst(batch.count)
+                if batch.isEmpty { queue.draining = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let results: [Result<LedgerStore.Receipt, any Error>]
+            do {
+                results = try store.submitBatch(batch.map(\.request))
+            } catch {
+                results = batch.map { _ in .failure(error) }
+            }
+            batches.transactions.add(1, ordering: .relaxed)
+            batches.writes.add(batch.count, ordering: .relaxed)
+            batches.largest.max(batch.count, ordering: .relaxed)
+            for (waiting, result) in zip(batch, results) { waiting.reply.resume(with: result) }
+        }
+    }
+
+    private func failWaiting(_ error: any Error) {
+        let waiting = queue.withLock { queue in
+            defer { queue.waiting = []; queue.draining = false }
+            return queue.waiting
+        }
+        for item in waiting { item.reply.resume(throwing: error) }
     }
 
     /// Runs a read (or CPU-heavy work such as PIN hashing) off the cooperative pool.

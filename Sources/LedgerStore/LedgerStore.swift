@@ -80,28 +80,49 @@ public final class LedgerStore: Sendable {
     /// Throws `LedgerError` when the ledger refuses it (nothing changed, except that a wrong
     /// PIN is journaled as `pin_rejected` before its `wrongPIN` error is thrown).
     public func submit(_ request: LedgerRequest) throws -> Receipt {
-        let (outcome, balances) = try pool.write { db in
-            var storage = SQLLedgerStorage(db: db)
-            // One engine (one digest context) per transaction; the writer task of the server
-            // will own a long-lived one.
-            let outcome = try LedgerEngine().execute(request, in: &storage, timeMs: clock())
-            var balances: [AccountID: Points] = [:]
-            if case .appended(let entry) = outcome, entry.kind.isTransfer {
-                try balances = Self.balances(of: entry, in: storage)
-            } else if case .replayed(let entry) = outcome {
-                try balances = Self.balances(of: entry, in: storage)
+        try submitBatch([request])[0].get()
+    }
+
+    /// Group commit: executes `requests` in order in one SQLite transaction (one fsync), each
+    /// in a savepoint of its own, and returns once the transaction is durable.
+    ///
+    /// Each request keeps its own outcome: a refused one rolls back its savepoint alone and
+    /// its neighbours are unaffected. The entries and hashes are exactly those that one
+    /// transaction per request would have produced. If the commit itself fails, every
+    /// request fails with that error and nothing is written.
+    public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
+        try pool.write { db in
+            let engine = try LedgerEngine()
+            var results: [Result<Receipt, any Error>] = []
+            results.reserveCapacity(requests.count)
+            for request in requests {
+                var storage = SQLLedgerStorage(db: db)
+                var outcome: LedgerEngine.Outcome?
+                do {
+                    try db.inSavepoint {
+                        outcome = try engine.execute(request, in: &storage, timeMs: clock())
+                        return .commit
+                    }
+                } catch {
+                    results.append(.failure(error))
+                    continue
+                }
+                switch outcome! {
+                case .appended(let entry):
+                    results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: storage)) })
+                case .replayed(let entry):
+                    results.append(Result { Receipt(entry: entry, replayed: true, balances: try Self.balances(of: entry, in: storage)) })
+                case .rejected(_, let error):
+                    results.append(.failure(error))
+                }
             }
-            return (outcome, balances)
-        }
-        switch outcome {
-        case .appended(let entry): return Receipt(entry: entry, replayed: false, balances: balances)
-        case .replayed(let entry): return Receipt(entry: entry, replayed: true, balances: balances)
-        case .rejected(_, let error): throw error
+            return results
         }
     }
 
     private static func balances(of entry: Entry, in storage: SQLLedgerStorage) throws -> [AccountID: Points] {
         var balances: [AccountID: Points] = [:]
+        guard entry.kind.isTransfer else { return balances }
         for id in [entry.body.debit, entry.body.credit].compactMap({ $0 }) {
             balances[id] = try storage.account(id)?.balance
         }
