@@ -8,5 +8,6 @@ struct EcoLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecoledger",
         abstract: "A hash-chained, double-entry points ledger for recycling rewards.",
-        subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self])
+        subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self,
+                      GenerateCommand.self])
 }
