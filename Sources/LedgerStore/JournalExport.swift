@@ -57,10 +57,9 @@ public enum EntryExport {
     }
 
     static func json(_ text: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        // Encoding a String cannot fail.
-        return String(decoding: try! encoder.encode(text), as: UTF8.self)
+        var out = ""
+        AttributesJSON.appendString(text, to: &out)
+        return out
     }
 
     static func csv(_ field: String) -> String {

@@ -67,7 +67,7 @@ struct LedgerAuditor {
             do {
                 entry = try RowDecoding.entry(row)
             } catch let error as StoreError {
-                let seq: Int64? = try? RowDecoding.value(row, "seq")
+                let seq: Int64? = try? RowDecoding.value(row, 0)
                 throw AuditFailure(seq: seq ?? replayer.head.seq + 1, reason: error.description)
             }
             try replayer.feed(entry)
@@ -91,8 +91,8 @@ struct LedgerAuditor {
         if let row = try Row.fetchOne(db, sql: """
             SELECT ref, max(seq) AS seq FROM journal WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1 ORDER BY 2 LIMIT 1
             """) {
-            let ref: String = try RowDecoding.value(row, "ref")
-            throw AuditFailure(seq: try RowDecoding.value(row, "seq"), reason: "ref \(ref.debugDescription) is used by more than one entry")
+            let ref: String = try RowDecoding.value(row, 0)
+            throw AuditFailure(seq: try RowDecoding.value(row, 1), reason: "ref \(ref.debugDescription) is used by more than one entry")
         }
     }
 
@@ -122,17 +122,17 @@ struct LedgerAuditor {
     }
 
     func compareProjections(with snapshot: LedgerSnapshot) throws {
-        try compare("account", sql: "SELECT * FROM accounts ORDER BY id", decode: RowDecoding.account, key: \.id,
+        try compare("account", sql: "SELECT \(RowDecoding.accountColumns) FROM accounts ORDER BY id", decode: RowDecoding.account, key: \.id,
                     expected: snapshot.accounts, lastSeq: \.lastSeq)
-        try compare("point", sql: "SELECT * FROM points ORDER BY id", decode: RowDecoding.point, key: \.id,
+        try compare("point", sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id", decode: RowDecoding.point, key: \.id,
                     expected: snapshot.points, lastSeq: \.lastSeq)
-        try compare("material", sql: "SELECT * FROM materials ORDER BY code", decode: RowDecoding.material, key: \.code,
+        try compare("material", sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code", decode: RowDecoding.material, key: \.code,
                     expected: snapshot.materials, lastSeq: \.lastSeq)
-        try compare("token", sql: "SELECT * FROM tokens ORDER BY id", decode: RowDecoding.token, key: \.id,
+        try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", decode: RowDecoding.token, key: \.id,
                     expected: snapshot.tokens, lastSeq: \.lastSeq)
         struct Reversal: Equatable { let original: Int64, by: Int64 }
-        try compare("reversal of entry", sql: "SELECT * FROM reversals ORDER BY original_seq",
-                    decode: { row in Reversal(original: try RowDecoding.value(row, "original_seq"), by: try RowDecoding.value(row, "reversal_seq")) },
+        try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq, reversal_seq AS last_seq FROM reversals ORDER BY original_seq",
+                    decode: { row in Reversal(original: try RowDecoding.value(row, 0), by: try RowDecoding.value(row, 1)) },
                     key: \.original, expected: Dictionary(uniqueKeysWithValues: snapshot.reversals.map { ($0, Reversal(original: $0, by: $1)) }),
                     lastSeq: \.by)
     }
@@ -150,7 +150,7 @@ struct LedgerAuditor {
             do {
                 stored = try decode(row)
             } catch {
-                let seq: Int64 = (try? RowDecoding.value(row, "last_seq")) ?? 0
+                let seq: Int64 = (try? row.decode(Int64.self, forColumn: "last_seq")) ?? 0
                 throw AuditFailure(seq: seq, reason: "a \(what) row is malformed: \(error)")
             }
             let id = stored[keyPath: key]

@@ -173,15 +173,15 @@ public final class LedgerStore: Sendable {
     }
 
     public func points() throws -> [PointState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM points ORDER BY id").map(RowDecoding.point) }
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id").map(RowDecoding.point) }
     }
 
     public func materials() throws -> [MaterialState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM materials ORDER BY code").map(RowDecoding.material) }
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code").map(RowDecoding.material) }
     }
 
     public func tokens() throws -> [TokenState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY id").map(RowDecoding.token) }
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token) }
     }
 
     /// Runs `body` on a read-only connection holding one consistent snapshot of the file.

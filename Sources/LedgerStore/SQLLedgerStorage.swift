@@ -9,18 +9,32 @@ import LedgerCrypto
 /// Statements are cached per connection, so the hot path prepares nothing twice.
 struct SQLLedgerStorage: LedgerStorage {
     let db: Database
+    /// What this request has read or written, so the rules and the effects (which both look
+    /// at the same accounts, point and material) read each row once. One storage value serves
+    /// one request inside its savepoint and is then dropped, so the cache never outlives a
+    /// rollback.
+    let cache = RequestCache()
+
+    final class RequestCache {
+        var accounts: [AccountID: AccountState?] = [:]
+        var points: [PointID: PointState?] = [:]
+        var materials: [MaterialCode: MaterialState?] = [:]
+    }
 
     func head() throws -> ChainHead {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash, time_ms FROM chain_head WHERE id = 1"))
-        guard let row, let hash = Hash256(bytes: try RowDecoding.value(row, "hash") as Data) else {
+        guard let row, let hash = Hash256(bytes: try RowDecoding.value(row, 1) as Data) else {
             throw StoreError.corrupt("chain_head row is missing or malformed")
         }
-        return ChainHead(seq: try RowDecoding.value(row, "seq"), hash: hash, timeMs: try RowDecoding.value(row, "time_ms"))
+        return ChainHead(seq: try RowDecoding.value(row, 0), hash: hash, timeMs: try RowDecoding.value(row, 2))
     }
 
     func account(_ id: AccountID) throws -> AccountState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE id = ?"), arguments: [id.rawValue])
+        if let cached = cache.accounts[id] { return cached }
+        let account = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.accountColumns) FROM accounts WHERE id = ?"), arguments: [id.rawValue])
             .map(RowDecoding.account)
+        cache.accounts[id] = account
+        return account
     }
 
     func pinRecord(_ id: AccountID) throws -> PINRecord? {
@@ -31,17 +45,23 @@ struct SQLLedgerStorage: LedgerStorage {
     }
 
     func point(_ id: PointID) throws -> PointState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM points WHERE id = ?"), arguments: [id.rawValue])
+        if let cached = cache.points[id] { return cached }
+        let point = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.pointColumns) FROM points WHERE id = ?"), arguments: [id.rawValue])
             .map(RowDecoding.point)
+        cache.points[id] = point
+        return point
     }
 
     func material(_ code: MaterialCode) throws -> MaterialState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM materials WHERE code = ?"), arguments: [code.rawValue])
+        if let cached = cache.materials[code] { return cached }
+        let material = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.materialColumns) FROM materials WHERE code = ?"), arguments: [code.rawValue])
             .map(RowDecoding.material)
+        cache.materials[code] = material
+        return material
     }
 
     func token(_ id: TokenID) throws -> TokenState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tokens WHERE id = ?"), arguments: [id.rawValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens WHERE id = ?"), arguments: [id.rawValue])
             .map(RowDecoding.token)
     }
 
@@ -76,6 +96,7 @@ struct SQLLedgerStorage: LedgerStorage {
     mutating func apply(_ change: ProjectionChange, seq: Int64) throws {
         switch change {
         case .putAccount(let account):
+            cache.accounts[account.id] = account
             try db.cachedStatement(sql: """
                 INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -87,10 +108,12 @@ struct SQLLedgerStorage: LedgerStorage {
                     account.minRedeem?.centipoints, account.pinFailures, account.locked, account.lastSeq,
                 ])
         case .putPoint(let point):
+            cache.points[point.id] = point
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO points (id, name, district, active, last_seq) VALUES (?, ?, ?, ?, ?)
                 """).execute(arguments: [point.id.rawValue, point.name, point.district, point.active, point.lastSeq])
         case .putMaterial(let material):
+            cache.materials[material.code] = material
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO materials (code, name, rate, min_grams, max_grams, last_seq) VALUES (?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [

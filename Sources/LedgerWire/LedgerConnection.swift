@@ -79,6 +79,7 @@ public final class LedgerConnection {
 
     /// The server closed the connection before a full reply arrived.
     public struct ConnectionClosed: Error, CustomStringConvertible {
+        public init() {}
         public var description: String { "the server closed the connection" }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerServer
 import LedgerStore
+import LedgerWire
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -49,6 +50,10 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "ecoledgerd")
         logger.logLevel = .info
+        let openFiles = FileDescriptorLimit.raiseToHardLimit()
+        if openFiles < maxConnections + 64 {
+            logger.warning("the open-file limit is below --max-connections", metadata: ["limit": "\(openFiles)"])
+        }
         let store: LedgerStore
         do {
             store = try LedgerStore.openOrCreate(at: db)
