@@ -44,15 +44,61 @@ final class CommandExecutor: Sendable {
             default:
                 return (try await run(command, as: state.principal), false)
             }
-        } catch let error as ProtocolError {
-            return (.error(error), false)
-        } catch let error as LedgerError {
-            return (.error(ProtocolError(error)), false)
-        } catch is NIOThreadPoolError.ThreadPoolInactive {
-            return (.error(ProtocolError(.shuttingDown, "the server is shutting down; retry later")), false)
         } catch {
+            return (reply(for: error, to: command), false)
+        }
+    }
+
+    /// The `ERR` reply for anything a command threw.
+    func reply(for error: any Error, to command: Command) -> Reply {
+        switch error {
+        case let error as ProtocolError:
+            return .error(error)
+        case let error as LedgerError:
+            return .error(ProtocolError(error))
+        case is NIOThreadPoolError.ThreadPoolInactive:
+            return .error(ProtocolError(.shuttingDown, "the server is shutting down; retry later"))
+        default:
             logger.error("command failed", metadata: ["command": "\(command.verb)", "error": "\(error)"])
-            return (.error(ProtocolError(.internalError, "internal error; the ledger is unchanged")), false)
+            return .error(ProtocolError(.internalError, "internal error; the ledger is unchanged"))
+        }
+    }
+
+    /// A transfer handed to the writer queue, and how to answer it from its receipt.
+    struct QueuedTransfer: Sendable {
+        let ticket: WriteTicket
+        let shape: @Sendable (LedgerStore.Receipt) -> Reply
+    }
+
+    /// The fast path for the commands that move points (DROPOFF, REDEEM, DONATE, SETTLE,
+    /// REVERSE): queued for the writer at once, in call order, with no other work before the
+    /// write. Nil for any other command. The caller has already checked access.
+    func enqueueTransfer(_ command: Command, as principal: Principal?) -> QueuedTransfer? {
+        let actor = principal?.actor ?? Actor(unchecked: "anonymous")
+        func queue(_ ledgerCommand: LedgerCommand, _ shape: @escaping @Sendable (LedgerStore.Receipt) -> Reply.Fields) -> QueuedTransfer {
+            let ticket = gateway.enqueue(LedgerRequest(actor: actor, command: ledgerCommand))
+            return QueuedTransfer(ticket: ticket) { receipt in
+                var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + shape(receipt) + [("hash", receipt.entry.hash.hex)]
+                if receipt.replayed { fields.append(("replayed", "1")) }
+                return .ok(fields)
+            }
+        }
+        @Sendable func balance(_ receipt: LedgerStore.Receipt, of account: AccountID) -> Reply.Fields {
+            [("balance", (receipt.balances[account] ?? .zero).description)]
+        }
+        switch command {
+        case .dropoff(let dropoff):
+            return queue(.dropoff(dropoff)) { [("points", $0.entry.body.amount.description)] + balance($0, of: dropoff.account) }
+        case .redeem(let spend):
+            return queue(.redeem(spend)) { balance($0, of: spend.account) }
+        case .donate(let spend):
+            return queue(.donate(spend)) { balance($0, of: spend.account) }
+        case .settle(let merchant, let amount, let ref):
+            return queue(.settle(merchant: merchant, amount: amount, ref: ref)) { balance($0, of: merchant) }
+        case .reverse(let seq, let reason, let ref):
+            return queue(.reverse(seq: seq, reason: reason, ref: ref)) { [("amount", $0.entry.body.amount.description)] }
+        default:
+            return nil
         }
     }
 
@@ -82,10 +128,6 @@ final class CommandExecutor: Sendable {
             if receipt.replayed { fields.append(("replayed", "1")) }
             return .ok(fields)
         }
-        func balance(_ receipt: LedgerStore.Receipt, of account: AccountID) -> Reply.Fields {
-            [("balance", (receipt.balances[account] ?? .zero).description)]
-        }
-
         switch command {
         case .ping:
             return .word("pong")
@@ -135,21 +177,9 @@ final class CommandExecutor: Sendable {
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
 
-        case .dropoff(let dropoff):
-            let receipt = try await submit(.dropoff(dropoff))
-            return appended(receipt, [("points", receipt.entry.body.amount.description)] + balance(receipt, of: dropoff.account))
-        case .redeem(let spend):
-            let receipt = try await submit(.redeem(spend))
-            return appended(receipt, balance(receipt, of: spend.account))
-        case .donate(let spend):
-            let receipt = try await submit(.donate(spend))
-            return appended(receipt, balance(receipt, of: spend.account))
-        case .settle(let merchant, let amount, let ref):
-            let receipt = try await submit(.settle(merchant: merchant, amount: amount, ref: ref))
-            return appended(receipt, balance(receipt, of: merchant))
-        case .reverse(let seq, let reason, let ref):
-            let receipt = try await submit(.reverse(seq: seq, reason: reason, ref: ref))
-            return appended(receipt, [("amount", receipt.entry.body.amount.description)])
+        case .dropoff, .redeem, .donate, .settle, .reverse:
+            let queued = enqueueTransfer(command, as: principal)!
+            return queued.shape(try await queued.ticket.result.get())
 
         case .balance(let id):
             guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }

@@ -25,7 +25,7 @@ final class LedgerGateway: Sendable {
     let batches = BatchStats()
 
     private struct WriteQueue {
-        var waiting: [(request: LedgerRequest, reply: CheckedContinuation<LedgerStore.Receipt, any Error>)] = []
+        var waiting: [(request: LedgerRequest, ticket: WriteTicket)] = []
         var draining = false
     }
 
@@ -45,19 +45,26 @@ final class LedgerGateway: Sendable {
 
     /// Appends through the single writer; returns once the entry is committed.
     func submit(_ request: LedgerRequest) async throws -> LedgerStore.Receipt {
-        try await withCheckedThrowingContinuation { reply in
-            let startDraining = queue.withLock { queue in
-                queue.waiting.append((request, reply))
-                defer { queue.draining = true }
-                return !queue.draining
-            }
-            if startDraining {
-                writer.submit { [self] state in
-                    guard state == .active else { return failWaiting(NIOThreadPoolError.ThreadPoolInactive()) }
-                    drain()
-                }
+        try await enqueue(request).result.get()
+    }
+
+    /// Queues `request` for the writer at once, in call order, and returns a ticket for its
+    /// outcome. Requests queued one after another commit in that order, which is what lets a
+    /// session keep several pipelined writes in flight and still answer them in order.
+    func enqueue(_ request: LedgerRequest) -> WriteTicket {
+        let ticket = WriteTicket()
+        let startDraining = queue.withLock { queue in
+            queue.waiting.append((request, ticket))
+            defer { queue.draining = true }
+            return !queue.draining
+        }
+        if startDraining {
+            writer.submit { [self] state in
+                guard state == .active else { return failWaiting(NIOThreadPoolError.ThreadPoolInactive()) }
+                drain()
             }
         }
+        return ticket
     }
 
     /// On the writer thread: commits batches until nothing is waiting.
@@ -79,7 +86,7 @@ final class LedgerGateway: Sendable {
             batches.transactions.add(1, ordering: .relaxed)
             batches.writes.add(batch.count, ordering: .relaxed)
             batches.largest.max(batch.count, ordering: .relaxed)
-            for (waiting, result) in zip(batch, results) { waiting.reply.resume(with: result) }
+            for (waiting, result) in zip(batch, results) { waiting.ticket.complete(result) }
         }
     }
 
@@ -88,7 +95,7 @@ final class LedgerGateway: Sendable {
             defer { queue.waiting = []; queue.draining = false }
             return queue.waiting
         }
-        for item in waiting { item.reply.resume(throwing: error) }
+        for item in waiting { item.ticket.complete(.failure(error)) }
     }
 
     /// Runs a read (or CPU-heavy work such as PIN hashing) off the cooperative pool.

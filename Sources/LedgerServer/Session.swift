@@ -5,10 +5,18 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// One client connection: reads framed lines in order, answers each with exactly one reply,
-/// and never lets one bad line or failed command end the connection (except the documented
-/// closes: QUIT, a line over the limit, too many failed AUTHs, idle timeout, shutdown).
+/// One client connection: reads framed lines in order, answers each with exactly one reply, in
+/// order, and never lets one bad line or failed command end the connection (except the
+/// documented closes: QUIT, a line over the limit, too many failed AUTHs, idle timeout, shutdown).
+///
+/// Pipelining: the commands that move points are queued for the writer as soon as they are
+/// read, up to `window` in flight, so one connection can fill a whole group commit. Any other
+/// command waits until everything before it has been answered, then runs; so a BALANCE after a
+/// DROPOFF on the same connection always sees it. A reply task writes the replies strictly in
+/// order. When `window` replies are outstanding the session stops reading, and TCP pushes back.
 struct Session {
+    static let window = 64
+
     let channel: NIOAsyncChannel<LineFrame, ByteBuffer>
     let executor: CommandExecutor
     let logger: Logger
@@ -18,24 +26,30 @@ struct Session {
         let raised = Atomic<Bool>(false)
     }
 
+    /// A reply owed to the client, in request order.
+    enum Owed: Sendable {
+        case reply(Reply, close: Bool)
+        case transfer(CommandExecutor.QueuedTransfer, Command)
+    }
+
     func run() async {
         let stopping = ShutdownFlag()
         let channel = self.channel
         do {
             try await channel.executeThenClose { inbound, outbound in
-                try await withGracefulShutdownHandler {
-                    var state = SessionState()
-                    for try await frame in inbound {
-                        let (reply, close) = await handle(frame, state: &state, stopping: stopping)
-                        executor.stats.commands.add(1, ordering: .relaxed)
-                        if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
-                        try await outbound.write(ByteBuffer(string: reply.encoded))
-                        if close { return }
+                let (owed, owe) = AsyncStream.makeStream(of: Owed.self)
+                let (written, wrote) = AsyncStream.makeStream(of: Void.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await writeReplies(owed, to: outbound, signalling: wrote) }
+                    try await withGracefulShutdownHandler {
+                        try await readRequests(inbound, owe: owe, written: written, stopping: stopping)
+                    } onGracefulShutdown: {
+                        // Stop reading; writes already queued finish and their replies are sent.
+                        stopping.raised.store(true, ordering: .sequentiallyConsistent)
+                        channel.channel.close(mode: .input, promise: nil)
                     }
-                } onGracefulShutdown: {
-                    // Stop reading; the command in flight finishes and its reply is sent.
-                    stopping.raised.store(true, ordering: .sequentiallyConsistent)
-                    channel.channel.close(mode: .input, promise: nil)
+                    owe.finish()
+                    try await group.waitForAll()
                 }
             }
         } catch {
@@ -43,23 +57,78 @@ struct Session {
         }
     }
 
-    private func handle(_ frame: LineFrame, state: inout SessionState, stopping: ShutdownFlag) async -> (Reply, close: Bool) {
-        guard case .line(let buffer) = frame else {
-            logger.notice("line too long; closing")
-            return (.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), true)
-        }
-        if stopping.raised.load(ordering: .sequentiallyConsistent) {
-            return (.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), false)
-        }
-        let command: Command
-        do {
-            guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
-                return (.error(ProtocolError(.badRequest, "empty request")), false)
+    /// The reply task: resolves each owed reply in order and writes it.
+    private func writeReplies(_ owed: AsyncStream<Owed>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                              signalling wrote: AsyncStream<Void>.Continuation) async throws {
+        defer { wrote.finish() }
+        for await item in owed {
+            let reply: Reply, close: Bool
+            switch item {
+            case .reply(let ready, let closing):
+                (reply, close) = (ready, closing)
+            case .transfer(let queued, let command):
+                switch await queued.ticket.result {
+                case .success(let receipt): reply = queued.shape(receipt)
+                case .failure(let error): reply = executor.reply(for: error, to: command)
+                }
+                close = false
             }
-            command = try CommandParser.parse(line)
-        } catch {
-            return (.error(error), false)
+            executor.stats.commands.add(1, ordering: .relaxed)
+            if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
+            try await outbound.write(ByteBuffer(string: reply.encoded))
+            wrote.yield()
+            if close { return }
         }
-        return await executor.execute(command, state: &state)
+    }
+
+    /// The reading side: decodes, authorises and either queues a transfer or, once everything
+    /// before it is answered, runs the command.
+    private func readRequests(_ inbound: NIOAsyncChannelInboundStream<LineFrame>, owe: AsyncStream<Owed>.Continuation,
+                              written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
+        var state = SessionState()
+        var outstanding = 0
+        var replies = written.makeAsyncIterator()
+        /// Waits until at most `limit` replies are outstanding; false when the reply task has stopped.
+        func settle(_ limit: Int) async -> Bool {
+            while outstanding > limit {
+                guard await replies.next() != nil else { return false }
+                outstanding -= 1
+            }
+            return true
+        }
+        for try await frame in inbound {
+            guard await settle(Self.window - 1) else { return }
+            outstanding += 1
+            guard case .line(let buffer) = frame else {
+                logger.notice("line too long; closing")
+                owe.yield(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
+                return
+            }
+            if stopping.raised.load(ordering: .sequentiallyConsistent) {
+                owe.yield(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false))
+                continue
+            }
+            let command: Command
+            do {
+                guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
+                    owe.yield(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false))
+                    continue
+                }
+                command = try CommandParser.parse(line)
+                try AccessPolicy.check(command, by: state.principal)
+            } catch {
+                owe.yield(.reply(.error(error), close: false))
+                continue
+            }
+            if let queued = executor.enqueueTransfer(command, as: state.principal) {
+                owe.yield(.transfer(queued, command))
+                continue
+            }
+            // Everything else runs only once all earlier requests are answered.
+            guard await settle(1) else { return }
+            let (reply, close) = await executor.execute(command, state: &state)
+            owe.yield(.reply(reply, close: close))
+            if close { return }
+        }
     }
 }

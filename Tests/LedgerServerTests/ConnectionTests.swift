@@ -135,3 +135,34 @@ struct ConnectionTests {
         try await server.stop()
     }
 }
+
+@Suite("Pipelined writes")
+struct PipelinedWriteTests {
+    @Test("pipelined requests behave as if sent one by one: opens before their drop-offs, reads see earlier writes")
+    func orderPreserved() async throws {
+        let server = try await TestServer.start()
+        try await server.session(as: .admin) { connection async throws in
+            var expected: [String] = []
+            for n in 0..<30 {
+                try await connection.send("ACCOUNT OPEN R-P\(n) kind=resident name=P pin=1234")
+                expected.append("OK seq=")
+                for k in 0..<5 {
+                    try await connection.send("DROPOFF R-P\(n) point=CP-1 material=PET kg=1 ref=p\(n)-\(k)")
+                    expected.append("OK seq=")
+                }
+                try await connection.send("REDEEM R-P\(n) points=90 merchant=M-1 pin=1234 ref=r\(n)")
+                expected.append("OK seq=")
+                try await connection.send("BALANCE R-P\(n)")
+                expected.append("OK account=R-P\(n) balance=0.00")
+                try await connection.send("REDEEM R-P\(n) points=0.01 merchant=M-1 pin=1234 ref=r\(n)-too-much")
+                expected.append("ERR INSUFFICIENT_POINTS")
+            }
+            for (index, prefix) in expected.enumerated() {
+                let reply = try #require(try await connection.readReply())[0]
+                #expect(reply.hasPrefix(prefix), "\(index): \(reply)")
+            }
+        }
+        guard case .success = try server.store.verify() else { Issue.record("must verify"); return }
+        try await server.stop()
+    }
+}

@@ -1,0 +1,37 @@
+import LedgerStore
+import Synchronization
+
+/// The outcome of one queued write, to be awaited (once) by whoever queued it.
+final class WriteTicket: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<Result<LedgerStore.Receipt, any Error>, Never>)
+        case done(Result<LedgerStore.Receipt, any Error>)
+    }
+
+    private let state = Mutex(State.pending)
+
+    /// Called by the writer once the write's transaction is durable (or failed).
+    func complete(_ result: Result<LedgerStore.Receipt, any Error>) {
+        let waiter: CheckedContinuation<Result<LedgerStore.Receipt, any Error>, Never>? = state.withLock { state in
+            defer { state = .done(result) }
+            if case .waiting(let continuation) = state { return continuation }
+            return nil
+        }
+        waiter?.resume(returning: result)
+    }
+
+    /// The outcome, once the writer has it.
+    var result: Result<LedgerStore.Receipt, any Error> {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Result<LedgerStore.Receipt, any Error>? = state.withLock { state in
+                    if case .done(let result) = state { return result }
+                    state = .waiting(continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}
