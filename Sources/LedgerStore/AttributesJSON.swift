@@ -35,7 +35,49 @@ enum AttributesJSON {
         out += "\""
     }
 
+    /// Reads what `encode` wrote with a direct scan (audits read every row); anything else
+    /// that is valid JSON, such as a hand-edited row, goes through JSONDecoder, so both give
+    /// the same answer.
     static func decode(_ text: String) throws -> [String: String] {
-        try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        if let attributes = decodeCanonical(text) { return attributes }
+        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+
+    /// The scan: `{"key":"value",…}` with exactly the escapes `appendString` writes; nil otherwise.
+    static func decodeCanonical(_ text: String) -> [String: String]? {
+        var bytes = Substring(text).utf8[...]
+        guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
+        var attributes: [String: String] = [:]
+        while !bytes.isEmpty {
+            guard let key = readString(&bytes), bytes.popFirst() == UInt8(ascii: ":"), let value = readString(&bytes),
+                  attributes.updateValue(value, forKey: key) == nil else { return nil }
+            if !bytes.isEmpty, bytes.popFirst() != UInt8(ascii: ",") { return nil }
+        }
+        return attributes
+    }
+
+    private static func readString(_ bytes: inout Substring.UTF8View.SubSequence) -> String? {
+        guard bytes.popFirst() == UInt8(ascii: "\"") else { return nil }
+        var out: [UInt8] = []
+        while let byte = bytes.popFirst() {
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                switch bytes.popFirst() {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "n"): out.append(0x0a)
+                case UInt8(ascii: "r"): out.append(0x0d)
+                case UInt8(ascii: "t"): out.append(0x09)
+                default: return nil // \u and the rest: leave them to JSONDecoder
+                }
+            case 0..<0x20:
+                return nil
+            default:
+                out.append(byte)
+            }
+        }
+        return nil
     }
 }

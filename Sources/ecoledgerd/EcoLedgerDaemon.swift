@@ -47,6 +47,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorTuning.apply()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "ecoledgerd")
         logger.logLevel = .info

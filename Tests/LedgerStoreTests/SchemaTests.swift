@@ -90,3 +90,26 @@ struct ClosingTests {
         try reopened.close()
     }
 }
+
+@Suite("The attrs column")
+struct AttributesJSONTests {
+    @Test("what the store writes reads back the same, by the fast scan and by JSONDecoder alike")
+    func roundTrip() throws {
+        let samples: [[String: String]] = [
+            [:], ["a": "b"], ["name": "Juan \"JC\" dela Cruz", "district": #"back\slash"#, "reason": "tab\there\nnewline"],
+            ["ctrl": "\u{1}\u{1f}", "unicode": "Niño 🌱", "slash": "a/b"],
+        ]
+        for sample in samples {
+            let text = AttributesJSON.encode(sample)
+            #expect(try AttributesJSON.decode(text) == sample)
+            #expect(try JSONDecoder().decode([String: String].self, from: Data(text.utf8)) == sample)
+        }
+        #expect(AttributesJSON.decodeCanonical(#"{"a":"b"}"#) == ["a": "b"])
+        #expect(AttributesJSON.decodeCanonical(#"{ "a" : "b" }"#) == nil, "other spellings go to JSONDecoder")
+        #expect(try AttributesJSON.decode(#"{ "a" : "b" }"#) == ["a": "b"])
+        #expect(AttributesJSON.decodeCanonical(#"{"a":"b","a":"c"}"#) == nil)
+        #expect(throws: (any Error).self) { try AttributesJSON.decode(#"{"a":1}"#) }
+    }
+}
+
+import Foundation
