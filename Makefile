@@ -5,7 +5,12 @@ SYSTEM_PACKAGES := libsqlite3-dev libssl-dev pkg-config
 DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
-.PHONY: deps build test run example clean
+BENCH_DIR ?= .bench
+BENCH_ENTRIES ?= 1000000
+BENCH_SECONDS ?= 10
+PEERS ?= ../shared/peers
+
+.PHONY: deps build test run example bench peers clean
 
 ## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
 deps:
@@ -31,6 +36,19 @@ run: build
 example: build
 	@[ -f $(EXAMPLE_DB) ] || $(SWIFT) run --skip-build ecoledger init --db $(EXAMPLE_DB) --example
 	$(SWIFT) run --skip-build ecoledger verify --db $(EXAMPLE_DB)
+
+## bench: release build, then the standard scenario on a $(BENCH_ENTRIES)-entry ledger (kept in
+##        $(BENCH_DIR)/), then the peers of $(PEERS) in the same run when they are there
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/ecoledger bench-suite --dir $(BENCH_DIR) --entries $(BENCH_ENTRIES) --duration $(BENCH_SECONDS)
+	@if [ -d $(PEERS) ]; then $(MAKE) --no-print-directory peers; else echo "no peers at $(PEERS); skipped"; fi
+
+## peers: what ecoledger is compared with (PostgreSQL, SQLite and SHA-256 ceilings, Redis)
+peers:
+	bash $(PEERS)/sqlite_limits.sh
+	bash $(PEERS)/redis_ping.sh
+	DURATION=$(BENCH_SECONDS) bash $(PEERS)/pg_ledger.sh
 
 clean:
 	rm -rf .build

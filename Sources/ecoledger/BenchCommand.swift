@@ -54,7 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
             if let server { target.port = server.port }
             defer { server?.stop() }
             guard let token = try client.token() else { throw CLIFailure.message("bench needs --token-file with an admin token") }
-            if !skipSetup { try await setUp(target: target, token: token) }
+            if !skipSetup { try await setUpCatalogue(target: target, token: token) }
             let report = try await LoadRun(target: target, token: token, connections: connections, pipeline: pipeline,
                                            mix: mix, accounts: accounts, duration: duration, rate: rate,
                                            idleConnections: idleConnections).run()
@@ -66,7 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// The bench catalogue and funded residents; every step is idempotent.
-    private func setUp(target: ClientOptions, token: String) async throws {
+    func setUpCatalogue(target: ClientOptions, token: String) async throws {
         try await LedgerConnection.withConnection(host: target.host, port: target.port) { connection in
             _ = try await connection.call("AUTH \(token)")
             _ = try await connection.call("POINT ADD CP-BENCH name=\"Bench point\"")

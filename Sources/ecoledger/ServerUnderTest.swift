@@ -29,9 +29,14 @@ final class ServerUnderTest {
     }
 
     /// VmHWM from /proc: the most resident memory the server has used.
-    func peakRSSKilobytes() -> Int? {
+    func peakRSSKilobytes() -> Int? { status("VmHWM:") }
+
+    /// VmRSS from /proc: the server's resident memory now.
+    func currentRSSKilobytes() -> Int? { status("VmRSS:") }
+
+    private func status(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return nil }
         return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
