@@ -150,3 +150,18 @@ enum Tamper {
         try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: statements) }
     }
 }
+
+@Suite("Generating ledgers")
+struct GenerateTests {
+    @Test("generate writes the asked number of valid, chained entries, and refuses an existing file")
+    func generate() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("big.sqlite")
+        let made = try CLI.run(["generate", "--db", db, "--entries", "2000", "--accounts", "50"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.hasPrefix("generated \(db) entries=2000 head=2000:"))
+        let verified = try CLI.run(["verify", "--db", db])
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("OK entries=2000 "))
+        #expect(try CLI.run(["generate", "--db", db, "--entries", "10"]).status == 1)
+    }
+}

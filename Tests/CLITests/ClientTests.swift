@@ -66,3 +66,22 @@ struct ClientTests {
         #expect(text.hasPrefix("OK pong\nOK account=R-DEMO-1 balance=0.00\nOK n=1\npoint=CP-DEMO"), "\(text)")
     }
 }
+
+@Suite("The load generator", .serialized)
+struct BenchTests {
+    @Test("bench sets up its catalogue, drives the server and reports throughput, percentiles and errors")
+    func bench() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let result = try CLI.run(["bench", "--port", String(port), "--token-file", tokens, "--connections", "4", "--pipeline", "4",
+                                  "--duration", "1", "--accounts", "20", "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("latency ms  p50 "))
+        #expect(result.stdout.contains("bench summary: throughput="))
+        #expect(result.stdout.contains(" errors=0"), "\(result.stdout)")
+        // Every acknowledged drop-off is in the ledger: the server still verifies.
+        let audit = try CLI.run(["call", "--port", String(port), "--token-file", tokens, "--role", "auditor", "AUDIT"])
+        #expect(audit.stdout.hasPrefix("OK entries="))
+    }
+}
