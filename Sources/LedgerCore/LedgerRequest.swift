@@ -75,14 +75,30 @@ public enum LedgerCommand: Sendable {
         public var amount: Points
         public var pin: PIN
         public var ref: ClientRef
+        /// A PIN check already done outside the writer, if any.
+        public var pinCheck: PINCheck
 
-        public init(account: AccountID, payee: AccountID, amount: Points, pin: PIN, ref: ClientRef) {
+        public init(account: AccountID, payee: AccountID, amount: Points, pin: PIN, ref: ClientRef, pinCheck: PINCheck = .unchecked) {
             self.account = account
             self.payee = payee
             self.amount = amount
             self.pin = pin
             self.ref = ref
+            self.pinCheck = pinCheck
         }
+    }
+
+    /// The outcome of checking a PIN before the request reached the writer.
+    ///
+    /// PBKDF2 costs milliseconds, and the writer serves everyone, so a server checks PINs on
+    /// other threads and passes the outcome along with the exact stored record it checked
+    /// against. The rules trust the outcome only while the account's record is still that one;
+    /// otherwise (the PIN was changed in between) they check again. Only code that performed
+    /// the check may set it: it is never taken from a client.
+    public enum PINCheck: Sendable, Equatable {
+        case unchecked
+        case matched(recordText: String)
+        case rejected(recordText: String)
     }
 }
 

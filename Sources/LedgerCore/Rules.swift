@@ -139,7 +139,13 @@ public enum Rules {
             throw LedgerError.locked("account \(payer) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
         }
         guard let record = try state.pinRecord(payer) else { throw LedgerError.forbidden("account \(payer) has no PIN set") }
-        guard try record.matches(pin) else {
+        let pinMatches: Bool
+        switch spend.pinCheck {
+        case .matched(let checked) where checked == record.text: pinMatches = true
+        case .rejected(let checked) where checked == record.text: pinMatches = false
+        default: pinMatches = try record.matches(pin)
+        }
+        guard pinMatches else {
             let rejection = EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: payer.rawValue])
             let remaining = max(0, Effects.pinAttemptLimit - account.pinFailures - 1)
             return .appendAndFail(rejection, .wrongPIN(account: payer.rawValue, remaining: remaining))

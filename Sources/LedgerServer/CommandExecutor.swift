@@ -70,9 +70,10 @@ final class CommandExecutor: Sendable {
         let shape: @Sendable (LedgerStore.Receipt) -> Reply
     }
 
-    /// The fast path for the commands that move points (DROPOFF, REDEEM, DONATE, SETTLE,
+    /// The fast path for the commands that move points without a PIN (DROPOFF, SETTLE,
     /// REVERSE): queued for the writer at once, in call order, with no other work before the
-    /// write. Nil for any other command. The caller has already checked access.
+    /// write. Nil for any other command (REDEEM and DONATE check a PIN first, off the writer).
+    /// The caller has already checked access.
     func enqueueTransfer(_ command: Command, as principal: Principal?) -> QueuedTransfer? {
         let actor = principal?.actor ?? Actor(unchecked: "anonymous")
         func queue(_ ledgerCommand: LedgerCommand, _ shape: @escaping @Sendable (LedgerStore.Receipt) -> Reply.Fields) -> QueuedTransfer {
@@ -89,10 +90,6 @@ final class CommandExecutor: Sendable {
         switch command {
         case .dropoff(let dropoff):
             return queue(.dropoff(dropoff)) { [("points", $0.entry.body.amount.description)] + balance($0, of: dropoff.account) }
-        case .redeem(let spend):
-            return queue(.redeem(spend)) { balance($0, of: spend.account) }
-        case .donate(let spend):
-            return queue(.donate(spend)) { balance($0, of: spend.account) }
         case .settle(let merchant, let amount, let ref):
             return queue(.settle(merchant: merchant, amount: amount, ref: ref)) { balance($0, of: merchant) }
         case .reverse(let seq, let reason, let ref):
@@ -177,7 +174,17 @@ final class CommandExecutor: Sendable {
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
 
-        case .dropoff, .redeem, .donate, .settle, .reverse:
+        case .redeem(let spend), .donate(let spend):
+            // The PIN is checked here, on a read thread; the writer only confirms the record is unchanged.
+            var checked = spend
+            checked.pinCheck = try await gateway.read { store in
+                guard let record = try store.pinRecord(spend.account) else { return .unchecked }
+                return try record.matches(spend.pin) ? .matched(recordText: record.text) : .rejected(recordText: record.text)
+            }
+            let ledgerCommand: LedgerCommand = if case .redeem = command { .redeem(checked) } else { .donate(checked) }
+            let receipt = try await submit(ledgerCommand)
+            return appended(receipt, [("balance", (receipt.balances[spend.account] ?? .zero).description)])
+        case .dropoff, .settle, .reverse:
             let queued = enqueueTransfer(command, as: principal)!
             return queued.shape(try await queued.ticket.result.get())
 

@@ -147,6 +147,11 @@ public final class LedgerStore: Sendable {
         try pool.read { db in try SQLLedgerStorage(db: db).entry(ref: ref) }
     }
 
+    /// The stored PIN record of a resident (for checking a PIN off the writer).
+    public func pinRecord(_ id: AccountID) throws -> PINRecord? {
+        try pool.read { db in try SQLLedgerStorage(db: db).pinRecord(id) }
+    }
+
     public func point(_ id: PointID) throws -> PointState? {
         try pool.read { db in try SQLLedgerStorage(db: db).point(id) }
     }

@@ -96,3 +96,38 @@ struct SpendingTests {
         #expect(try ledger.store.balance("sys:issuance") == Make.points("-360"))
     }
 }
+
+@Suite("PIN checks done before the writer")
+struct PINCheckTests {
+    func funded() throws -> TemporaryLedger {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "20", ref: "fund"))
+        return ledger
+    }
+
+    func spend(_ pin: String, _ check: LedgerCommand.PINCheck, ref: String) throws -> LedgerRequest {
+        Make.request(.redeem(.init(account: try AccountID("R-1"), payee: try AccountID("M-1"), amount: try Make.points("1"),
+                                   pin: try PIN(pin), ref: try ClientRef(ref), pinCheck: check)))
+    }
+
+    @Test("a check against the current record is used as is: matched pays, rejected is a journaled WRONG_PIN")
+    func currentRecord() throws {
+        let ledger = try funded()
+        let record = try #require(try ledger.store.pinRecord(AccountID("R-1"))).text
+        _ = try ledger.store.submit(spend("1234", .matched(recordText: record), ref: "a"))
+        expectLedgerError("WRONG_PIN") { _ = try ledger.store.submit(spend("9999", .rejected(recordText: record), ref: "b")) }
+        #expect(try ledger.store.account(AccountID("R-1"))?.pinFailures == 1)
+    }
+
+    @Test("a check against a record that has since changed is ignored and the PIN is checked again")
+    func staleRecord() throws {
+        let ledger = try funded()
+        let old = try #require(try ledger.store.pinRecord(AccountID("R-1"))).text
+        _ = try ledger.store.submit(Make.request(.changePIN(account: AccountID("R-1"), pin: Make.pin("5678"))))
+        // The old PIN, "matched" against the old record: the writer sees the record changed and refuses.
+        expectLedgerError("WRONG_PIN") { _ = try ledger.store.submit(spend("1234", .matched(recordText: old), ref: "c")) }
+        // The new PIN, "rejected" against the old record: checked again, it pays.
+        _ = try ledger.store.submit(spend("5678", .rejected(recordText: old), ref: "d"))
+    }
+}
