@@ -47,7 +47,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.apply()
+        AllocatorTuning.applyByReexecuting()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "ecoledgerd")
         logger.logLevel = .info
