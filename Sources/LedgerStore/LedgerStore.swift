@@ -5,8 +5,10 @@ import LedgerCore
 /// A ledger in one SQLite file: the journal and its projections, behind a typed API.
 ///
 /// This is the only code that knows SQL. Writes are serialized by GRDB's single writer
-/// connection, each request is one transaction, and a call returns only after its entry is
-/// committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait for writes.
+/// connection: `submit` runs one request in a transaction of its own, `submitBatch` runs many in
+/// one transaction with a savepoint each (group commit). Either returns only after the
+/// transaction is committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait
+/// for writes.
 public final class LedgerStore: Sendable {
     let pool: DatabasePool
     private let clock: @Sendable () -> Int64
