@@ -10,7 +10,10 @@ BENCH_ENTRIES ?= 1000000
 BENCH_SECONDS ?= 10
 PEERS ?= ../shared/peers
 
-.PHONY: deps build test run example bench peers clean
+CRASH_CYCLES ?= 50
+TAMPERINGS ?= 1000
+
+.PHONY: deps build test run example bench peers crash-test tamper-test clean
 
 ## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
 deps:
@@ -49,6 +52,16 @@ peers:
 	bash $(PEERS)/sqlite_limits.sh
 	bash $(PEERS)/redis_ping.sh
 	DURATION=$(BENCH_SECONDS) bash $(PEERS)/pg_ledger.sh
+
+## crash-test: kill -9 ecoledgerd under load $(CRASH_CYCLES) times; check every acknowledged entry
+##             survives unchanged and in-doubt retries tell the truth (ECOLEDGER_CRASH_SEED replays)
+crash-test: deps
+	ECOLEDGER_CRASH_CYCLES=$(CRASH_CYCLES) $(SWIFT) test --filter CrashTests
+
+## tamper-test: $(TAMPERINGS) random tamperings of copies of a realistic ledger; verify must name
+##              the first bad seq of every one (ECOLEDGER_TAMPER_SEED replays)
+tamper-test: deps
+	ECOLEDGER_TAMPERINGS=$(TAMPERINGS) $(SWIFT) test --filter TamperCampaignTests
 
 clean:
 	rm -rf .build
