@@ -9,6 +9,8 @@ import NIOPosix
 struct SessionState {
     var principal: Principal?
     var failedAuths = 0
+    /// The client's IP address, for throttling AUTH across connections.
+    var peer = "unknown"
     /// Connections are closed after this many failed AUTHs.
     static let maxFailedAuths = 5
 }
@@ -24,12 +26,14 @@ final class CommandExecutor: Sendable {
     let tokens: TokenRegistry
     let stats: ServerStats
     let logger: Logger
+    let authThrottle: AuthThrottle
 
-    init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger) {
+    init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle()) {
         self.gateway = gateway
         self.tokens = tokens
         self.stats = stats
         self.logger = logger
+        self.authThrottle = authThrottle
     }
 
     /// The reply, and whether the connection closes after it.
@@ -100,8 +104,15 @@ final class CommandExecutor: Sendable {
     }
 
     private func authenticate(_ secret: String, state: inout SessionState) throws -> (Reply, close: Bool) {
+        guard authThrottle.allows(state.peer) else {
+            state.failedAuths += 1
+            logger.warning("AUTH refused: too many failures from this address", metadata: ["peer": "\(state.peer)"])
+            let closing = state.failedAuths >= SessionState.maxFailedAuths
+            return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
+        }
         guard let principal = try tokens.authenticate(secret) else {
             state.failedAuths += 1
+            authThrottle.recordFailure(state.peer)
             let closing = state.failedAuths >= SessionState.maxFailedAuths
             logger.warning("AUTH failed", metadata: ["failures": "\(state.failedAuths)", "closing": "\(closing)"])
             return (.error(ProtocolError(.notAuthenticated, closing ? "invalid token; too many failures, closing" : "invalid token")), closing)

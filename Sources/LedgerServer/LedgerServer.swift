@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: TimeAmount = .seconds(300)
     /// The longest request line, in bytes, not counting its LF.
     public var maxLine = 4096
+    /// Failed AUTHs from one address, within `authFailureWindow`, after which its AUTHs are refused.
+    public var authFailuresPerAddress = 20
+    public var authFailureWindow: Duration = .seconds(60)
 
     public init() {}
 }
@@ -34,7 +37,9 @@ public final class LedgerServer: Service {
         self.configuration = configuration
         self.logger = logger
         gateway = LedgerGateway(store: store)
-        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger)
+        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger,
+                                   authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
+                                                              window: configuration.authFailureWindow))
         self.onListening = onListening
         try await executor.reloadTokens()
     }

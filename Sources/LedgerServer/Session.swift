@@ -86,6 +86,7 @@ struct Session {
     private func readRequests(_ inbound: NIOAsyncChannelInboundStream<LineFrame>, owe: AsyncStream<Owed>.Continuation,
                               written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
         var state = SessionState()
+        state.peer = channel.channel.remoteAddress?.ipAddress ?? "unknown"
         var outstanding = 0
         var replies = written.makeAsyncIterator()
         /// Waits until at most `limit` replies are outstanding; false when the reply task has stopped.

@@ -142,6 +142,13 @@ final class DaemonProcess {
     /// Everything it printed to stdout before listening.
     let printed: String
 
+    /// VmHWM from /proc: the most memory the server has had resident.
+    func peakRSSKilobytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
     /// What it wrote to stderr (only with `captureStderr`; read after it has exited).
     func standardError() -> String {
         guard let errors else { return "" }

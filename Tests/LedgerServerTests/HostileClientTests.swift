@@ -1,0 +1,111 @@
+import Foundation
+import LedgerCore
+@testable import LedgerServer
+import LedgerWire
+import Testing
+
+@Suite("Hostile clients", .serialized)
+struct HostileClientTests {
+    @Test("AUTH failures are throttled per source address across connections, and age out")
+    func throttleUnit() {
+        let clock = ManualClock()
+        let throttle = AuthThrottle(limit: 3, window: .seconds(60), now: { clock.now })
+        for _ in 0..<3 {
+            #expect(throttle.allows("10.0.0.7"))
+            throttle.recordFailure("10.0.0.7")
+        }
+        #expect(!throttle.allows("10.0.0.7"))
+        #expect(throttle.allows("10.0.0.8"), "other addresses are unaffected")
+        clock.advance(.seconds(61))
+        #expect(throttle.allows("10.0.0.7"), "failures age out of the window")
+    }
+
+    @Test("after too many failed AUTHs from one address, even a good token is refused from it for a while")
+    func throttleOverTheWire() async throws {
+        let server = try await TestServer.start { $0.authFailuresPerAddress = 6 }
+        for attempt in 0..<2 {
+            try await server.session { connection async throws in
+                for n in 0..<(attempt == 0 ? 5 : 1) {
+                    let reply = try await connection.call("AUTH wrong-\(attempt)-\(n)-xxxxxxxxxxxx")
+                    #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+                }
+            }
+        }
+        try await server.session { connection async throws in
+            let reply = try await connection.call("AUTH \(TestServer.secrets[.admin]!)")
+            #expect(reply[0].hasPrefix("ERR LIMIT_EXCEEDED too many failed AUTH attempts from this address"))
+            #expect(try await connection.call("PING") == ["OK pong"], "the connection itself is still served")
+        }
+        try await server.stop()
+    }
+
+    @Test("100,000 pipelined requests are all answered, in order, with the server's memory bounded")
+    func hugePipeline() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-pipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
+        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        let total = 100_000
+        let client = try RawClient(port: daemon.port)
+        try client.write("AUTH \(token)\n")
+        #expect(try client.readLine()?.hasPrefix("OK role=operator") == true)
+        // One thread writes all 100,000 requests as fast as the socket takes them; this one reads.
+        let writer = Thread {
+            var batch = ""
+            for n in 0..<total {
+                batch += n % 50 == 0 ? "DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=p\(n)\n" : "PING\n"
+                if batch.utf8.count > 60_000 { try? client.write(batch); batch = "" }
+            }
+            try? client.write(batch)
+        }
+        writer.start()
+        var answered = 0
+        for n in 0..<total {
+            guard let reply = try client.readLine() else { break }
+            if n % 50 == 0 ? !reply.hasPrefix("OK seq=") : reply != "OK pong" { Issue.record("\(n): \(reply)") }
+            answered += 1
+        }
+        #expect(answered == total)
+        let peak = try #require(daemon.peakRSSKilobytes())
+        #expect(peak < 200 * 1024, "peak RSS \(peak) kB: pipelined input must not pile up in memory")
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test("a client that never reads its replies stalls only itself; the server's memory stays bounded")
+    func neverReads() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-hog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
+        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        // The hog writes requests until its socket blocks, and never reads a reply.
+        let hog = try RawClient(port: daemon.port)
+        let writer = Thread {
+            try? hog.write("AUTH \(token)\n")
+            let batch = String(repeating: "MATERIAL LIST\n", count: 2000)
+            for _ in 0..<500 { try? hog.write(batch) } // blocks once TCP buffers are full
+        }
+        writer.start()
+        try await Task.sleep(for: .seconds(1))
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            _ = try await connection.call("AUTH \(token)")
+            #expect(try await connection.call("PING") == ["OK pong"])
+            #expect(try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=2 ref=still-served")[0].hasPrefix("OK seq="))
+        }
+        let peak = try #require(daemon.peakRSSKilobytes())
+        #expect(peak < 200 * 1024, "peak RSS \(peak) kB")
+        #expect(daemon.terminate() == 0, "the server still shuts down cleanly with a stuck client")
+    }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    private var current = ContinuousClock.now
+    var now: ContinuousClock.Instant { current }
+    func advance(_ duration: Duration) { current += duration }
+}
