@@ -33,6 +33,7 @@ public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible
         case timeout = "TIMEOUT"
         case chainBroken = "CHAIN_BROKEN"
         case shuttingDown = "SHUTTING_DOWN"
+        case unavailable = "UNAVAILABLE"
         case internalError = "INTERNAL"
     }
 

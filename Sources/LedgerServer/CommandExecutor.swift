@@ -62,6 +62,9 @@ final class CommandExecutor: Sendable {
             return .error(ProtocolError(error))
         case is NIOThreadPoolError.ThreadPoolInactive:
             return .error(ProtocolError(.shuttingDown, "the server is shutting down; retry later"))
+        case StoreError.unavailable(let why):
+            logger.error("write refused by storage", metadata: ["command": "\(command.verb)", "reason": "\(why)"])
+            return .error(ProtocolError(.unavailable, "\(why); retry later with the same ref"))
         default:
             logger.error("command failed", metadata: ["command": "\(command.verb)", "error": "\(error)"])
             return .error(ProtocolError(.internalError, "internal error; the ledger is unchanged"))

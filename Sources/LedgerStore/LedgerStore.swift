@@ -93,6 +93,14 @@ public final class LedgerStore: Sendable {
     /// transaction per request would have produced. If the commit itself fails, every
     /// request fails with that error and nothing is written.
     public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
+        do {
+            return try writeBatch(requests).map { $0.mapError(StoreError.classify) }
+        } catch {
+            throw StoreError.classify(error)
+        }
+    }
+
+    private func writeBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
         try pool.write { db in
             let engine = try LedgerEngine()
             var results: [Result<Receipt, any Error>] = []

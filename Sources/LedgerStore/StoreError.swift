@@ -5,6 +5,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case notALedger(path: String, reason: String)
     /// A stored row could not be decoded (only a damaged or tampered file does this).
     case corrupt(String)
+    /// The storage refused the write (disk full, I/O error); the transaction was rolled back,
+    /// nothing was written, and writes work again once the cause is gone.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -12,6 +15,22 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyExists(let path): "\(path) already exists; refusing to overwrite it"
         case .notALedger(let path, let reason): "\(path) is not an ecoledger ledger: \(reason)"
         case .corrupt(let what): "the ledger is damaged: \(what)"
+        case .unavailable(let why): "storage unavailable: \(why)"
+        }
+    }
+}
+
+import GRDB
+
+extension StoreError {
+    /// The store's view of an SQLite failure: a full disk or an I/O error is `unavailable`
+    /// (the write can be retried later); anything else is passed on as it is.
+    static func classify(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_FULL: return StoreError.unavailable("the disk is full; nothing was written")
+        case .SQLITE_IOERR: return StoreError.unavailable("I/O error (\(error.extendedResultCode)); nothing was written")
+        default: return error
         }
     }
 }

@@ -27,8 +27,8 @@ final class TestServer: @unchecked Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, Error>
 
-    static func start(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledgerd-test-\(UUID().uuidString)")
+    static func start(in folder: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        let directory = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("ecoledgerd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("ledger.sqlite").path
         let store = try LedgerStore.create(at: path)
