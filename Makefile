@@ -12,8 +12,10 @@ PEERS ?= ../shared/peers
 
 CRASH_CYCLES ?= 50
 TAMPERINGS ?= 1000
+FUZZ_RUNS ?= 10000000
+FUZZ_BUILD ?= .build-fuzz
 
-.PHONY: deps build test run example bench peers crash-test tamper-test clean
+.PHONY: deps build test run example bench peers crash-test tamper-test fuzz clean
 
 ## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
 deps:
@@ -63,5 +65,14 @@ crash-test: deps
 tamper-test: deps
 	ECOLEDGER_TAMPERINGS=$(TAMPERINGS) $(SWIFT) test --filter TamperCampaignTests
 
+## fuzz: libFuzzer over the line parser and command decoder, $(FUZZ_RUNS) inputs, starting from the
+##       seed corpus in Tests/LedgerFuzzCorpus (new inputs go to $(FUZZ_BUILD)/corpus)
+fuzz: deps
+	$(SWIFT) build -c release --product ledger-fuzz --scratch-path $(FUZZ_BUILD) \
+		-Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/release/ledger-fuzz -runs=$(FUZZ_RUNS) -max_len=4096 -rss_limit_mb=1024 -timeout=5 \
+		-print_final_stats=1 $(FUZZ_BUILD)/corpus Tests/LedgerFuzzCorpus
+
 clean:
-	rm -rf .build
+	rm -rf .build $(FUZZ_BUILD)

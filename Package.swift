@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "ecoledger", targets: ["ecoledger"]),
         .executable(name: "ecoledgerd", targets: ["ecoledgerd"]),
+        .executable(name: "ledger-fuzz", targets: ["LedgerFuzz"]),
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
     ],
@@ -39,6 +40,10 @@ let package = Package(
             resources: [.embedInCode("Schema/001_ledger.sql")]
         ),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
+        // The fuzz target over the line parser and command decoder (`make fuzz`); built normally
+        // it replays a corpus.
+        .target(name: "CLibFuzzer"),
+        .executableTarget(name: "LedgerFuzz", dependencies: ["LedgerProtocol", "CLibFuzzer"]),
         .target(name: "LedgerWire", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -62,7 +67,7 @@ let package = Package(
         ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
-        .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore"]),
+        .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
             "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
