@@ -27,13 +27,16 @@ final class CommandExecutor: Sendable {
     let stats: ServerStats
     let logger: Logger
     let authThrottle: AuthThrottle
+    let randomBytes: @Sendable (Int) throws -> [UInt8]
 
-    init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle()) {
+    init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle(),
+         randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }) {
         self.gateway = gateway
         self.tokens = tokens
         self.stats = stats
         self.logger = logger
         self.authThrottle = authThrottle
+        self.randomBytes = randomBytes
     }
 
     /// The reply, and whether the connection closes after it.
@@ -175,8 +178,8 @@ final class CommandExecutor: Sendable {
             return .list(try await gateway.read { try $0.materials() }.map(EntryFields.material))
 
         case .tokenIssue(let role, let point, let merchant):
-            let id = try TokenID("tok-" + Hex.encode(SecureRandom.bytes(6)))
-            let secret = Hex.encode(try SecureRandom.bytes(24))
+            let id = try TokenID("tok-" + Hex.encode(randomBytes(6)))
+            let secret = Hex.encode(try randomBytes(24))
             let receipt = try await submit(.issueToken(id: id, role: role, point: point, merchant: merchant,
                                                        secretHash: SHA256.digest(Array(secret.utf8))))
             try await reloadTokens()
@@ -241,7 +244,8 @@ final class CommandExecutor: Sendable {
     /// PBKDF2 costs milliseconds: done on the read threads, never on the writer.
     private func pinRecord(_ pin: PIN?) async throws -> PINRecord? {
         guard let pin else { return nil }
-        return try await gateway.read { _ in try PINRecord.make(for: pin) }
+        let salt = try randomBytes(16)
+        return try await gateway.read { _ in try PINRecord.make(for: pin, salt: salt, iterations: PINRecord.defaultIterations) }
     }
 
     func reloadTokens() async throws {

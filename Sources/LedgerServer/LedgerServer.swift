@@ -1,3 +1,4 @@
+import LedgerCrypto
 import LedgerStore
 import LedgerWire
 import Logging
@@ -17,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     /// Failed AUTHs from one address, within `authFailureWindow`, after which its AUTHs are refused.
     public var authFailuresPerAddress = 20
     public var authFailureWindow: Duration = .seconds(60)
+    /// Where PIN salts, token ids and token secrets come from: the system's CSPRNG, unless a
+    /// test injects a seeded source to replay a run exactly.
+    public var randomBytes: @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }
 
     public init() {}
 }
@@ -39,7 +43,8 @@ public final class LedgerServer: Service {
         gateway = LedgerGateway(store: store)
         executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger,
                                    authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
-                                                              window: configuration.authFailureWindow))
+                                                              window: configuration.authFailureWindow),
+                                   randomBytes: configuration.randomBytes)
         self.onListening = onListening
         try await executor.reloadTokens()
     }

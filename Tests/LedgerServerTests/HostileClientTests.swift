@@ -109,3 +109,36 @@ final class ManualClock: @unchecked Sendable {
     var now: ContinuousClock.Instant { current }
     func advance(_ duration: Duration) { current += duration }
 }
+
+@Suite("Deterministic randomness")
+struct DeterministicRandomnessTests {
+    @Test("with a seeded random source, token ids, secrets and PIN salts replay exactly")
+    func seeded() async throws {
+        func run() async throws -> (String, String) {
+            let server = try await TestServer.start { configuration in
+                let generator = LockedGenerator(seed: 7)
+                configuration.randomBytes = { count in generator.bytes(count) }
+            }
+            let token = try await server.session(as: .admin) { connection async throws in
+                _ = try await connection.call("ACCOUNT OPEN R-SEEDED kind=resident name=Seeded pin=2468")
+                return try await connection.call("TOKEN ISSUE role=auditor")[0]
+            }
+            let salt = try server.store.pinRecord(AccountID("R-SEEDED"))!.text
+            try await server.stop()
+            return (String(token.split(separator: " ").filter { $0.hasPrefix("id=") || $0.hasPrefix("token=") }.joined(separator: " ")), salt)
+        }
+        let first = try await run(), second = try await run()
+        #expect(first == second)
+    }
+}
+
+import Synchronization
+
+/// A seeded generator behind a lock, usable as the server's random source.
+final class LockedGenerator: Sendable {
+    private let state: Mutex<SeededGenerator>
+    init(seed: UInt64) { state = Mutex(SeededGenerator(seed: seed)) }
+    func bytes(_ count: Int) -> [UInt8] {
+        state.withLock { generator in (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+    }
+}
