@@ -71,3 +71,63 @@ struct StorageFaultTests {
         try await server.stop()
     }
 }
+
+/// I/O errors: the real server with an LD_PRELOAD shim that makes every `pwrite` fail with EIO
+/// while a flag file exists (SQLite writes the WAL with `pwrite`; reads use `pread`).
+@Suite("I/O errors", .serialized)
+struct IOErrorTests {
+    static let shimSource = """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <errno.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        static int failing(void) { const char *flag = getenv("ECOLEDGER_EIO_FLAG"); return flag && access(flag, F_OK) == 0; }
+        ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset) {
+            static ssize_t (*real)(int, const void *, size_t, off_t);
+            if (!real) real = dlsym(RTLD_NEXT, "pwrite64");
+            if (failing()) { errno = EIO; return -1; }
+            return real(fd, buf, count, offset);
+        }
+        ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset) { return pwrite64(fd, buf, count, offset); }
+        """
+
+    static var compiler: String? {
+        ["/usr/bin/cc", "/usr/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test("an I/O error on write: ERR UNAVAILABLE, reads keep working, writes resume when the device recovers",
+          .enabled(if: compiler != nil))
+    func ioError() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-eio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("eio.c"), library = directory.appendingPathComponent("libeio.so")
+        try Self.shimSource.write(to: source, atomically: true, encoding: .utf8)
+        #expect(StorageFaultTests.run(Self.compiler!, ["-shared", "-fPIC", "-o", library.path, source.path, "-ldl"]))
+        let flag = directory.appendingPathComponent("fail-writes")
+        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"],
+                                       environment: ["LD_PRELOAD": library.path, "ECOLEDGER_EIO_FLAG": flag.path])
+        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
+        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            _ = try await connection.call("AUTH \(token)")
+            #expect(try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=before")[0].hasPrefix("OK seq=15 "))
+            #expect(FileManager.default.createFile(atPath: flag.path, contents: nil))
+            for n in 0..<3 {
+                let reply = try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=during-\(n)")[0]
+                #expect(reply.hasPrefix("ERR UNAVAILABLE I/O error"), "\(reply)")
+            }
+            #expect(try await connection.call("BALANCE R-DEMO-1")[0] == "OK account=R-DEMO-1 balance=18.00", "reads keep working")
+            try FileManager.default.removeItem(at: flag)
+            #expect(try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=during-0")[0].hasPrefix("OK seq=16 "),
+                    "the refused write was not kept: retried with its ref, it is applied now")
+        }
+        #expect(daemon.terminate() == 0)
+        let store = try LedgerStore.open(at: db, readOnly: true)
+        guard case .success(let report) = try store.verify() else { Issue.record("must verify"); return }
+        #expect(report.entries == 16)
+        try store.close()
+    }
+}

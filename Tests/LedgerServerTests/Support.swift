@@ -114,9 +114,12 @@ final class DaemonProcess {
 
     private let errors: Pipe?
 
-    init(arguments: [String], captureStderr: Bool = false) throws {
+    init(arguments: [String], captureStderr: Bool = false, environment: [String: String] = [:]) throws {
         process.executableURL = Self.binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         output = Pipe()
         errors = captureStderr ? Pipe() : nil
         process.standardOutput = output
