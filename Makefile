@@ -15,7 +15,7 @@ TAMPERINGS ?= 1000
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= .build-fuzz
 
-.PHONY: deps build test run example bench peers crash-test tamper-test fuzz clean
+.PHONY: deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
 
 ## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
 deps:
@@ -64,6 +64,18 @@ crash-test: deps
 ##              the first bad seq of every one (ECOLEDGER_TAMPER_SEED replays)
 tamper-test: deps
 	ECOLEDGER_TAMPERINGS=$(TAMPERINGS) $(SWIFT) test --filter TamperCampaignTests
+
+## storage-test: a real full disk (tmpfs, needs root) and injected I/O errors (LD_PRELOAD, needs cc)
+storage-test: deps
+	$(SWIFT) test --filter "StorageFaultTests|IOErrorTests"
+
+## hostile-test: slow senders, connection floods, AUTH brute force, 100,000-deep pipelines, non-readers
+hostile-test: deps
+	$(SWIFT) test --filter "HostileClientTests|ConnectionTests|DeterministicRandomnessTests"
+
+## money-test: Int64 limits, overflowing rates, rounding over thousands of tiny drop-offs
+money-test: deps
+	$(SWIFT) test --filter "MoneyEdgeTests|FixedPointTests|RandomizedLedgerTests"
 
 ## fuzz: libFuzzer over the line parser and command decoder, $(FUZZ_RUNS) inputs, starting from the
 ##       seed corpus in Tests/LedgerFuzzCorpus (new inputs go to $(FUZZ_BUILD)/corpus)
