@@ -103,20 +103,26 @@ public final class LedgerStore: Sendable {
     private func writeBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
         try pool.write { db in
             let engine = try LedgerEngine()
+            // The head is read once and written once per batch, not per request.
+            let head = SQLLedgerStorage.BatchHead(try SQLLedgerStorage(db: db).storedHead())
             var results: [Result<Receipt, any Error>] = []
             results.reserveCapacity(requests.count)
             for request in requests {
-                var storage = SQLLedgerStorage(db: db)
+                var storage = SQLLedgerStorage(db: db, batchHead: head)
                 var outcome: LedgerEngine.Outcome?
+                head.pending = nil
                 do {
                     try db.inSavepoint {
                         outcome = try engine.execute(request, in: &storage, timeMs: clock())
                         return .commit
                     }
                 } catch {
+                    head.pending = nil
                     results.append(.failure(error))
                     continue
                 }
+                if let moved = head.pending { head.committed = moved }
+                head.pending = nil
                 switch outcome! {
                 case .appended(let entry):
                     results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: storage)) })
@@ -126,6 +132,7 @@ public final class LedgerStore: Sendable {
                     results.append(.failure(error))
                 }
             }
+            if head.committed != head.initial { try SQLLedgerStorage(db: db).writeHead(head.committed) }
             return results
         }
     }

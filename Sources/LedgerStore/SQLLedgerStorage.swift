@@ -14,6 +14,14 @@ struct SQLLedgerStorage: LedgerStorage {
     /// one request inside its savepoint and is then dropped, so the cache never outlives a
     /// rollback.
     let cache = RequestCache()
+    /// During a group commit, the chain head as the batch has moved it: read once, written once
+    /// at the end (see `LedgerStore.submitBatch`). Nil outside a batch: the head row is used.
+    let batchHead: BatchHead?
+
+    init(db: Database, batchHead: BatchHead? = nil) {
+        self.db = db
+        self.batchHead = batchHead
+    }
 
     final class RequestCache {
         var accounts: [AccountID: AccountState?] = [:]
@@ -21,7 +29,26 @@ struct SQLLedgerStorage: LedgerStorage {
         var materials: [MaterialCode: MaterialState?] = [:]
     }
 
+    /// The head of a batch: `committed` moves only when a request's savepoint is released, so a
+    /// rolled-back request never moves it.
+    final class BatchHead {
+        var committed: ChainHead
+        var pending: ChainHead?
+        let initial: ChainHead
+
+        init(_ head: ChainHead) {
+            committed = head
+            initial = head
+        }
+    }
+
     func head() throws -> ChainHead {
+        if let batchHead { return batchHead.pending ?? batchHead.committed }
+        return try storedHead()
+    }
+
+    /// The chain_head row.
+    func storedHead() throws -> ChainHead {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash, time_ms FROM chain_head WHERE id = 1"))
         guard let row, let hash = Hash256(bytes: try RowDecoding.value(row, 1) as Data) else {
             throw StoreError.corrupt("chain_head row is missing or malformed")
@@ -89,8 +116,17 @@ struct SQLLedgerStorage: LedgerStorage {
                 body.amount.centipoints, body.actor.rawValue, body.ref?.rawValue, AttributesJSON.encode(body.attributes),
                 entry.prevHash.blob, entry.hash.blob,
             ])
+        let head = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
+        if let batchHead {
+            batchHead.pending = head
+        } else {
+            try writeHead(head)
+        }
+    }
+
+    func writeHead(_ head: ChainHead) throws {
         try db.cachedStatement(sql: "UPDATE chain_head SET seq = ?, hash = ?, time_ms = ? WHERE id = 1")
-            .execute(arguments: [entry.seq, entry.hash.blob, entry.timeMs])
+            .execute(arguments: [head.seq, head.hash.blob, head.timeMs])
     }
 
     mutating func apply(_ change: ProjectionChange, seq: Int64) throws {
