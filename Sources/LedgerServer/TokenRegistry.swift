@@ -26,8 +26,4 @@ final class TokenRegistry: Sendable {
         }
         return match.map { Principal(token: $0.id, role: $0.role, point: $0.point, merchant: $0.merchant) }
     }
-
-    var hasActiveAdmin: Bool {
-        tokens.withLock { $0.contains { $0.role == .admin && !$0.revoked } }
-    }
 }
