@@ -19,9 +19,10 @@ public struct Hash256: Hashable, Sendable, CustomStringConvertible {
         // Contiguous storage (arrays, Data): four big-endian loads, no allocation.
         if let words = bytes.withContiguousStorageIfAvailable({ buffer in
             let raw = UnsafeRawBufferPointer(buffer)
-            return (0..<4).map { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+            func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+            return (word(0), word(1), word(2), word(3))
         }) {
-            self.init(words: (words[0], words[1], words[2], words[3]))
+            self.init(words: words)
             return
         }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

@@ -58,6 +58,13 @@ enum AttributesJSON {
 
     private static func readString(_ bytes: inout Substring.UTF8View.SubSequence) -> String? {
         guard bytes.popFirst() == UInt8(ascii: "\"") else { return nil }
+        // The usual case, no escapes: the text up to the closing quote, in one piece.
+        if let end = bytes.firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }),
+           bytes[end] == UInt8(ascii: "\"") {
+            let text = Substring(bytes[..<end])
+            bytes = bytes[bytes.index(after: end)...]
+            return String(text)
+        }
         var out: [UInt8] = []
         while let byte = bytes.popFirst() {
             switch byte {
