@@ -65,16 +65,18 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
+        // Helpers shared by the test targets: seeded randomness, temporary folders, ecoledgerd as a process.
+        .target(name: "LedgerTestSupport", path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
-            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "ecoledgerd",
+            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTestSupport", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

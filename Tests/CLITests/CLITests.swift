@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerTestSupport
 import Testing
 
 /// Runs the built `ecoledger` binary as a user would.
@@ -27,14 +28,6 @@ struct CLI {
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
-}
-
-/// A temporary folder removed at the end of the test.
-final class Scratch {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-cli-\(UUID().uuidString)")
-    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
 @Suite("The ecoledger command line")

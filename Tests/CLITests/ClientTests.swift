@@ -1,34 +1,21 @@
 import Foundation
+import LedgerTestSupport
 import Testing
 
 @Suite("ecoledger call and connect against a running ecoledgerd", .serialized)
 struct ClientTests {
-    /// Starts `ecoledgerd --demo` on a free port; returns the port and the process.
-    static func startDaemon(in scratch: Scratch) throws -> (port: Int, process: Process, tokens: String) {
+    /// Starts `ecoledgerd --demo` on a free port; returns the port, the process and the token file.
+    static func startDaemon(in scratch: Scratch) throws -> (port: Int, process: DaemonProcess, tokens: String) {
         let db = scratch.path("ecoledger.sqlite")
-        let process = Process()
-        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledgerd")
-        process.arguments = ["--db", db, "--port", "0", "--demo"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("listening on ") || !text.hasSuffix("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("listening on ") })
-        let port = try #require(Int(line.split(separator: ":").last!))
-        return (port, process, db + ".demo-tokens")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        return (daemon.port, daemon, db + ".demo-tokens")
     }
 
     @Test("call prints the reply, exits 0 on OK and 1 on ERR, and re-quotes shell-split arguments")
     func call() throws {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
-        defer { daemon.terminate(); daemon.waitUntilExit() }
+        defer { daemon.terminate() }
         let base = ["call", "--port", String(port), "--token-file", tokens]
         let ping = try CLI.run(["call", "--port", String(port), "PING"])
         #expect(ping.status == 0 && ping.stdout == "OK pong\n")
@@ -50,7 +37,7 @@ struct ClientTests {
     func connect() throws {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
-        defer { daemon.terminate(); daemon.waitUntilExit() }
+        defer { daemon.terminate() }
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["connect", "--port", String(port), "--token-file", tokens, "--role", "auditor"]
@@ -73,7 +60,7 @@ struct BenchTests {
     func bench() throws {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
-        defer { daemon.terminate(); daemon.waitUntilExit() }
+        defer { daemon.terminate() }
         let result = try CLI.run(["bench", "--port", String(port), "--token-file", tokens, "--connections", "4", "--pipeline", "4",
                                   "--duration", "1", "--accounts", "20", "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"])
         #expect(result.status == 0, "\(result.stderr)")

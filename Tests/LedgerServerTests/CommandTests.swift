@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestSupport
 import LedgerCore
 @testable import LedgerServer
 import LedgerStore

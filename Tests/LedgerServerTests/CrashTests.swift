@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerStore
 import LedgerWire
+import LedgerTestSupport
 import Testing
 
 /// `make crash-test`: kill -9 the server at random moments under load and check that no
@@ -26,16 +27,13 @@ struct CrashTests {
         let seed = Self.seed
         var random = SeededGenerator(seed: seed)
         print("crash-test: seed=\(seed) cycles=\(Self.cycles)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
         var acknowledged: [String: (seq: Int64, hash: String)] = [:]
         var checkedEntries: Int64 = 0
         for cycle in 0..<Self.cycles {
             let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
-            let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-            let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("admin=") }?.dropFirst(6)))
+            let token = try DaemonProcess.demoToken("admin", db: db)
             // After a restart: every in-doubt request, retried with its ref, reports its true outcome.
             let killAfter = Duration.milliseconds(Int64.random(in: 20...300, using: &random))
             let load = Task { try await Self.drive(port: daemon.port, token: token, cycle: cycle) }
@@ -108,18 +106,5 @@ struct CrashTests {
         guard let seq = fields.first(where: { $0.hasPrefix("seq=") }).flatMap({ Int64($0.dropFirst(4)) }),
               let hash = fields.first(where: { $0.hasPrefix("hash=") })?.dropFirst(5) else { return nil }
         return (seq, String(hash))
-    }
-}
-
-/// SplitMix64, so a failing run replays from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

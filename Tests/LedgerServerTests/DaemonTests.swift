@@ -2,26 +2,19 @@ import Foundation
 import LedgerCore
 import LedgerStore
 import LedgerWire
+import LedgerTestSupport
 import Testing
 
 /// The `ecoledgerd` binary as a separate process, as `make run` and operators start it.
 @Suite("The ecoledgerd process", .serialized)
 struct DaemonTests {
-    func scratch() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledgerd-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
     @Test("--demo on an empty ledger prints the token file's path, listens and answers PING (the make run path)")
     func demo() async throws {
-        let directory = try scratch()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ecoledger.sqlite").path
+        let scratch = try Scratch()
+        let db = scratch.path("ecoledger.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
         #expect(daemon.printed.contains("tokens (one per role) in \(db).demo-tokens"))
-        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-        let operatorToken = try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst("operator=".count))
+        let operatorToken = try DaemonProcess.demoToken("operator", db: db)
         try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
             #expect(try await connection.call("PING") == ["OK pong"])
             #expect(try await connection.call("AUTH \(operatorToken)")[0].hasPrefix("OK role=operator point=CP-DEMO"))
@@ -33,10 +26,9 @@ struct DaemonTests {
 
     @Test("an admin token file bootstraps the first administrator; its content never reaches the logs")
     func adminTokenFile() async throws {
-        let directory = try scratch()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ledger.sqlite").path
-        let file = directory.appendingPathComponent("admin.token").path
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let file = scratch.path("admin.token")
         try "  bootstrap-secret-for-tests-42\n".write(toFile: file, atomically: true, encoding: .utf8)
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--admin-token-file", file], captureStderr: true)
         try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
@@ -46,7 +38,7 @@ struct DaemonTests {
         #expect(!daemon.standardError().contains("bootstrap-secret-for-tests-42"))
         // A file that is too short is refused at start-up with one clear line.
         try "short".write(toFile: file, atomically: true, encoding: .utf8)
-        let other = directory.appendingPathComponent("other.sqlite").path
+        let other = scratch.path("other.sqlite")
         let failed = Process()
         failed.executableURL = DaemonProcess.binary
         failed.arguments = ["--db", other, "--port", "0", "--admin-token-file", file]
@@ -62,12 +54,10 @@ struct DaemonTests {
 
     @Test("SIGTERM under load: exit 0, every acknowledged entry is in the ledger, and it verifies")
     func sigtermUnderLoad() async throws {
-        let directory = try scratch()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
-        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-        let operatorToken = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        let operatorToken = try DaemonProcess.demoToken("operator", db: db)
         let port = daemon.port
 
         // Four clients pipeline drop-offs; each records which refs were acknowledged.

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 @testable import LedgerServer
 import LedgerWire
+import LedgerTestSupport
 import Testing
 
 @Suite("Hostile clients", .serialized)
@@ -41,13 +42,10 @@ struct HostileClientTests {
 
     @Test("100,000 pipelined requests are all answered, in order, with the server's memory bounded")
     func hugePipeline() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-pipe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
-        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        let token = try DaemonProcess.demoToken("operator", db: db)
         let total = 100_000
         let client = try RawClient(port: daemon.port)
         try client.write("AUTH \(token)\n")
@@ -76,13 +74,10 @@ struct HostileClientTests {
 
     @Test("a client that never reads its replies stalls only itself; the server's memory stays bounded")
     func neverReads() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-hog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("ledger.sqlite").path
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
-        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        let token = try DaemonProcess.demoToken("operator", db: db)
         // The hog writes requests until its socket blocks, and never reads a reply.
         let hog = try RawClient(port: daemon.port)
         let writer = Thread {

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerStore
 import LedgerWire
+import LedgerTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -99,9 +100,8 @@ struct IOErrorTests {
     @Test("an I/O error on write: ERR UNAVAILABLE, reads keep working, writes resume when the device recovers",
           .enabled(if: compiler != nil))
     func ioError() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-eio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try Scratch()
+        let directory = scratch.url
         let source = directory.appendingPathComponent("eio.c"), library = directory.appendingPathComponent("libeio.so")
         try Self.shimSource.write(to: source, atomically: true, encoding: .utf8)
         #expect(StorageFaultTests.run(Self.compiler!, ["-shared", "-fPIC", "-o", library.path, source.path, "-ldl"]))
@@ -109,8 +109,7 @@ struct IOErrorTests {
         let db = directory.appendingPathComponent("ledger.sqlite").path
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"],
                                        environment: ["LD_PRELOAD": library.path, "ECOLEDGER_EIO_FLAG": flag.path])
-        let tokens = try String(contentsOfFile: db + ".demo-tokens", encoding: .utf8)
-        let token = String(try #require(tokens.split(separator: "\n").first { $0.hasPrefix("operator=") }?.dropFirst(9)))
+        let token = try DaemonProcess.demoToken("operator", db: db)
         try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
             _ = try await connection.call("AUTH \(token)")
             #expect(try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=before")[0].hasPrefix("OK seq=15 "))

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestSupport
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerServer
@@ -96,71 +97,5 @@ final class TestServer: @unchecked Sendable {
         try Bootstrap.issue(.operator, point: PointID("CP-1"), secret: secrets[.operator]!, store: store)
         try Bootstrap.issue(.merchant, merchant: AccountID("M-1"), secret: secrets[.merchant]!, store: store)
         try Bootstrap.issue(.auditor, secret: secrets[.auditor]!, store: store)
-    }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The `ecoledgerd` binary built beside the test bundle, run as a separate process.
-final class DaemonProcess {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ecoledgerd")
-
-    let process = Process()
-    let port: Int
-    private let output: Pipe
-
-    private let errors: Pipe?
-
-    init(arguments: [String], captureStderr: Bool = false, environment: [String: String] = [:]) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        output = Pipe()
-        errors = captureStderr ? Pipe() : nil
-        process.standardOutput = output
-        process.standardError = errors ?? FileHandle.nullDevice
-        try process.run()
-        var port: Int?
-        var text = ""
-        let handle = output.fileHandleForReading
-        while port == nil {
-            let data = handle.availableData
-            guard !data.isEmpty else { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
-               let colon = line.lastIndex(of: ":") {
-                port = Int(line[line.index(after: colon)...])
-            }
-        }
-        guard let port else { throw TestFailure("ecoledgerd did not print 'listening on': \(text)") }
-        self.port = port
-        printed = text
-    }
-
-    /// Everything it printed to stdout before listening.
-    let printed: String
-
-    /// VmHWM from /proc: the most memory the server has had resident.
-    func peakRSSKilobytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
-    }
-
-    /// What it wrote to stderr (only with `captureStderr`; read after it has exited).
-    func standardError() -> String {
-        guard let errors else { return "" }
-        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-
-    func terminate() -> Int32 {
-        process.terminate() // SIGTERM
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

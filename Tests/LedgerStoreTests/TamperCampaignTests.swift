@@ -3,6 +3,7 @@ import GRDB
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerStore
+import LedgerTestSupport
 import Testing
 
 /// `make tamper-test`: many random tamperings, each on a fresh copy of a realistic ledger,
