@@ -74,6 +74,18 @@ final class CommandExecutor: Sendable {
         }
     }
 
+    /// The reply to a write: `seq`, the command's own fields, `hash`, and `replayed=1` for a retry.
+    static func appended(_ receipt: LedgerStore.Receipt, _ extra: Reply.Fields = []) -> Reply {
+        var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + extra + [("hash", receipt.entry.hash.hex)]
+        if receipt.replayed { fields.append(("replayed", "1")) }
+        return .ok(fields)
+    }
+
+    /// `balance=` of one of the entry's accounts, as the receipt found it.
+    static func balance(_ receipt: LedgerStore.Receipt, of account: AccountID) -> Reply.Fields {
+        [("balance", (receipt.balances[account] ?? .zero).description)]
+    }
+
     /// A transfer handed to the writer queue, and how to answer it from its receipt.
     struct QueuedTransfer: Sendable {
         let ticket: WriteTicket
@@ -88,20 +100,13 @@ final class CommandExecutor: Sendable {
         let actor = principal?.actor ?? Actor(unchecked: "anonymous")
         func queue(_ ledgerCommand: LedgerCommand, _ shape: @escaping @Sendable (LedgerStore.Receipt) -> Reply.Fields) -> QueuedTransfer {
             let ticket = gateway.enqueue(LedgerRequest(actor: actor, command: ledgerCommand))
-            return QueuedTransfer(ticket: ticket) { receipt in
-                var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + shape(receipt) + [("hash", receipt.entry.hash.hex)]
-                if receipt.replayed { fields.append(("replayed", "1")) }
-                return .ok(fields)
-            }
-        }
-        @Sendable func balance(_ receipt: LedgerStore.Receipt, of account: AccountID) -> Reply.Fields {
-            [("balance", (receipt.balances[account] ?? .zero).description)]
+            return QueuedTransfer(ticket: ticket) { receipt in Self.appended(receipt, shape(receipt)) }
         }
         switch command {
         case .dropoff(let dropoff):
-            return queue(.dropoff(dropoff)) { [("points", $0.entry.body.amount.description)] + balance($0, of: dropoff.account) }
+            return queue(.dropoff(dropoff)) { [("points", $0.entry.body.amount.description)] + Self.balance($0, of: dropoff.account) }
         case .settle(let merchant, let amount, let ref):
-            return queue(.settle(merchant: merchant, amount: amount, ref: ref)) { balance($0, of: merchant) }
+            return queue(.settle(merchant: merchant, amount: amount, ref: ref)) { Self.balance($0, of: merchant) }
         case .reverse(let seq, let reason, let ref):
             return queue(.reverse(seq: seq, reason: reason, ref: ref)) { [("amount", $0.entry.body.amount.description)] }
         default:
@@ -137,11 +142,6 @@ final class CommandExecutor: Sendable {
         func submit(_ ledgerCommand: LedgerCommand) async throws -> LedgerStore.Receipt {
             try await gateway.submit(LedgerRequest(actor: actor, command: ledgerCommand))
         }
-        func appended(_ receipt: LedgerStore.Receipt, _ extra: Reply.Fields = []) -> Reply {
-            var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + extra + [("hash", receipt.entry.hash.hex)]
-            if receipt.replayed { fields.append(("replayed", "1")) }
-            return .ok(fields)
-        }
         switch command {
         case .ping:
             return .word("pong")
@@ -154,25 +154,25 @@ final class CommandExecutor: Sendable {
             let record = try await pinRecord(pin)
             let receipt = try await submit(.openAccount(.init(id: id, kind: kind, name: name, district: district, pin: record,
                                                               minRedeem: minRedeem)))
-            return appended(receipt, [("account", id.rawValue)])
+            return Self.appended(receipt, [("account", id.rawValue)])
         case .accountShow(let id):
             guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
             return .ok(EntryFields.account(account))
         case .accountPIN(let id, let pin):
             let record = try await pinRecord(pin)!
-            return appended(try await submit(.changePIN(account: id, pin: record)))
+            return Self.appended(try await submit(.changePIN(account: id, pin: record)))
         case .accountUnlock(let id):
-            return appended(try await submit(.unlock(account: id)))
+            return Self.appended(try await submit(.unlock(account: id)))
 
         case .pointAdd(let id, let name, let district):
-            return appended(try await submit(.addPoint(id: id, name: name, district: district)))
+            return Self.appended(try await submit(.addPoint(id: id, name: name, district: district)))
         case .pointClose(let id):
-            return appended(try await submit(.closePoint(id: id)))
+            return Self.appended(try await submit(.closePoint(id: id)))
         case .pointList:
             return .list(try await gateway.read { try $0.points() }.map(EntryFields.point))
 
         case .materialSet(let code, let rate, let name, let minGrams, let maxGrams):
-            return appended(try await submit(.setMaterial(code: code, rate: Rate(perKilogram: rate), name: name,
+            return Self.appended(try await submit(.setMaterial(code: code, rate: Rate(perKilogram: rate), name: name,
                                                          minGrams: minGrams, maxGrams: maxGrams)))
         case .materialList:
             return .list(try await gateway.read { try $0.materials() }.map(EntryFields.material))
@@ -187,7 +187,7 @@ final class CommandExecutor: Sendable {
         case .tokenRevoke(let id):
             let receipt = try await submit(.revokeToken(id: id))
             try await reloadTokens()
-            return appended(receipt)
+            return Self.appended(receipt)
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
 
@@ -200,7 +200,7 @@ final class CommandExecutor: Sendable {
             }
             let ledgerCommand: LedgerCommand = if case .redeem = command { .redeem(checked) } else { .donate(checked) }
             let receipt = try await submit(ledgerCommand)
-            return appended(receipt, [("balance", (receipt.balances[spend.account] ?? .zero).description)])
+            return Self.appended(receipt, Self.balance(receipt, of: spend.account))
         case .dropoff, .settle, .reverse:
             let queued = enqueueTransfer(command, as: principal)!
             return queued.shape(try await queued.ticket.result.get())
