@@ -109,11 +109,14 @@ struct LoadRun {
         var result: WorkerResult
         var seconds: Double
 
+        var total: Int { result.ok + result.errors.values.reduce(0, +) }
+        var throughput: Double { Double(total) / seconds }
+
+        /// A latency percentile in milliseconds, two decimals.
+        func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
+        var maxMs: String { String(format: "%.2f", Double(result.latency.max) / 1000) }
+
         func table(title: String, peakRSSKilobytes: Int?) -> String {
-            let total = result.ok + result.errors.values.reduce(0, +)
-            let throughput = Double(total) / seconds
-            func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
-            let maxMs = String(format: "%.2f", Double(result.latency.max) / 1000)
             var lines = [
                 "ecoledger bench: \(title)",
                 "requests \(total)  ok \(result.ok)  errors \(total - result.ok)  throughput \(Int(throughput))/s",

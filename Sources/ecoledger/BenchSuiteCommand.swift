@@ -116,12 +116,9 @@ struct BenchSuiteCommand: AsyncParsableCommand {
 }
 
 extension LoadRun.Report {
-    var throughput: Double { Double(result.ok + result.errors.values.reduce(0, +)) / seconds }
-
     /// One line: throughput, latency percentiles and errors.
     var summary: String {
-        func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
         let errors = result.errors.isEmpty ? "" : "  errors " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(Int(throughput))/s  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(String(format: "%.2f", Double(result.latency.max) / 1000)) ms" + errors
+        return "\(Int(throughput))/s  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs) ms" + errors
     }
 }
