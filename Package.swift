@@ -66,7 +66,7 @@ let package = Package(
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // Helpers shared by the test targets: seeded randomness, temporary folders, ecoledgerd as a process.
-        .target(name: "LedgerTestSupport", path: "Tests/LedgerTestSupport"),
+        .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
@@ -76,7 +76,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

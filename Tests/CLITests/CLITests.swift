@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LedgerTestSupport
 import Testing
 
@@ -134,13 +133,6 @@ struct CLITests {
         let badHead = try CLI.run(["verify", "--db", text, "--expect-head", "five"])
         #expect(badHead.status != 0)
         #expect(badHead.stderr.contains("--expect-head must be SEQ:HASH"))
-    }
-}
-
-/// Edits a ledger file directly with SQLite, as its owner could.
-enum Tamper {
-    static func sql(_ path: String, _ statements: String) throws {
-        try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: statements) }
     }
 }
 

@@ -135,20 +135,11 @@ struct CommandTests {
     @Test("a broken chain makes AUDIT answer CHAIN_BROKEN with the first bad seq")
     func chainBroken() async throws {
         let server = try await TestServer.start()
-        try server.store.tamperForTest("DROP TRIGGER journal_is_append_only_update; UPDATE journal SET actor = 'mallory' WHERE seq = 3")
+        try Tamper.sql(server.path, "DROP TRIGGER journal_is_append_only_update; UPDATE journal SET actor = 'mallory' WHERE seq = 3")
         try await server.session(as: .auditor) { connection async throws in
             let reply = try await connection.call("AUDIT")[0]
             #expect(reply.hasPrefix("ERR CHAIN_BROKEN seq=3 reason="), "\(reply)")
         }
         try await server.stop()
-    }
-}
-
-import GRDB
-
-extension LedgerStore {
-    /// Changes the file behind the server's back, as its owner could with sqlite3.
-    func tamperForTest(_ sql: String) throws {
-        try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: sql) }
     }
 }

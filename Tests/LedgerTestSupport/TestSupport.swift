@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 // Helpers shared by the test targets (never by the product): a seeded random generator so every
 // randomised run replays, temporary folders, and the real ecoledgerd as a separate process.
@@ -98,5 +99,12 @@ public final class DaemonProcess {
             throw TestFailure("no \(role)= line in \(db).demo-tokens")
         }
         return String(line.dropFirst(role.count + 1))
+    }
+}
+
+/// Edits a ledger file directly with SQL, as its owner could with the sqlite3 shell.
+public enum Tamper {
+    public static func sql(_ path: String, _ statements: String) throws {
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: statements) }
     }
 }
