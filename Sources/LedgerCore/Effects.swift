@@ -20,13 +20,14 @@ public enum Effects {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) moves no points")
             }
         }
+        try ActorRules.check(body.actor, in: state)
         var attributes = Attributes(body: body)
         let result: [ProjectionChange]
         switch body.kind {
         case .accountOpened:
             let id = try attributes.identifier(AttributeKey.account, AccountID.self)
+            try SystemReserved.check(id)
             guard try state.account(id) == nil else { throw LedgerError.alreadyExists("account \(id) already exists") }
-            guard !id.isSystemReserved else { throw LedgerError.forbidden("ids beginning sys: are reserved") }
             guard let kind = AccountKind(rawValue: try attributes.text(AttributeKey.accountKind)), kind != .system else {
                 throw LedgerError.invalid(AttributeKey.accountKind, "must be resident, merchant or beneficiary")
             }
@@ -55,12 +56,14 @@ public enum Effects {
             result = [.putAccount(account)]
         case .accountUnlocked:
             var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            guard account.locked else { throw LedgerError.conflict("account \(account.id) is not locked") }
             account.pinFailures = 0
             account.locked = false
             account.lastSeq = seq
             result = [.putAccount(account)]
         case .pointAdded:
             let id = try attributes.identifier(AttributeKey.point, PointID.self)
+            try SystemReserved.check(id)
             guard try state.point(id) == nil else { throw LedgerError.alreadyExists("point \(id) already exists") }
             result = [.putPoint(PointState(id: id, name: try attributes.text(AttributeKey.name),
                                            district: try attributes.optionalText(AttributeKey.district),
@@ -74,6 +77,7 @@ public enum Effects {
             result = [.putPoint(point)]
         case .materialSet:
             let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
+            try SystemReserved.check(code)
             let rate = Rate(perKilogram: try attributes.points(AttributeKey.rate))
             let minGrams = try attributes.optionalGrams(AttributeKey.minGrams)
             let maxGrams = try attributes.optionalGrams(AttributeKey.maxGrams)
@@ -82,6 +86,7 @@ public enum Effects {
                                                  minGrams: minGrams, maxGrams: maxGrams, lastSeq: seq))]
         case .tokenIssued:
             let id = try attributes.identifier(AttributeKey.token, TokenID.self)
+            try SystemReserved.check(id)
             guard try state.token(id) == nil else { throw LedgerError.alreadyExists("token \(id) already exists") }
             guard let role = Role(rawValue: try attributes.text(AttributeKey.role)) else {
                 throw LedgerError.invalid(AttributeKey.role, "must be admin, operator, merchant or auditor")
@@ -212,13 +217,26 @@ enum DropoffRules {
     }
 }
 
+/// Who may write an entry: a fixed actor, or a token that is active at that point of the
+/// journal. Checked by the writer (so a command racing its token's revocation is refused) and
+/// by the audit's replay (so an entry written under a revoked token fails it).
+enum ActorRules {
+    static func check<S: LedgerStorage>(_ actor: Actor, in state: S) throws {
+        guard !Actor.fixed.contains(actor) else { return }
+        guard let token = try state.token(TokenID(unchecked: actor.rawValue)), !token.revoked else {
+            throw LedgerError.unauthenticated("actor \(actor) is not an active token")
+        }
+    }
+}
+
 /// Rules about what a token is bound to.
 enum TokenRules {
     static func checkBinding<S: LedgerStorage>(role: Role, point: PointID?, merchant: AccountID?, in state: S) throws {
         switch role {
         case .`operator`:
             guard let point, merchant == nil else { throw LedgerError.invalid("point", "an operator token is bound to exactly one point") }
-            guard try state.point(point) != nil else { throw LedgerError.notFound("no point \(point)") }
+            guard let site = try state.point(point) else { throw LedgerError.notFound("no point \(point)") }
+            guard site.active else { throw LedgerError.conflict("point \(point) is closed") }
         case .merchant:
             guard let merchant, point == nil else { throw LedgerError.invalid("merchant", "a merchant token is bound to exactly one merchant") }
             guard try state.account(merchant)?.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }

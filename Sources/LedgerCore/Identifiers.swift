@@ -85,9 +85,31 @@ public struct ClientRef: LedgerIdentifier {
     public static var argumentName: String { "ref" }
 }
 
-/// Who asked for a change: a token id, or a fixed name such as `cli` for offline tools.
+/// Who asked for a change: the id of a token that was active when the entry was written, or
+/// one of the fixed actors, the programs that write a ledger without a token.
 public struct Actor: LedgerIdentifier {
     public let rawValue: String
     public init(unchecked rawValue: String) { self.rawValue = rawValue }
     public static var argumentName: String { "actor" }
+
+    /// ecoledgerd itself, at start-up: the admin token made from `--admin-token-file`.
+    public static let server = Actor(unchecked: "ecoledgerd")
+    /// The `--demo` catalogue.
+    public static let demo = Actor(unchecked: "demo")
+    /// `ecoledger init --example`.
+    public static let example = Actor(unchecked: "example")
+    /// `ecoledger generate`, the benchmark ledgers.
+    public static let generator = Actor(unchecked: "generator")
+    /// The actors that are not tokens. Every other actor must be a token issued by an earlier
+    /// entry and not revoked by one (docs/LEDGER.md, "Who may write").
+    public static let fixed: Set<Actor> = [.server, .demo, .example, .generator]
+}
+
+/// Ids beginning `sys:` belong to the system accounts; nothing else may be created with one.
+public enum SystemReserved {
+    public static func check<ID: LedgerIdentifier>(_ id: ID) throws(LedgerError) {
+        guard !id.rawValue.hasPrefix("sys:") else {
+            throw .forbidden("ids beginning sys: are reserved for the system accounts")
+        }
+    }
 }

@@ -23,6 +23,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongPIN(account: String, remaining: Int)
     /// The request is well-formed but not allowed for this account or state.
     case forbidden(String)
+    /// The entry's actor is not an active token (revoked, or never issued).
+    case unauthenticated(String)
 
     public var code: String {
         switch self {
@@ -35,6 +37,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .locked: "LOCKED"
         case .wrongPIN: "WRONG_PIN"
         case .forbidden: "FORBIDDEN"
+        case .unauthenticated: "NOT_AUTHENTICATED"
         }
     }
 
@@ -42,7 +45,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .invalid(let argument, let why): "\(argument): \(why)"
         case .notFound(let why), .alreadyExists(let why), .conflict(let why), .insufficientPoints(let why),
-             .limitExceeded(let why), .overflow(let why), .locked(let why), .forbidden(let why):
+             .limitExceeded(let why), .overflow(let why), .locked(let why), .forbidden(let why), .unauthenticated(let why):
             why
         case .wrongPIN(let account, let remaining):
             remaining == 0

@@ -17,7 +17,7 @@ public enum Rules {
         let actor = request.actor
         switch request.command {
         case .openAccount(let open):
-            guard !open.id.isSystemReserved else { throw LedgerError.forbidden("ids beginning sys: are reserved for system accounts") }
+            try SystemReserved.check(open.id)
             guard open.kind != .system else { throw LedgerError.invalid("kind", "must be resident, merchant or beneficiary") }
             guard try state.account(open.id) == nil else { throw LedgerError.alreadyExists("account \(open.id) already exists") }
             guard open.pin == nil || open.kind == .resident else { throw LedgerError.invalid("pin", "only residents have a PIN") }
@@ -39,11 +39,11 @@ public enum Rules {
                            pin: pin)
 
         case .unlock(let id):
-            let account = try Effects.resident(id, in: state)
-            guard account.locked || account.pinFailures > 0 else { throw LedgerError.conflict("account \(id) is not locked") }
+            _ = try Effects.resident(id, in: state)
             return .append(EntryBody(kind: .accountUnlocked, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
 
         case .addPoint(let id, let name, let district):
+            try SystemReserved.check(id)
             guard try state.point(id) == nil else { throw LedgerError.alreadyExists("point \(id) already exists") }
             var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: try FreeText.validate(name, argument: "name")]
             if let district { attributes[AttributeKey.district] = try FreeText.validate(district, argument: "district") }
@@ -125,16 +125,36 @@ public enum Rules {
 
     /// Redemptions and donations: the resident's PIN is checked before anything about the balance is revealed.
     static func spend<S: LedgerStorage>(_ kind: EntryKind, _ spend: LedgerCommand.Spend, actor: Actor, in state: S) throws -> Decision {
-        let (payer, payee, amount, pin, ref) = (spend.account, spend.payee, spend.amount, spend.pin, spend.ref)
+        let (payer, payee, amount, ref) = (spend.account, spend.payee, spend.amount, spend.ref)
         let body = EntryBody(kind: kind, debit: payer, credit: payee, amount: amount, actor: actor, ref: ref)
-        if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
+        // A retry is answered only after the lock and the PIN are checked, like a first
+        // attempt: the answer to a replay must not be a way around them.
+        let earlier = try earlierEntry(for: body, in: state)
         guard amount > .zero else { throw LedgerError.invalid("points", "must be positive") }
         let account = try Effects.resident(payer, in: state)
+        if let earlier {
+            return try checkPIN(spend, of: account, actor: actor, in: state) ?? .replay(earlier)
+        }
         guard let payeeAccount = try state.account(payee) else {
             throw LedgerError.notFound(kind == .redemption ? "no merchant \(payee)" : "no beneficiary \(payee)")
         }
         if kind == .redemption, payeeAccount.kind != .merchant { throw LedgerError.invalid("merchant", "\(payee) is not a merchant") }
         if kind == .donation, payeeAccount.kind != .beneficiary { throw LedgerError.invalid("to", "\(payee) is not a beneficiary pool") }
+        if let rejection = try checkPIN(spend, of: account, actor: actor, in: state) { return rejection }
+        if kind == .redemption, let minimum = payeeAccount.minRedeem, amount < minimum {
+            throw LedgerError.limitExceeded("\(payee) accepts redemptions of at least \(minimum) points")
+        }
+        guard account.balance >= amount else {
+            throw LedgerError.insufficientPoints("\(payer) has \(account.balance) points, \(amount) requested")
+        }
+        return .append(body, pin: nil)
+    }
+
+    /// The lock, then the PIN: nil when the PIN matches; the `pin_rejected` entry to append
+    /// (it counts towards the lock) when it does not.
+    static func checkPIN<S: LedgerStorage>(_ spend: LedgerCommand.Spend, of account: AccountState, actor: Actor,
+                                           in state: S) throws -> Decision? {
+        let payer = spend.account
         guard !account.locked else {
             throw LedgerError.locked("account \(payer) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
         }
@@ -143,20 +163,14 @@ public enum Rules {
         switch spend.pinCheck {
         case .matched(let checked) where checked == record.text: pinMatches = true
         case .rejected(let checked) where checked == record.text: pinMatches = false
-        default: pinMatches = try record.matches(pin)
+        default: pinMatches = try record.matches(spend.pin)
         }
         guard pinMatches else {
             let rejection = EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: payer.rawValue])
             let remaining = max(0, Effects.pinAttemptLimit - account.pinFailures - 1)
             return .appendAndFail(rejection, .wrongPIN(account: payer.rawValue, remaining: remaining))
         }
-        if kind == .redemption, let minimum = payeeAccount.minRedeem, amount < minimum {
-            throw LedgerError.limitExceeded("\(payee) accepts redemptions of at least \(minimum) points")
-        }
-        guard account.balance >= amount else {
-            throw LedgerError.insufficientPoints("\(payer) has \(account.balance) points, \(amount) requested")
-        }
-        return .append(body, pin: nil)
+        return nil
     }
 
     /// The earlier entry with this body's ref if it asked for the same thing; a conflict if it asked for something else.
@@ -177,7 +191,8 @@ public enum Rules {
             same = same && old.amount == body.amount
         }
         guard same else {
-            throw LedgerError.conflict("ref \(ref) was already used by entry \(earlier.seq) (\(old.kind.rawValue)) with other arguments")
+            // Which entry, and what kind, would tell a caller about an entry it may not read.
+            throw LedgerError.conflict("ref \(ref) was already used with other arguments")
         }
         return earlier
     }

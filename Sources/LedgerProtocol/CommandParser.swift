@@ -61,7 +61,7 @@ public enum CommandParser {
     }
 
     private static func parseGroup(_ group: String, _ arguments: inout Arguments) throws(ProtocolError) -> Command {
-        guard let sub = try arguments.optionalPositional("subcommand")?.uppercased() else {
+        guard let sub = try arguments.optionalPositional("subcommand").map(LineTokenizer.asciiUppercased) else {
             throw ProtocolError(.unknownCommand, "\(group) needs a subcommand")
         }
         switch (group, sub) {

@@ -24,6 +24,10 @@ public enum LineTokenizer {
         guard let text = String(validating: line, as: UTF8.self) else {
             throw ProtocolError(.badRequest, "request is not valid UTF-8")
         }
+        // C1 controls (U+0080–U+009F) are control characters too (docs/PROTOCOL.md).
+        if let c1 = text.unicodeScalars.first(where: { (0x80...0x9f).contains($0.value) }) {
+            throw ProtocolError(.badRequest, "control character U+00\(String(c1.value, radix: 16, uppercase: true)) in request")
+        }
         var tokens: [(text: String, key: String?)] = []
         var scalars = text.unicodeScalars[...]
         while true {
@@ -33,7 +37,7 @@ public enum LineTokenizer {
         }
         guard let first = tokens.first else { return nil }
         guard first.key == nil else { throw ProtocolError(.badRequest, "a request starts with a command, not key=value") }
-        var parsed = ParsedLine(verb: first.text.uppercased(), positional: [], named: [:])
+        var parsed = ParsedLine(verb: asciiUppercased(first.text), positional: [], named: [:])
         for token in tokens.dropFirst() {
             if let key = token.key {
                 guard parsed.named.updateValue(token.text, forKey: key) == nil else {
@@ -54,7 +58,7 @@ public enum LineTokenizer {
             if scalar == "=", isKey(word) {
                 scalars.removeFirst()
                 let value = scalars.first == "\"" ? try quoted(&scalars) : try bare(&scalars)
-                return (value, word.lowercased())
+                return (value, asciiLowercased(word))
             }
             guard scalar != "\"" else { throw ProtocolError(.badRequest, "a quote may only start a token or a value") }
             word.unicodeScalars.append(scalar)
@@ -93,6 +97,16 @@ public enum LineTokenizer {
             }
         }
         throw ProtocolError(.badRequest, "unbalanced quotes")
+    }
+
+    /// Case-insensitivity covers ASCII letters only: Unicode case mapping would turn `ſtats`
+    /// into `STATS` and `pıng` into `PING`.
+    static func asciiUppercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+    }
+
+    static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// Keys are ASCII letters, digits and `_`, starting with a letter.

@@ -4,7 +4,8 @@ import LedgerProtocol
 /// Which principal may run which command: the role matrix of docs/PROTOCOL.md.
 ///
 /// Before `AUTH`, only PING, HELLO, AUTH and QUIT. admin: everything. operator: DROPOFF at its
-/// own point, DONATE, ACCOUNT OPEN of residents, BALANCE, HISTORY, MATERIAL LIST. merchant:
+/// own point, DONATE, ACCOUNT OPEN of residents, BALANCE and HISTORY of any account but the
+/// `sys:` ones, MATERIAL LIST. merchant:
 /// REDEEM into its own account, BALANCE and HISTORY of its own account. auditor: the read-only
 /// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS and the lists.
 public enum AccessPolicy {
@@ -32,7 +33,9 @@ public enum AccessPolicy {
                 }
             case .accountOpen(_, let kind, _, _, _, _):
                 guard kind == .resident else { throw forbid("operators open resident accounts only") }
-            case .donate, .balance, .history, .materialList:
+            case .balance(let account), .history(let account, _, _):
+                guard !account.isSystemReserved else { throw forbid("system accounts are for administrators and auditors") }
+            case .donate, .materialList:
                 return
             default:
                 throw forbid()

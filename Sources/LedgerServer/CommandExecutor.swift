@@ -39,10 +39,26 @@ final class CommandExecutor: Sendable {
         self.randomBytes = randomBytes
     }
 
+    /// May this connection run `command` now? A connection whose token has been revoked since
+    /// its AUTH is logged out here, on its next command, and told so.
+    func authorize(_ command: Command, state: inout SessionState) throws(ProtocolError) {
+        if let principal = state.principal, !tokens.isActive(principal.token) {
+            state.principal = nil
+            switch command {
+            case .ping, .hello, .auth, .quit:
+                break
+            default:
+                logger.info("logged out: token revoked", metadata: ["token": "\(principal.token)"])
+                throw ProtocolError(.notAuthenticated, "token \(principal.token) has been revoked; this connection is logged out")
+            }
+        }
+        try AccessPolicy.check(command, by: state.principal)
+    }
+
     /// The reply, and whether the connection closes after it.
     func execute(_ command: Command, state: inout SessionState) async -> (Reply, close: Bool) {
         do {
-            try AccessPolicy.check(command, by: state.principal)
+            try authorize(command, state: &state)
             switch command {
             case .auth(let secret):
                 return try authenticate(secret, state: &state)
@@ -75,7 +91,11 @@ final class CommandExecutor: Sendable {
     }
 
     /// The reply to a write: `seq`, the command's own fields, `hash`, and `replayed=1` for a retry.
+    ///
+    /// A retry is answered without `balance=`: that would be today's balance, not the entry's,
+    /// and a replay must not tell the caller anything its first attempt did not.
     static func appended(_ receipt: LedgerStore.Receipt, _ extra: Reply.Fields = []) -> Reply {
+        let extra = receipt.replayed ? extra.filter { $0.0 != "balance" } : extra
         var fields: Reply.Fields = [("seq", String(receipt.entry.seq))] + extra + [("hash", receipt.entry.hash.hex)]
         if receipt.replayed { fields.append(("replayed", "1")) }
         return .ok(fields)
@@ -116,12 +136,16 @@ final class CommandExecutor: Sendable {
 
     private func authenticate(_ secret: String, state: inout SessionState) throws -> (Reply, close: Bool) {
         guard authThrottle.allows(state.peer) else {
+            state.principal = nil
             state.failedAuths += 1
             logger.warning("AUTH refused: too many failures from this address", metadata: ["peer": "\(state.peer)"])
             let closing = state.failedAuths >= SessionState.maxFailedAuths
             return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
         }
         guard let principal = try tokens.authenticate(secret) else {
+            // A failed AUTH logs the connection out: whoever typed it is not proven to be
+            // whoever logged in before.
+            state.principal = nil
             state.failedAuths += 1
             authThrottle.recordFailure(state.peer)
             let closing = state.failedAuths >= SessionState.maxFailedAuths
@@ -185,8 +209,17 @@ final class CommandExecutor: Sendable {
             try await reloadTokens()
             return .ok([("id", id.rawValue), ("token", secret), ("role", role.rawValue), ("seq", String(receipt.entry.seq))])
         case .tokenRevoke(let id):
-            let receipt = try await submit(.revokeToken(id: id))
-            try await reloadTokens()
+            // The token stops working before the revocation is even written: a command of
+            // another connection that starts from now on is refused.
+            tokens.revokeAhead(id)
+            let receipt: LedgerStore.Receipt
+            do {
+                receipt = try await submit(.revokeToken(id: id))
+            } catch {
+                tokens.settle(try await gateway.read { try $0.tokens() }, revokedAhead: id)
+                throw error
+            }
+            tokens.settle(try await gateway.read { try $0.tokens() }, revokedAhead: id)
             return Self.appended(receipt)
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
@@ -209,7 +242,11 @@ final class CommandExecutor: Sendable {
             guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
             return .ok([("account", id.rawValue), ("balance", account.balance.description)])
         case .history(let id, let limit, let before):
-            let entries = try await gateway.read { try $0.history(of: id, limit: limit, before: before ?? .max) }
+            let entries = try await gateway.read { store -> [Entry]? in
+                guard try store.account(id) != nil else { return nil }
+                return try store.history(of: id, limit: limit, before: before ?? .max)
+            }
+            guard let entries else { throw LedgerError.notFound("no account \(id)") }
             return .list(entries.map(EntryFields.summary))
         case .entry(let seq):
             guard let entry = try await gateway.read({ try $0.entry(seq: seq) }) else { throw LedgerError.notFound("no entry \(seq)") }

@@ -116,7 +116,7 @@ struct Session {
                     continue
                 }
                 command = try CommandParser.parse(line)
-                try AccessPolicy.check(command, by: state.principal)
+                try executor.authorize(command, state: &state)
             } catch {
                 owe.yield(.reply(.error(error), close: false))
                 continue

@@ -5,14 +5,38 @@ import Synchronization
 
 /// The access tokens, held in memory so `AUTH` compares the presented secret's hash with every
 /// active token in constant time (no early exit, `CRYPTO_memcmp`), without a database lookup
-/// whose timing could depend on the secret.
+/// whose timing could depend on the secret, and so every command can check, cheaply, that the
+/// token its connection logged in with is still active.
 ///
-/// Reloaded from the store after every TOKEN ISSUE or REVOKE.
+/// Reloaded from the store after every TOKEN ISSUE or REVOKE. A revoke marks its token revoked
+/// here *before* it is written, so no command that starts after the REVOKE was received runs
+/// under that token (and the writer refuses an entry whose actor is no longer active).
 final class TokenRegistry: Sendable {
     private let tokens = Mutex<[TokenState]>([])
+    private let active = Mutex<Set<TokenID>>([])
+    /// Revoked here ahead of the store: see `revokeAhead`.
+    private let revokedAhead = Mutex<Set<TokenID>>([])
 
     func replace(with all: [TokenState]) {
         tokens.withLock { $0 = all }
+        active.withLock { $0 = Set(all.filter { !$0.revoked }.map(\.id)) }
+    }
+
+    /// Stops `id` working at once, before its revocation is committed. `settle` (after the
+    /// commit, or its failure) makes the store the only truth again.
+    func revokeAhead(_ id: TokenID) {
+        _ = revokedAhead.withLock { $0.insert(id) }
+    }
+
+    func settle(_ all: [TokenState], revokedAhead id: TokenID) {
+        replace(with: all)
+        _ = revokedAhead.withLock { $0.remove(id) }
+    }
+
+    /// Whether `id` may still be used.
+    func isActive(_ id: TokenID) -> Bool {
+        guard !revokedAhead.withLock({ $0.contains(id) }) else { return false }
+        return active.withLock { $0.contains(id) }
     }
 
     /// The principal whose secret hashes to `secret`'s hash, if it is active.
@@ -24,6 +48,7 @@ final class TokenRegistry: Sendable {
             // Every token is compared, whatever matched before.
             if ConstantTime.equal(token.secretHash.bytes, presented), !token.revoked { match = token }
         }
-        return match.map { Principal(token: $0.id, role: $0.role, point: $0.point, merchant: $0.merchant) }
+        guard let match, isActive(match.id) else { return nil }
+        return Principal(token: match.id, role: match.role, point: match.point, merchant: match.merchant)
     }
 }

@@ -20,7 +20,7 @@ final class MemoryLedger {
     func run(_ command: LedgerCommand) throws -> LedgerEngine.Outcome {
         time += 1
         var storage = snapshot!
-        let outcome = try engine.execute(LedgerRequest(actor: Actor(unchecked: "test"), command: command), in: &storage, timeMs: time)
+        let outcome = try engine.execute(LedgerRequest(actor: Actor.example, command: command), in: &storage, timeMs: time)
         snapshot = storage
         if case .appended(let entry) = outcome { entries.append(entry) }
         if case .rejected(let entry, _) = outcome { entries.append(entry) }

@@ -26,7 +26,7 @@ struct CommandTests {
         ("MATERIAL SET ALU rate=13", "OK seq=20"),
         ("MATERIAL LIST", "OK n=2"),
         ("DROPOFF R-3 point=CP-1 material=ALU kg=2.345 ref=k-1", "OK seq=21 points=30.48 balance=30.48 hash="),
-        ("DROPOFF R-3 point=CP-1 material=ALU kg=2.345 ref=k-1", "OK seq=21 points=30.48 balance=30.48 hash="),
+        ("DROPOFF R-3 point=CP-1 material=ALU kg=2.345 ref=k-1", "OK seq=21 points=30.48 hash="),
         ("REDEEM R-3 points=10.50 merchant=M-1 pin=5555 ref=p-1", "OK seq=22 balance=19.98 hash="),
         ("DONATE R-3 points=5 to=B-2 pin=5555 ref=d-1", "OK seq=23 balance=14.98 hash="),
         ("SETTLE M-1 points=10.5 ref=s-1", "OK seq=24 balance=0.00 hash="),

@@ -60,6 +60,21 @@ final class TestServer: @unchecked Sendable {
         self.running = running
     }
 
+    /// Starts a server, runs `body`, and stops the server whether `body` succeeded or threw
+    /// (`defer` cannot await), so a failed test never leaves a server running.
+    static func with<T>(configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try await start(configure: configure)
+        let result: T
+        do {
+            result = try await body(server)
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
+        return result
+    }
+
     /// Graceful shutdown, as SIGTERM would do it; waits until every connection is closed.
     func stop() async throws {
         await group.triggerGracefulShutdown()
@@ -92,7 +107,7 @@ final class TestServer: @unchecked Sendable {
             .openAccount(.init(id: AccountID("M-2"), kind: .merchant, name: "Biller", minRedeem: Points(parsing: "200"))),
             .openAccount(.init(id: AccountID("B-1"), kind: .beneficiary, name: "Fund")),
         ]
-        for command in commands { _ = try store.submit(LedgerRequest(actor: Actor(unchecked: "test"), command: command)) }
+        for command in commands { _ = try store.submit(LedgerRequest(actor: .demo, command: command)) }
         try Bootstrap.issue(.admin, secret: secrets[.admin]!, store: store)
         try Bootstrap.issue(.operator, point: PointID("CP-1"), secret: secrets[.operator]!, store: store)
         try Bootstrap.issue(.merchant, merchant: AccountID("M-1"), secret: secrets[.merchant]!, store: store)

@@ -95,6 +95,8 @@ struct CatalogueTests {
     func actors() throws {
         let ledger = try TemporaryLedger()
         try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.request(.issueToken(id: TokenID("tok-kiosk-7"), role: .operator, point: PointID("CP-1"),
+                                                             merchant: nil, secretHash: SHA256.digest(Array("s".utf8)))))
         let kiosk = Actor(unchecked: "tok-kiosk-7")
         let receipt = try ledger.store.submit(LedgerRequest(actor: kiosk, command: Make.dropoff("R-1", kg: "1", ref: "k").command))
         #expect(try ledger.store.entry(seq: receipt.entry.seq)?.body.actor == kiosk)

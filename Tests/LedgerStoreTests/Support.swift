@@ -24,7 +24,7 @@ final class TemporaryLedger {
 
 /// Shorthands that read like the domain, for building requests in tests.
 enum Make {
-    static let admin = Actor(unchecked: "tok-admin")
+    static let admin = Actor.server
     static let pinIterations = 1_000 // the record is self-describing; tests keep PIN checks cheap
 
     static func request(_ command: LedgerCommand, actor: Actor = admin) -> LedgerRequest {

@@ -101,6 +101,21 @@ struct TamperDetectionTests {
                           expecting: ExpectedHead(seq: realHead.seq, hash: realHead.hash))
     }
 
+    @Test("an entry rewritten to a revoked or never-issued actor, fully rehashed, fails replay at that entry")
+    func actorOfRevokedToken() throws {
+        for forged in ["tok-op", "tok-never-issued"] {
+            let ledger = try TemporaryLedger()
+            try ledger.store.seedCatalogue()
+            try ActorTests.issue("tok-op", in: ledger.store)
+            _ = try ledger.store.submit(Make.request(.revokeToken(id: TokenID("tok-op"))))
+            let seq = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "late")).entry.seq
+            _ = try ledger.store.submit(Make.dropoff("R-1", kg: "2", ref: "later"))
+            try ledger.store.tamperJournal("UPDATE journal SET actor = '\(forged)' WHERE seq = \(seq)")
+            try ledger.store.rehashJournal(from: seq)
+            try expectFailure(ledger, atSeq: seq, mentioning: "actor \(forged) is not an active token")
+        }
+    }
+
     @Test("a truncated tail is caught when the expected head is given")
     func truncatedTail() throws {
         let full = try exampleLedger()
