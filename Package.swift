@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "LedgerServerTests", dependencies: [
             "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTestSupport", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "LedgerTestSupport"]),

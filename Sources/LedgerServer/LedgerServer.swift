@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Settings of the command server (the flags of `ecoledgerd`).
 public struct ServerConfiguration: Sendable {
@@ -12,7 +13,11 @@ public struct ServerConfiguration: Sendable {
     /// 0 picks a free port.
     public var port = 7707
     public var maxConnections = 1024
+    /// Idle connections are closed after this; so are connections that do not read their replies.
     public var idleTimeout: TimeAmount = .seconds(300)
+    /// On graceful shutdown, how long connections get to finish their commands and read their
+    /// replies before they are closed regardless.
+    public var shutdownGrace: TimeAmount = .seconds(10)
     /// The longest request line, in bytes, not counting its LF.
     public var maxLine = 4096
     /// Failed AUTHs from one address, within `authFailureWindow`, after which its AUTHs are refused.
@@ -72,6 +77,9 @@ public final class LedgerServer: Service {
             onListening(address)
         }
         let stats = executor.stats
+        let served = OpenConnections()
+        defer { served.cancelDeadline() }
+        let logger = self.logger
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
@@ -81,8 +89,12 @@ public final class LedgerServer: Service {
                         var logger = self.logger
                         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
                         let session = Session(channel: connection, executor: executor, logger: logger)
+                        let key = served.insert(connection.channel)
                         group.addTask {
-                            defer { stats.openConnections.subtract(1, ordering: .relaxed) }
+                            defer {
+                                served.remove(key)
+                                stats.openConnections.subtract(1, ordering: .relaxed)
+                            }
                             if open > configuration.maxConnections {
                                 await Self.refuse(connection, logger: logger, limit: configuration.maxConnections)
                             } else {
@@ -94,9 +106,42 @@ public final class LedgerServer: Service {
             }
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
+            // Whatever the clients do (never read, never send), shutdown ends within the grace.
+            let grace = configuration.shutdownGrace
+            served.closeAll(after: grace, on: server.channel.eventLoop, logger: logger)
         }
         logger.info("all connections closed; stopping the writer")
         try await gateway.shutdown()
+    }
+
+    /// The connections being served, so shutdown can close those that outstay the grace.
+    private final class OpenConnections: Sendable {
+        private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+        private let deadline = Mutex<Scheduled<Void>?>(nil)
+
+        func insert(_ channel: any Channel) -> ObjectIdentifier {
+            let key = ObjectIdentifier(channel)
+            channels.withLock { $0[key] = channel }
+            return key
+        }
+
+        func remove(_ key: ObjectIdentifier) {
+            _ = channels.withLock { $0.removeValue(forKey: key) }
+        }
+
+        /// Closes every connection still open once `grace` has passed.
+        func closeAll(after grace: TimeAmount, on loop: any EventLoop, logger: Logger) {
+            let scheduled = loop.scheduleTask(in: grace) { [self] in
+                let all = channels.withLock { $0 }
+                if !all.isEmpty { logger.warning("shutdown grace over: closing connections", metadata: ["connections": "\(all.count)"]) }
+                for channel in all.values { channel.close(promise: nil) }
+            }
+            deadline.withLock { $0 = scheduled }
+        }
+
+        func cancelDeadline() {
+            deadline.withLock { $0?.cancel() }
+        }
     }
 
     private static func refuse(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, logger: Logger, limit: Int) async {

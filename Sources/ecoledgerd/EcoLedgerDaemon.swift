@@ -30,8 +30,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are answered ERR LIMIT_EXCEEDED and closed.")
     var maxConnections = 1024
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay idle before ERR TIMEOUT and close.")
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay idle before ERR TIMEOUT and close; a connection that does not read its replies for this long is closed too.")
     var idleTimeout = 300
+
+    @Option(name: .customLong("shutdown-grace"), help: "On SIGTERM or SIGINT, seconds connections get to finish and read their replies before they are closed.")
+    var shutdownGrace = 10
 
     @Option(name: .customLong("max-line"), help: "Longest request line in bytes; longer ones get ERR LINE_TOO_LONG and the connection closes.")
     var maxLine = 4096
@@ -43,6 +46,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
     }
 
@@ -79,6 +83,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.idleTimeout = .seconds(Int64(idleTimeout))
         configuration.maxLine = maxLine
+        configuration.shutdownGrace = .seconds(Int64(shutdownGrace))
         let server = try await LedgerServer(store: store, configuration: configuration, logger: logger) { address in
             standardOutput("listening on \(address.ipAddress ?? host):\(address.port ?? port)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 @testable import LedgerServer
+import LedgerStore
 import LedgerWire
 import LedgerTestSupport
 import Testing
@@ -95,6 +96,98 @@ struct HostileClientTests {
         let peak = try #require(daemon.peakRSSKilobytes())
         #expect(peak < 200 * 1024, "peak RSS \(peak) kB")
         #expect(daemon.terminate() == 0, "the server still shuts down cleanly with a stuck client")
+    }
+}
+
+@Suite("Clients that never read")
+struct StalledReaderTests {
+    /// Sixty materials, so that every MATERIAL LIST reply is about 5 kB and a client that
+    /// does not read fills its buffers after a few hundred requests.
+    static func addMaterials(port: Int, admin: String) async throws {
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
+            _ = try await connection.call("AUTH \(admin)")
+            for index in 0..<60 {
+                let reply = try await connection.call("MATERIAL SET M\(index) rate=1 name=\"Material number \(index) with a long name\"")
+                guard reply[0].hasPrefix("OK") else { throw TestFailure("\(reply)") }
+            }
+        }
+    }
+
+    /// Three clients AUTH, then send MATERIAL LIST without ever reading, until the kernel takes no more.
+    static func stallHogs(port: Int, token: String) throws -> [RawClient] {
+        try (0..<3).map { _ in
+            let hog = try RawClient(port: port, receiveBuffer: 4096)
+            try hog.write("AUTH \(token)\n")
+            guard try hog.readLine()?.hasPrefix("OK role=operator") == true else { throw TestFailure("AUTH failed") }
+            _ = hog.floodUntilBlocked("MATERIAL LIST")
+            return hog
+        }
+    }
+
+    /// Waits until the server has stopped answering: STATS's `commands` stays put.
+    static func waitUntilStalled(port: Int, admin: String) async throws {
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
+            _ = try await connection.call("AUTH \(admin)")
+            var last = -1, unchanged = 0, polls = 0
+            for _ in 0..<600 where unchanged < 3 {
+                let stats = try await connection.call("STATS")[0]
+                let commands = stats.split(separator: " ").first { $0.hasPrefix("commands=") }.flatMap { Int($0.dropFirst(9)) } ?? 0
+                // This connection's own STATS replies count too.
+                let others = commands - polls
+                polls += 1
+                unchanged = others == last ? unchanged + 1 : 0
+                last = others
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    @Test("clients that never read lose their slots after the idle timeout; new clients are served again")
+    func slotsComeBack() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--idle-timeout", "1", "--max-connections", "3"])
+        defer { daemon.terminate() }
+        try await Self.addMaterials(port: daemon.port, admin: try DaemonProcess.demoToken("admin", db: db))
+        let hogs = try Self.stallHogs(port: daemon.port, token: try DaemonProcess.demoToken("operator", db: db))
+        let refused = try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            try await connection.readReply()
+        }
+        #expect(refused?.first?.hasPrefix("ERR LIMIT_EXCEEDED") == true, "the hogs hold every slot: \(refused ?? [])")
+        // Before the fix they held them for ever.
+        var served = false
+        for _ in 0..<300 where !served {
+            served = (try? await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+                try await connection.call("PING")
+            }) == ["OK pong"]
+            if !served { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(served, "a new client was refused for 30 s")
+        withExtendedLifetime(hogs) {}
+    }
+
+    @Test("SIGTERM ends the server within --shutdown-grace however stuck its clients are")
+    func boundedShutdown() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--idle-timeout", "3600", "--shutdown-grace", "1"])
+        let admin = try DaemonProcess.demoToken("admin", db: db)
+        try await Self.addMaterials(port: daemon.port, admin: admin)
+        let hogs = try Self.stallHogs(port: daemon.port, token: try DaemonProcess.demoToken("operator", db: db))
+        try await Self.waitUntilStalled(port: daemon.port, admin: admin)
+        let started = ContinuousClock.now
+        daemon.process.terminate() // SIGTERM
+        while daemon.process.isRunning, ContinuousClock.now - started < .seconds(30) { try await Task.sleep(for: .milliseconds(50)) }
+        let stuck = daemon.process.isRunning
+        if stuck { kill(daemon.process.processIdentifier, SIGKILL) }
+        daemon.process.waitUntilExit()
+        #expect(!stuck, "ecoledgerd was still running 30 s after SIGTERM with --shutdown-grace 1")
+        #expect(daemon.process.terminationStatus == 0)
+        // The ledger was closed cleanly: it opens and verifies.
+        let store = try LedgerStore.open(at: db)
+        defer { try? store.close() }
+        guard case .success = try store.verify() else { Issue.record("the ledger must verify after a forced shutdown"); return }
+        withExtendedLifetime(hogs) {}
     }
 }
 

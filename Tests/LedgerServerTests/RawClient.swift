@@ -11,8 +11,12 @@ final class RawClient: @unchecked Sendable {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
+    /// `receiveBuffer`: a small SO_RCVBUF makes a client that does not read stall sooner.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -31,6 +35,21 @@ final class RawClient: @unchecked Sendable {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written > 0 else { throw TestFailure("write failed: \(errno)") }
             bytes = bytes.dropFirst(written)
+        }
+    }
+
+    /// Sends `line` over and over without ever reading, until the kernel refuses more
+    /// (EAGAIN): the server has stopped reading because its replies cannot be written. Returns
+    /// false if the connection failed first.
+    func floodUntilBlocked(_ line: String) -> Bool {
+        let batch = Array(String(repeating: line + "\n", count: 1000).utf8)
+        while true {
+            var offset = 0
+            while offset < batch.count {
+                let sent = batch[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+                if sent < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+                offset += sent
+            }
         }
     }
 
