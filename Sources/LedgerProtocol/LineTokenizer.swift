@@ -110,7 +110,7 @@ public enum LineTokenizer {
     }
 
     /// Keys are ASCII letters, digits and `_`, starting with a letter.
-    private static func isKey(_ word: String) -> Bool {
+    static func isKey(_ word: String) -> Bool {
         guard let first = word.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return false }
         return word.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
     }

@@ -7,9 +7,10 @@ struct CallCommand: AsyncParsableCommand {
         commandName: "call",
         abstract: "Send one command to ecoledgerd and print its reply.",
         discussion: """
-            Exit status 0 for an OK reply, 1 for ERR or when the server cannot be reached.
-            Arguments are sent as one request line; an argument the shell has unquoted is quoted
-            again, so 'name=Juan dela Cruz' arrives as name="Juan dela Cruz".
+            Exit status 0 for an OK reply, 1 for ERR or when the server cannot be reached, 2 when
+            an argument holds a control character (a newline, a tab…), which is never sent.
+            Each argument arrives as exactly one token: 'name=Juan dela Cruz' is sent as
+            name="Juan dela Cruz", and quotes and backslashes inside a value are escaped.
             Example: ecoledger call --token-file ecoledger.sqlite.demo-tokens --role operator DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=2.5 ref=k-1
             """)
 
@@ -24,24 +25,18 @@ struct CallCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIFailure.reportAsync {
-            let line = Self.requestLine(command)
+            let line: String
+            do {
+                line = try RequestLine.encode(command)
+            } catch let error as ProtocolError {
+                FileDescriptorOutput.writeStderr("ecoledger: error: \(error.message)\n")
+                throw ExitCode(2)
+            }
             let reply = try await client.withSession { connection in try await connection.call(line) }
             let output = FileDescriptorOutput(descriptor: 1)
             for replyLine in reply { try output.write(replyLine + "\n") }
             try output.flush()
             if reply.first?.hasPrefix("ERR") == true { throw ExitCode.failure }
         }
-    }
-
-    /// Joins shell arguments into one request line, quoting those that need it.
-    static func requestLine(_ arguments: [String]) -> String {
-        arguments.map { argument in
-            guard argument.contains(where: { $0 == " " || $0 == "\t" }), !argument.hasPrefix("\"") else { return argument }
-            if let equals = argument.firstIndex(of: "="), !argument[..<equals].contains(" ") {
-                let value = String(argument[argument.index(after: equals)...])
-                return value.hasPrefix("\"") ? argument : argument[...equals] + Reply.quote(value)
-            }
-            return Reply.quote(argument)
-        }.joined(separator: " ")
     }
 }

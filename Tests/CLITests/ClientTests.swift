@@ -33,6 +33,23 @@ struct ClientTests {
         #expect(unreachable.status == 1 && unreachable.stderr.hasPrefix("ecoledger: error: cannot talk to 127.0.0.1:1"))
     }
 
+    @Test("call never sends a second command hidden in an argument, and escapes quotes and backslashes")
+    func callInjection() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
+        defer { daemon.terminate() }
+        let base = ["call", "--port", String(port), "--token-file", tokens]
+        let injected = try CLI.run(base + ["ACCOUNT", "OPEN", "R-X", "kind=resident", "name=\"Ana\"\nPOINT ADD CP-INJECTED name=injected"])
+        #expect(injected.status == 2, "\(injected.stdout)\(injected.stderr)")
+        #expect(injected.stderr.contains("control character U+000A"), "\(injected.stderr)")
+        let points = try CLI.run(base + ["POINT", "LIST"])
+        #expect(!points.stdout.contains("CP-INJECTED") && !points.stdout.contains("R-X"), "\(points.stdout)")
+        let odd = try CLI.run(base + ["ACCOUNT", "OPEN", "R-Y", "kind=resident", #"name=a"b\c"#])
+        #expect(odd.status == 0, "\(odd.stdout)\(odd.stderr)")
+        let show = try CLI.run(base + ["ACCOUNT", "SHOW", "R-Y"])
+        #expect(show.stdout.contains(#"name="a\"b\\c""#), "\(show.stdout)")
+    }
+
     @Test("connect reads commands from stdin and prints each reply")
     func connect() throws {
         let scratch = try Scratch()
