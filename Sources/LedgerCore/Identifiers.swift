@@ -92,7 +92,7 @@ public struct Actor: LedgerIdentifier {
     public init(unchecked rawValue: String) { self.rawValue = rawValue }
     public static var argumentName: String { "actor" }
 
-    /// ecoledgerd itself, at start-up: the admin token made from `--admin-token-file`.
+    /// ecoledgerd itself, at start-up: the tokens it issues from `--admin-token-file` and for `--demo`.
     public static let server = Actor(unchecked: "ecoledgerd")
     /// The `--demo` catalogue.
     public static let demo = Actor(unchecked: "demo")

@@ -1,14 +1,19 @@
-import Foundation
-
-/// The journal's `attrs` column: a JSON object of string values with sorted keys, so the
-/// stored text is deterministic and readable with SQLite's json functions.
+/// The journal's `attrs` column: a JSON object of string values in one canonical form, so the
+/// stored text is deterministic, checkable byte for byte, and readable with SQLite's json
+/// functions.
 ///
-/// Written by hand because it is on every write's path and the shape is fixed (one flat object
-/// of strings): JSONEncoder cost more than the SQL around it. Read back with JSONDecoder.
+/// The canonical form (docs/LEDGER.md, "attrs"): `{`, then `"key":"value"` pairs sorted by key
+/// in byte order and separated by `,`, then `}`; no whitespace; the only escapes are `\"` and
+/// `\\`. Values never hold control characters (free text refuses them, ids and numbers cannot
+/// have them). Reading accepts exactly that form and nothing else: a hand-edited row with
+/// spaces, other escapes or a repeated key (which JSON libraries resolve differently: first
+/// value or last) fails the audit instead of being read one way here and another elsewhere.
+///
+/// Written and read by hand because it is on every write's and every audit's path.
 enum AttributesJSON {
     static func encode(_ attributes: [String: String]) -> String {
         var out = "{"
-        for (index, key) in attributes.keys.sorted().enumerated() {
+        for (index, key) in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
             if index > 0 { out += "," }
             appendString(key, to: &out)
             out += ":"
@@ -17,41 +22,31 @@ enum AttributesJSON {
         return out + "}"
     }
 
-    /// A JSON string literal (RFC 8259): quote, backslash and control characters escaped.
+    /// A JSON string literal with `"` and `\` escaped. Control characters never get here: the
+    /// rules refuse them before an entry is made.
     static func appendString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
+            assert(scalar.value >= 0x20, "control characters never reach attrs")
+            if scalar == "\"" || scalar == "\\" { out += "\\" }
+            out.unicodeScalars.append(scalar)
         }
         out += "\""
     }
 
-    /// Reads what `encode` wrote with a direct scan (audits read every row); anything else
-    /// that is valid JSON, such as a hand-edited row, goes through JSONDecoder, so both give
-    /// the same answer.
-    static func decode(_ text: String) throws -> [String: String] {
-        if let attributes = decodeCanonical(text) { return attributes }
-        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
-    }
-
-    /// The scan: `{"key":"value",…}` with exactly the escapes `appendString` writes; nil otherwise.
-    static func decodeCanonical(_ text: String) -> [String: String]? {
+    /// Reads the canonical form; nil for any other text.
+    static func decode(_ text: String) -> [String: String]? {
         var bytes = Substring(text).utf8[...]
         guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
         var attributes: [String: String] = [:]
+        var previousKey: Substring.UTF8View.SubSequence?
         while !bytes.isEmpty {
-            guard let key = readString(&bytes), bytes.popFirst() == UInt8(ascii: ":"), let value = readString(&bytes),
-                  attributes.updateValue(value, forKey: key) == nil else { return nil }
-            if !bytes.isEmpty, bytes.popFirst() != UInt8(ascii: ",") { return nil }
+            guard let key = readString(&bytes), bytes.popFirst() == UInt8(ascii: ":"), let value = readString(&bytes) else { return nil }
+            // Strictly ascending keys: sorted, and never repeated.
+            if let previousKey, !previousKey.lexicographicallyPrecedes(key.utf8) { return nil }
+            previousKey = Substring(key).utf8[...]
+            attributes[key] = value
+            if !bytes.isEmpty, bytes.popFirst() != UInt8(ascii: ",") || bytes.isEmpty { return nil }
         }
         return attributes
     }
@@ -71,14 +66,8 @@ enum AttributesJSON {
             case UInt8(ascii: "\""):
                 return String(validating: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                switch bytes.popFirst() {
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "n"): out.append(0x0a)
-                case UInt8(ascii: "r"): out.append(0x0d)
-                case UInt8(ascii: "t"): out.append(0x09)
-                default: return nil // \u and the rest: leave them to JSONDecoder
-                }
+                guard let escaped = bytes.popFirst(), escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else { return nil }
+                out.append(escaped)
             case 0..<0x20:
                 return nil
             default:

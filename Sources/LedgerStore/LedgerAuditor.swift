@@ -107,7 +107,7 @@ struct LedgerAuditor {
             // A head beyond the journal means entries are missing after it; otherwise the row
             // is wrong, and the last entry is the one that should have written it.
             throw AuditFailure(seq: stored.seq > head.seq ? head.seq + 1 : head.seq,
-                               reason: "chain_head says seq \(stored.seq) hash \(stored.hash.hex), but the journal ends at seq \(head.seq) hash \(head.hash.hex)")
+                               reason: "chain_head says seq \(stored.seq) hash \(stored.hash.hex) time_ms \(stored.timeMs), but the journal ends at seq \(head.seq) hash \(head.hash.hex) time_ms \(head.timeMs)")
         }
     }
 

@@ -20,7 +20,7 @@ enum RowDecoding {
         func bad(_ what: String) -> StoreError { .corrupt("journal entry \(seq): \(what)") }
         guard let kind = EntryKind(rawValue: try value(row, 2)) else { throw bad("unknown kind") }
         let attrsText: String = try value(row, 8)
-        guard let attributes = try? AttributesJSON.decode(attrsText) else { throw bad("attrs is not a JSON object of strings") }
+        guard let attributes = AttributesJSON.decode(attrsText) else { throw bad("attrs is not in the canonical form") }
         let body = EntryBody(
             kind: kind,
             debit: try identifier(row, 3, "debit", AccountID.self, seq: seq),

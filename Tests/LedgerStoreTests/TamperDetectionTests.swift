@@ -116,6 +116,15 @@ struct TamperDetectionTests {
         }
     }
 
+    @Test("attrs respelled (a space, a repeated key) but meaning the same is refused at that entry", arguments: [
+        "replace(attrs, '\":\"', '\": \"')", "replace(attrs, '}', ',\"rate\":\"1800\"}')",
+    ])
+    func respelledAttributes(sql: String) throws {
+        let ledger = try exampleLedger()
+        try ledger.store.tamperJournal("UPDATE journal SET attrs = \(sql) WHERE seq = 8")
+        try expectFailure(ledger, atSeq: 8, mentioning: "attrs is not in the canonical form")
+    }
+
     @Test("a truncated tail is caught when the expected head is given")
     func truncatedTail() throws {
         let full = try exampleLedger()
