@@ -77,8 +77,13 @@ public enum LedgerCommand: Sendable {
         public var ref: ClientRef
         /// A PIN check already done outside the writer, if any.
         public var pinCheck: PINCheck
+        /// The server's PIN key, for a check the writer must redo (the record changed since
+        /// `pinCheck`). Set by the server, never taken from a client.
+        public var pinKey: PINKey?
 
-        public init(account: AccountID, payee: AccountID, amount: Points, pin: PIN, ref: ClientRef, pinCheck: PINCheck = .unchecked) {
+        public init(account: AccountID, payee: AccountID, amount: Points, pin: PIN, ref: ClientRef, pinCheck: PINCheck = .unchecked,
+                    pinKey: PINKey? = nil) {
+            self.pinKey = pinKey
             self.account = account
             self.payee = payee
             self.amount = amount

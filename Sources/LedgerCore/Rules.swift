@@ -163,7 +163,7 @@ public enum Rules {
         switch spend.pinCheck {
         case .matched(let checked) where checked == record.text: pinMatches = true
         case .rejected(let checked) where checked == record.text: pinMatches = false
-        default: pinMatches = try record.matches(spend.pin)
+        default: pinMatches = try record.matches(spend.pin, key: spend.pinKey)
         }
         guard pinMatches else {
             let rejection = EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: payer.rawValue])

@@ -11,30 +11,93 @@ public enum Bootstrap {
         public let description: String
     }
 
-    /// When the ledger has no active admin token, the secret in `file` (at least 16 printable
-    /// characters, surrounding whitespace ignored) becomes one. The secret is never logged.
-    /// Returns the new token's id, or nil when an admin token already existed.
-    @discardableResult
-    public static func adminToken(from file: String, store: LedgerStore) throws -> TokenID? {
-        guard try !store.tokens().contains(where: { $0.role == .admin && !$0.revoked }) else { return nil }
+    /// What `adminToken` did.
+    public enum AdminTokenOutcome: Equatable, Sendable {
+        /// The ledger already had an active admin token; the file was not read.
+        case alreadyPresent
+        /// The secret in the file became an admin token.
+        case issued(TokenID)
+        /// The file did not exist: a new 256-bit secret was written to it (0600) and issued.
+        case generated(TokenID)
+    }
+
+    /// At least this many bits of secret in an administrator-chosen token.
+    public static let minimumTokenBits = 128
+
+    /// When the ledger has no active admin token, the secret in `file` becomes one; when `file`
+    /// does not exist, a new secret is generated and written to it (mode 0600). The secret is
+    /// never logged. A chosen secret must carry at least 128 bits (`secretBits`).
+    public static func adminToken(from file: String, store: LedgerStore) throws -> AdminTokenOutcome {
+        guard try !store.tokens().contains(where: { $0.role == .admin && !$0.revoked }) else { return .alreadyPresent }
+        guard FileManager.default.fileExists(atPath: file) else {
+            let secret = Hex.encode(try SecureRandom.bytes(32))
+            try SecretFile.create(file, contents: Array((secret + "\n").utf8))
+            return .generated(try issue(.admin, secret: secret, store: store))
+        }
+        try refuseIfOthersCanRead(file)
         guard let data = FileManager.default.contents(atPath: file) else {
             throw Failure(description: "cannot read the admin token file \(file)")
         }
         let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard secret.count >= 16, !secret.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
-            throw Failure(description: "the admin token in \(file) must be at least 16 printable characters without spaces")
+        let bits = secretBits(secret)
+        guard bits >= minimumTokenBits else {
+            throw Failure(description: "the admin token in \(file) carries about \(bits) bits of secret; at least \(minimumTokenBits) are needed "
+                          + "(32 hex digits, e.g. from `openssl rand -hex 16`), or remove the file and ecoledgerd writes a new one")
         }
-        return try issue(.admin, secret: secret, store: store)
+        return .issued(try issue(.admin, secret: secret, store: store))
+    }
+
+    /// An upper bound on the bits of secret in `text`: its length times the bits per
+    /// character of the smallest usual alphabet that holds it (hex 4, base64 6, printable
+    /// ASCII 6.5). 0 for text with spaces, controls or non-ASCII characters, which are refused.
+    public static func secretBits(_ text: String) -> Int {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { return 0 }
+        func isHex(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte) }
+        func isBase64(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || "+/-_=".utf8.contains(byte)
+        }
+        if bytes.allSatisfy(isHex) { return bytes.count * 4 }
+        if bytes.allSatisfy(isBase64) { return bytes.count * 6 }
+        return bytes.count * 13 / 2
+    }
+
+    /// The server's PIN key from `file` (64 hex digits). When the file does not exist it is
+    /// created (0600) with a new random key, unless the ledger already holds keyed PIN records:
+    /// then the key is lost, and a new one would lock every resident out, so start-up stops.
+    public static func pinKey(file: String, store: LedgerStore) throws -> (key: PINKey, created: Bool) {
+        guard FileManager.default.fileExists(atPath: file) else {
+            guard try !store.hasKeyedPINRecords() else {
+                throw Failure(description: "the PIN key file \(file) is missing, but the ledger holds PIN records made with it; "
+                              + "restore it from your backup (docs/OPERATIONS.md, \"Resident PINs\")")
+            }
+            let bytes = try SecureRandom.bytes(PINKey.byteCount)
+            try SecretFile.create(file, contents: Array((Hex.encode(bytes) + "\n").utf8))
+            return (try PINKey(bytes: bytes), true)
+        }
+        try refuseIfOthersCanRead(file)
+        guard let data = FileManager.default.contents(atPath: file),
+              let bytes = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+              bytes.count == PINKey.byteCount else {
+            throw Failure(description: "\(file) does not hold a PIN key (\(PINKey.byteCount * 2) hex digits)")
+        }
+        return (try PINKey(bytes: bytes), false)
+    }
+
+    private static func refuseIfOthersCanRead(_ file: String) throws {
+        if let mode = SecretFile.mode(file), mode & 0o004 != 0 {
+            throw Failure(description: "\(file) holds a secret and anyone on this machine can read it; run: chmod 600 \(file)")
+        }
     }
 
     /// Fills an empty ledger with a small catalogue and one token per role, and writes the
     /// tokens to `tokensFile` (mode 0600) as `ROLE=SECRET` lines. Does nothing to a ledger
     /// that already has entries; returns whether it wrote the catalogue.
     @discardableResult
-    public static func demo(store: LedgerStore, tokensFile: String) throws -> Bool {
+    public static func demo(store: LedgerStore, tokensFile: String, pinKey: PINKey?) throws -> Bool {
         guard try store.head().seq == 0 else { return false }
-        let actor = Actor(unchecked: "demo")
-        let pin = try PINRecord.make(for: PIN("1234"))
+        let actor = Actor.demo
+        let pin = try PINRecord.make(for: PIN("1234"), key: pinKey)
         func kg(_ text: String) throws -> Grams { try Grams(parsingKilograms: text) }
         func rate(_ text: String) throws -> Rate { Rate(perKilogram: try Points(parsing: text)) }
         let commands: [LedgerCommand] = try [
@@ -57,9 +120,10 @@ public enum Bootstrap {
             try issue(role, point: point, merchant: merchant, secret: secret, store: store)
             lines.append("\(role.rawValue)=\(secret)")
         }
-        guard FileManager.default.createFile(atPath: tokensFile, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw Failure(description: "cannot write the demo tokens to \(tokensFile)")
+        do {
+            try SecretFile.create(tokensFile, contents: Array((lines.joined(separator: "\n") + "\n").utf8))
+        } catch {
+            throw Failure(description: "cannot write the demo tokens to \(tokensFile): \(error)")
         }
         return true
     }
@@ -67,7 +131,7 @@ public enum Bootstrap {
     @discardableResult
     static func issue(_ role: Role, point: PointID? = nil, merchant: AccountID? = nil, secret: String, store: LedgerStore) throws -> TokenID {
         let id = try TokenID("tok-\(role.rawValue)-" + Hex.encode(SecureRandom.bytes(4)))
-        _ = try store.submit(LedgerRequest(actor: Actor(unchecked: "ecoledgerd"), command: .issueToken(
+        _ = try store.submit(LedgerRequest(actor: .server, command: .issueToken(
             id: id, role: role, point: point, merchant: merchant, secretHash: SHA256.digest(Array(secret.utf8)))))
         return id
     }

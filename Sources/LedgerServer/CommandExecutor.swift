@@ -28,9 +28,11 @@ final class CommandExecutor: Sendable {
     let logger: Logger
     let authThrottle: AuthThrottle
     let randomBytes: @Sendable (Int) throws -> [UInt8]
+    let pinKey: PINKey?
 
     init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle(),
-         randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }) {
+         randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }, pinKey: PINKey? = nil) {
+        self.pinKey = pinKey
         self.gateway = gateway
         self.tokens = tokens
         self.stats = stats
@@ -227,9 +229,11 @@ final class CommandExecutor: Sendable {
         case .redeem(let spend), .donate(let spend):
             // The PIN is checked here, on a read thread; the writer only confirms the record is unchanged.
             var checked = spend
+            let key = pinKey
+            checked.pinKey = key
             checked.pinCheck = try await gateway.read { store in
                 guard let record = try store.pinRecord(spend.account) else { return .unchecked }
-                return try record.matches(spend.pin) ? .matched(recordText: record.text) : .rejected(recordText: record.text)
+                return try record.matches(spend.pin, key: key) ? .matched(recordText: record.text) : .rejected(recordText: record.text)
             }
             let ledgerCommand: LedgerCommand = if case .redeem = command { .redeem(checked) } else { .donate(checked) }
             let receipt = try await submit(ledgerCommand)
@@ -282,7 +286,8 @@ final class CommandExecutor: Sendable {
     private func pinRecord(_ pin: PIN?) async throws -> PINRecord? {
         guard let pin else { return nil }
         let salt = try randomBytes(16)
-        return try await gateway.read { _ in try PINRecord.make(for: pin, salt: salt, iterations: PINRecord.defaultIterations) }
+        let key = pinKey
+        return try await gateway.read { _ in try PINRecord.make(for: pin, salt: salt, iterations: PINRecord.defaultIterations, key: key) }
     }
 
     func reloadTokens() async throws {

@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerCrypto
 import LedgerStore
 import LedgerWire
@@ -26,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     /// Where PIN salts, token ids and token secrets come from: the system's CSPRNG, unless a
     /// test injects a seeded source to replay a run exactly.
     public var randomBytes: @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }
+    /// The key PIN records are made and checked with (`Bootstrap.pinKey`). Without one, new
+    /// PIN records are unkeyed, as offline tools make them; ecoledgerd always has one.
+    public var pinKey: PINKey?
 
     public init() {}
 }
@@ -49,7 +53,7 @@ public final class LedgerServer: Service {
         executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger,
                                    authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
                                                               window: configuration.authFailureWindow),
-                                   randomBytes: configuration.randomBytes)
+                                   randomBytes: configuration.randomBytes, pinKey: configuration.pinKey)
         self.onListening = onListening
         try await executor.reloadTokens()
     }

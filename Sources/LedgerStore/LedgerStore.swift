@@ -51,6 +51,11 @@ public final class LedgerStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let isNew = !FileManager.default.fileExists(atPath: path)
+        if isNew, !readOnly {
+            // Owner-only from the first byte; SQLite gives the -wal and -shm files the mode of
+            // the database file, so they are owner-only too.
+            try SecretFile.create(path, contents: [])
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             if !readOnly {
@@ -144,6 +149,18 @@ public final class LedgerStore: Sendable {
             balances[id] = try storage.account(id)?.balance
         }
         return balances
+    }
+
+    /// The ledger's files (the database, its -wal and -shm) that group or others may read or write.
+    public func exposedFiles() -> [String] {
+        [path, path + "-wal", path + "-shm"].filter(SecretFile.isExposed)
+    }
+
+    /// Whether any stored PIN record is keyed, i.e. needs the server's PIN key to be checked.
+    public func hasKeyedPINRecords() throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE pin_hash LIKE 'pbkdf2-sha256-keyed$%')") ?? false
+        }
     }
 
     // MARK: Reads

@@ -8,6 +8,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The storage refused the write (disk full, I/O error); the transaction was rolled back,
     /// nothing was written, and writes work again once the cause is gone.
     case unavailable(String)
+    /// A file next to the ledger (a key, a token) could not be created or read.
+    case io(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notALedger(let path, let reason): "\(path) is not an ecoledger ledger: \(reason)"
         case .corrupt(let what): "the ledger is damaged: \(what)"
         case .unavailable(let why): "storage unavailable: \(why)"
+        case .io(let path, let reason): "\(path): \(reason)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerCore
 import LedgerServer
 import LedgerStore
 import LedgerWire
@@ -24,8 +25,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 7707
 
-    @Option(name: .customLong("admin-token-file"), help: "When the ledger has no admin token yet, the token in this file (at least 16 characters) becomes one.")
+    @Option(name: .customLong("admin-token-file"), help: "When the ledger has no admin token yet, the token in this file (at least 128 bits, e.g. 32 hex digits) becomes one; a missing file is created (0600) with a new token.")
     var adminTokenFile: String?
+
+    @Option(name: .customLong("pin-key"), help: "The server's PIN key file (created 0600 on first start; back it up). Default: DB.pin-key.")
+    var pinKeyFile: String?
 
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are answered ERR LIMIT_EXCEEDED and closed.")
     var maxConnections = 1024
@@ -60,18 +64,34 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             logger.warning("the open-file limit is below --max-connections", metadata: ["limit": "\(openFiles)"])
         }
         let store: LedgerStore
+        let pinKey: PINKey
         do {
             store = try LedgerStore.openOrCreate(at: db)
+            for file in store.exposedFiles() {
+                logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(file)"])
+            }
+            let keyFile = pinKeyFile ?? db + ".pin-key"
+            let created: Bool
+            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store)
+            if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
             if demo {
                 let tokensFile = db + ".demo-tokens"
-                if try Bootstrap.demo(store: store, tokensFile: tokensFile) {
+                if try Bootstrap.demo(store: store, tokensFile: tokensFile, pinKey: pinKey) {
                     standardOutput("demo ledger ready; tokens (one per role) in \(tokensFile)")
                 } else {
                     standardOutput("ledger \(db) is not empty: no demo catalogue added; tokens, if any, are in \(tokensFile)")
                 }
             }
-            if let adminTokenFile, let id = try Bootstrap.adminToken(from: adminTokenFile, store: store) {
-                logger.info("admin token created from file", metadata: ["token": "\(id)"])
+            if let adminTokenFile {
+                switch try Bootstrap.adminToken(from: adminTokenFile, store: store) {
+                case .alreadyPresent:
+                    break
+                case .issued(let id):
+                    logger.info("admin token created from file", metadata: ["token": "\(id)"])
+                case .generated(let id):
+                    standardOutput("new admin token written to \(adminTokenFile)")
+                    logger.info("admin token generated", metadata: ["token": "\(id)", "file": "\(adminTokenFile)"])
+                }
             }
         } catch {
             FileHandle.standardError.write(Data("ecoledgerd: error: \(error)\n".utf8))
@@ -84,6 +104,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         configuration.idleTimeout = .seconds(Int64(idleTimeout))
         configuration.maxLine = maxLine
         configuration.shutdownGrace = .seconds(Int64(shutdownGrace))
+        configuration.pinKey = pinKey
         let server = try await LedgerServer(store: store, configuration: configuration, logger: logger) { address in
             standardOutput("listening on \(address.ipAddress ?? host):\(address.port ?? port)")
         }

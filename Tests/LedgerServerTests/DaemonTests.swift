@@ -3,6 +3,8 @@ import LedgerCore
 import LedgerStore
 import LedgerWire
 import LedgerTestSupport
+import LedgerCrypto
+@testable import LedgerServer
 import Testing
 
 /// The `ecoledgerd` binary as a separate process, as `make run` and operators start it.
@@ -24,32 +26,98 @@ struct DaemonTests {
         #expect(daemon.terminate() == 0)
     }
 
-    @Test("an admin token file bootstraps the first administrator; its content never reaches the logs")
-    func adminTokenFile() async throws {
-        let scratch = try Scratch()
-        let db = scratch.path("ledger.sqlite")
-        let file = scratch.path("admin.token")
-        try "  bootstrap-secret-for-tests-42\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--admin-token-file", file], captureStderr: true)
-        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
-            #expect(try await connection.call("AUTH bootstrap-secret-for-tests-42")[0].hasPrefix("OK role=admin"))
-        }
-        #expect(daemon.terminate() == 0)
-        #expect(!daemon.standardError().contains("bootstrap-secret-for-tests-42"))
-        // A file that is too short is refused at start-up with one clear line.
-        try "short".write(toFile: file, atomically: true, encoding: .utf8)
-        let other = scratch.path("other.sqlite")
+    /// Runs ecoledgerd expecting it to refuse to start; returns what it wrote to stderr.
+    static func refusedStart(_ arguments: [String]) throws -> String {
         let failed = Process()
         failed.executableURL = DaemonProcess.binary
-        failed.arguments = ["--db", other, "--port", "0", "--admin-token-file", file]
+        failed.arguments = arguments
         let errors = Pipe()
         failed.standardError = errors
         failed.standardOutput = FileHandle.nullDevice
         try failed.run()
         failed.waitUntilExit()
         #expect(failed.terminationStatus != 0)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("at least 16 printable characters"))
+        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    static func writeSecret(_ text: String, to file: String, mode: Int = 0o600) throws {
+        try? FileManager.default.removeItem(atPath: file)
+        try SecretFile.create(file, contents: Array(text.utf8))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
+    }
+
+    @Test("an admin token file bootstraps the first administrator; its content never reaches the logs")
+    func adminTokenFile() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let file = scratch.path("admin.token")
+        let secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f0" // 128 bits
+        try Self.writeSecret("  \(secret)\n", to: file)
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--admin-token-file", file], captureStderr: true)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            #expect(try await connection.call("AUTH \(secret)")[0].hasPrefix("OK role=admin"))
+        }
+        #expect(daemon.terminate() == 0)
+        #expect(!daemon.standardError().contains(secret))
+    }
+
+    @Test("a chosen admin token under 128 bits, or readable by others, is refused at start-up with one clear line")
+    func weakAdminToken() throws {
+        let scratch = try Scratch()
+        let file = scratch.path("admin.token")
+        try Self.writeSecret("0f1e2d3c4b5a69788796a5b4c3d2e1f", to: file) // 31 hex digits: 124 bits
+        #expect(try Self.refusedStart(["--db", scratch.path("a.sqlite"), "--port", "0", "--admin-token-file", file])
+            .contains("carries about 124 bits of secret; at least 128 are needed"))
+        try Self.writeSecret("correct-horse-battery", to: file) // 21 base64 characters: 126 bits
+        #expect(try Self.refusedStart(["--db", scratch.path("b.sqlite"), "--port", "0", "--admin-token-file", file])
+            .contains("at least 128 are needed"))
+        try Self.writeSecret("0f1e2d3c4b5a69788796a5b4c3d2e1f0", to: file, mode: 0o644)
+        #expect(try Self.refusedStart(["--db", scratch.path("c.sqlite"), "--port", "0", "--admin-token-file", file])
+            .contains("anyone on this machine can read it; run: chmod 600"))
+    }
+
+    @Test("without an admin token file, ecoledgerd writes one (0600) with a 256-bit secret and that secret works")
+    func generatedAdminToken() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let file = scratch.path("admin.token")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--admin-token-file", file])
+        defer { daemon.terminate() }
+        #expect(daemon.printed.contains("new admin token written to \(file)"))
+        #expect(SecretFile.mode(file) == 0o600)
+        let secret = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(secret.utf8.count == 64 && Bootstrap.secretBits(secret) == 256)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            #expect(try await connection.call("AUTH \(secret)")[0].hasPrefix("OK role=admin"))
+        }
+    }
+
+    @Test("the ledger, its WAL, the PIN key and the demo tokens are owner-only; the database alone confirms no PIN")
+    func secretsAtRest() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            _ = try await connection.call("AUTH \(try DaemonProcess.demoToken("admin", db: db))")
+            #expect(try await connection.call("ACCOUNT PIN R-DEMO-1 pin=4321")[0].hasPrefix("OK seq="))
+            for file in [db, db + "-wal", db + ".pin-key", db + ".demo-tokens"] {
+                #expect(SecretFile.mode(file) == 0o600, "\(file)")
+            }
+        }
+        #expect(daemon.terminate() == 0)
+        // Every PIN record is keyed: with the file alone, no guess can be confirmed.
+        let store = try LedgerStore.open(at: db, readOnly: true)
+        let record = try #require(try store.pinRecord(AccountID("R-DEMO-1")))
+        #expect(record.keyed)
+        #expect(throws: (any Error).self) { try record.matches(PIN("4321")) }
+        let keyText = try String(contentsOfFile: db + ".pin-key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try PINKey(bytes: try #require(Hex.decode(keyText)))
+        #expect(try record.matches(PIN("4321"), key: key))
+        #expect(try !record.matches(PIN("1234"), key: key))
+        try store.close()
+        // A lost key is not silently replaced: that would lock every resident out.
+        try FileManager.default.removeItem(atPath: db + ".pin-key")
+        #expect(try Self.refusedStart(["--db", db, "--port", "0"]).contains("restore it from your backup"))
     }
 
     @Test("SIGTERM under load: exit 0, every acknowledged entry is in the ledger, and it verifies")
