@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 import Testing
 
 @Suite("Identifiers and PINs")
@@ -40,10 +41,29 @@ struct IdentifierTests {
     @Test("PBKDF2-HMAC-SHA256 matches the RFC 7914 test vector")
     func pbkdf2Vector() throws {
         // RFC 7914 section 11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1, dkLen=64 (first 32 bytes here).
-        let record = try PINRecord.make(for: PIN("1234"), salt: Array("salt".utf8), iterations: 1)
-        #expect(record.iterations == 1)
         let direct = try LedgerCryptoProbe.pbkdf2(password: "passwd", salt: "salt", iterations: 1)
         #expect(direct == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+    }
+
+    @Test("HMAC-SHA256 matches RFC 4231 test case 2")
+    func hmacVector() throws {
+        let mac = try HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(Hex.encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test("a PIN record is PBKDF2 of the PIN, keyed by HMAC with the server's key when there is one")
+    func recordConstruction() throws {
+        let salt = Array("salt".utf8)
+        let stretched = try PBKDF2.sha256(password: Array("1234".utf8), salt: salt, iterations: 2)
+        let plain = try PINRecord.make(for: PIN("1234"), salt: salt, iterations: 2)
+        #expect(plain.text == "pbkdf2-sha256$2$\(Hex.encode(salt))$\(Hex.encode(stretched))")
+        let keyBytes = [UInt8](repeating: 7, count: 32)
+        let keyed = try PINRecord.make(for: PIN("1234"), salt: salt, iterations: 2, key: PINKey(bytes: keyBytes))
+        #expect(keyed.text == "pbkdf2-sha256-keyed$2$\(Hex.encode(salt))$\(Hex.encode(try HMAC.sha256(key: keyBytes, message: stretched)))")
+        #expect(PINRecord(text: keyed.text) == keyed)
+        #expect(try keyed.matches(PIN("1234"), key: PINKey(bytes: keyBytes)))
+        #expect(try !keyed.matches(PIN("1234"), key: PINKey(bytes: [UInt8](repeating: 8, count: 32))), "another key confirms nothing")
+        #expect(throws: LedgerError.self) { try keyed.matches(PIN("1234")) }
     }
 
     @Test("free text refuses control characters and over-long values")

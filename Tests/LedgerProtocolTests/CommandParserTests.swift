@@ -1,5 +1,5 @@
 import LedgerCore
-import LedgerProtocol
+@testable import LedgerProtocol
 import Testing
 
 @Suite("Decoding commands")
@@ -45,7 +45,28 @@ struct CommandParserTests {
         "ping", "account show R-1",
     ])
     func everyCommand(text: String) throws {
-        _ = try command(text)
+        // The decoded command is the one the line names (ASCII letters fold to upper case).
+        let words = text.split(separator: " ").map { LineTokenizer.asciiUppercased(String($0)) }
+        let expected = ["ACCOUNT", "POINT", "MATERIAL", "TOKEN"].contains(words[0]) ? "\(words[0]) \(words[1])" : words[0]
+        #expect(try command(text).verb == expected)
+    }
+
+    @Test("decoded arguments keep their exact values")
+    func argumentValues() throws {
+        guard case .accountOpen(let id, let kind, let name, let district, let pin, let minRedeem)
+                = try command("ACCOUNT OPEN B-1 kind=beneficiary name=\"Juan \\\"JC\\\" dela Cruz\" district=\"Batasan Hills\"") else {
+            Issue.record("not ACCOUNT OPEN"); return
+        }
+        #expect(id.rawValue == "B-1" && kind == .beneficiary && name == #"Juan "JC" dela Cruz"# && district == "Batasan Hills")
+        #expect(pin == nil && minRedeem == nil)
+        guard case .history(let account, let limit, let before) = try command("HISTORY R-1 limit=10 before=99") else {
+            Issue.record("not HISTORY"); return
+        }
+        #expect(account.rawValue == "R-1" && limit == 10 && before == 99)
+        guard case .redeem(let spend) = try command("REDEEM R-1 points=10.50 merchant=M-1 pin=1234 ref=r") else {
+            Issue.record("not REDEEM"); return
+        }
+        #expect(spend.amount == (try Points(parsing: "10.50")) && spend.payee.rawValue == "M-1" && spend.ref.rawValue == "r")
     }
 
     @Test("unknown verbs and sub-verbs are UNKNOWN_COMMAND")
@@ -80,12 +101,15 @@ struct CommandParserTests {
         expectError(.badArgument, "POINT ADD CP-1", naming: "name")
     }
 
-    @Test("a wrong PIN's digits never appear in an error message")
-    func pinNotEchoed() {
+    @Test("a malformed PIN is refused as BAD_ARGUMENT pin, and its digits never appear in the message",
+          arguments: ["12345abc", "123", "123456789", "98765x", "９８７６"])
+    func pinNotEchoed(pin: String) {
         do {
-            _ = try command("REDEEM R-1 points=1 merchant=M-1 pin=12345abc ref=r")
+            let parsed = try command("REDEEM R-1 points=1 merchant=M-1 pin=\(pin) ref=r")
+            Issue.record("pin=\(pin) was accepted as \(parsed.verb)")
         } catch let error as ProtocolError {
-            #expect(!error.message.contains("12345abc"))
+            #expect(error.code == .badArgument && error.message.hasPrefix("pin:"), "\(error)")
+            #expect(!error.message.contains(pin), "\(error)")
         } catch {
             Issue.record("\(error)")
         }

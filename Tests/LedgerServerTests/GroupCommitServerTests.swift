@@ -7,7 +7,7 @@ import Testing
 struct GroupCommitServerTests {
     @Test("32 connections writing at once: every write lands once, replies match, the ledger verifies")
     func concurrentWriters() async throws {
-        let server = try await TestServer.start()
+        try await TestServer.with { server in
         let replies = try await withThrowingTaskGroup(of: [String].self) { group in
             for client in 0..<32 {
                 group.addTask {
@@ -34,6 +34,30 @@ struct GroupCommitServerTests {
             #expect(stats.contains("writes=640"), "\(stats)")
             #expect(try await connection.call("AUDIT")[0].hasPrefix("OK entries=524"))
         }
-        try await server.stop()
+        }
+    }
+
+    @Test("64 drop-offs arriving in one packet commit in batches of more than one write, each with its own outcome")
+    func batchesOfMany() async throws {
+        try await TestServer.with { server in
+            try await server.session(as: .operator) { connection async throws in
+                // Every fourth weighs too little: refused on its own, its neighbours unaffected.
+                let lines = (0..<64).map { "DROPOFF R-1 point=CP-1 material=PET kg=\($0 % 4 == 3 ? "0.5" : "1") ref=b-\($0)\n" }
+                try await connection.sendRaw(Array(lines.joined().utf8))
+                for index in 0..<64 {
+                    let reply = try #require(try await connection.readReply())[0]
+                    #expect(reply.hasPrefix(index % 4 == 3 ? "ERR LIMIT_EXCEEDED" : "OK seq=\(13 + index - index / 4) "), "\(index): \(reply)")
+                }
+            }
+            try await server.session(as: .auditor) { connection async throws in
+                let fields = Dictionary(uniqueKeysWithValues: try await connection.call("STATS")[0].split(separator: " ").dropFirst().map {
+                    let parts = $0.split(separator: "="); return (String(parts[0]), Int(parts[1]) ?? -1)
+                })
+                #expect(fields["writes"] == 64)
+                #expect((fields["largest_batch"] ?? 0) > 1, "\(fields)")
+                #expect((fields["write_transactions"] ?? 64) < 64, "\(fields)")
+                #expect(try await connection.call("AUDIT")[0].hasPrefix("OK entries=60"))
+            }
+        }
     }
 }

@@ -37,8 +37,11 @@ struct TamperDetectionTests {
     @Test("the journal refuses UPDATE and DELETE while its triggers are in place")
     func appendOnly() throws {
         let ledger = try exampleLedger()
-        #expect(throws: (any Error).self) { try ledger.store.tamper("UPDATE journal SET amount = 1 WHERE seq = 8") }
-        #expect(throws: (any Error).self) { try ledger.store.tamper("DELETE FROM journal WHERE seq = 14") }
+        for sql in ["UPDATE journal SET amount = 1 WHERE seq = 8", "DELETE FROM journal WHERE seq = 14"] {
+            let error = #expect(throws: DatabaseError.self) { try ledger.store.tamper(sql) }
+            #expect(error?.message == "the journal is append-only: undo an entry with a reversal", "\(String(describing: error))")
+        }
+        guard case .success = try ledger.store.verify() else { Issue.record("the refused edits changed nothing"); return }
     }
 
     static let fieldEdits: [(column: String, sql: String, reason: String)] = [
