@@ -69,9 +69,11 @@ tamper-test: deps
 storage-test: deps
 	$(SWIFT) test --filter "StorageFaultTests|IOErrorTests"
 
-## hostile-test: slow senders, connection floods, AUTH brute force, 100,000-deep pipelines, non-readers
+## hostile-test: slow senders, connection floods, AUTH brute force, 100,000-deep pipelines, clients that
+##               never read, revoked tokens, replayed redemptions, failed AUTHs, protocol edges, injection
+##               through `ecoledger call`
 hostile-test: deps
-	$(SWIFT) test --filter "HostileClientTests|ConnectionTests|DeterministicRandomnessTests"
+	$(SWIFT) test --filter "HostileClientTests|ConnectionTests|DeterministicRandomnessTests|StalledReaderTests|IdleTimeoutTests|HardeningTests|RequestLineTests|ClientTests"
 
 ## money-test: Int64 limits, overflowing rates, rounding over thousands of tiny drop-offs
 money-test: deps

@@ -65,11 +65,14 @@ public enum Bootstrap {
     /// The server's PIN key from `file` (64 hex digits). When the file does not exist it is
     /// created (0600) with a new random key, unless the ledger already holds keyed PIN records:
     /// then the key is lost, and a new one would lock every resident out, so start-up stops.
-    public static func pinKey(file: String, store: LedgerStore) throws -> (key: PINKey, created: Bool) {
+    /// `replacingLost`: create a new key even so (`--new-pin-key`); residents whose PIN was
+    /// keyed with the lost key then need a new PIN (`ACCOUNT PIN`).
+    public static func pinKey(file: String, store: LedgerStore, replacingLost: Bool = false) throws -> (key: PINKey, created: Bool) {
         guard FileManager.default.fileExists(atPath: file) else {
-            guard try !store.hasKeyedPINRecords() else {
+            guard try replacingLost || !store.hasKeyedPINRecords() else {
                 throw Failure(description: "the PIN key file \(file) is missing, but the ledger holds PIN records made with it; "
-                              + "restore it from your backup (docs/OPERATIONS.md, \"Resident PINs\")")
+                              + "restore it from your backup (docs/OPERATIONS.md, \"Resident PINs\"), or start once with --new-pin-key "
+                              + "and give those residents new PINs")
             }
             let bytes = try SecureRandom.bytes(PINKey.byteCount)
             try SecretFile.create(file, contents: Array((Hex.encode(bytes) + "\n").utf8))

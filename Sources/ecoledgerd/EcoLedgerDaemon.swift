@@ -31,6 +31,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(name: .customLong("pin-key"), help: "The server's PIN key file (created 0600 on first start; back it up). Default: DB.pin-key.")
     var pinKeyFile: String?
 
+    @Flag(name: .customLong("new-pin-key"), help: "Create a new PIN key even though the ledger holds PINs made with a lost one; those residents then need a new PIN (ACCOUNT PIN).")
+    var newPINKey = false
+
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are answered ERR LIMIT_EXCEEDED and closed.")
     var maxConnections = 1024
 
@@ -72,7 +75,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             }
             let keyFile = pinKeyFile ?? db + ".pin-key"
             let created: Bool
-            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store)
+            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
             if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
             if demo {
                 let tokensFile = db + ".demo-tokens"

@@ -68,78 +68,78 @@ struct CommandTests {
 
     @Test("every command answers as documented, and every request-level error code appears")
     func script() async throws {
-        let server = try await TestServer.start()
-        try await server.session(as: .admin) { connection async throws in
-            for (request, expected) in Self.script {
-                let reply = try await connection.call(request)
-                #expect(reply[0].hasPrefix(expected), "\(request) → \(reply[0])")
-                if let count = Int(reply[0].dropFirst(5)), reply[0].hasPrefix("OK n=") { #expect(reply.count == count + 1) }
+        try await TestServer.with { server in
+            try await server.session(as: .admin) { connection async throws in
+                for (request, expected) in Self.script {
+                    let reply = try await connection.call(request)
+                    #expect(reply[0].hasPrefix(expected), "\(request) → \(reply[0])")
+                    if let count = Int(reply[0].dropFirst(5)), reply[0].hasPrefix("OK n=") { #expect(reply.count == count + 1) }
+                }
+                #expect(try await connection.readReply() == nil, "QUIT closes the connection")
             }
-            #expect(try await connection.readReply() == nil, "QUIT closes the connection")
         }
-        try await server.stop()
     }
 
     @Test("an unauthenticated connection may only PING, HELLO, AUTH and QUIT")
     func unauthenticated() async throws {
-        let server = try await TestServer.start()
-        try await server.session { connection async throws in
-            #expect(try await connection.call("BALANCE R-1") == ["ERR NOT_AUTHENTICATED BALANCE needs AUTH first"])
-            #expect(try await connection.call("PING") == ["OK pong"])
-            #expect(try await connection.call("AUTH not-a-real-token")[0].hasPrefix("ERR NOT_AUTHENTICATED invalid token"))
+        try await TestServer.with { server in
+            try await server.session { connection async throws in
+                #expect(try await connection.call("BALANCE R-1") == ["ERR NOT_AUTHENTICATED BALANCE needs AUTH first"])
+                #expect(try await connection.call("PING") == ["OK pong"])
+                #expect(try await connection.call("AUTH not-a-real-token")[0].hasPrefix("ERR NOT_AUTHENTICATED invalid token"))
+            }
         }
-        try await server.stop()
     }
 
     @Test("five failed AUTHs close the connection")
     func authBruteForce() async throws {
-        let server = try await TestServer.start()
-        try await server.session { connection async throws in
-            for attempt in 1...5 {
-                let reply = try await connection.call("AUTH guess-\(attempt)-xxxxxxxxxxxxxxxx")
-                #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+        try await TestServer.with { server in
+            try await server.session { connection async throws in
+                for attempt in 1...5 {
+                    let reply = try await connection.call("AUTH guess-\(attempt)-xxxxxxxxxxxxxxxx")
+                    #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+                }
+                #expect(try await connection.readReply() == nil)
             }
-            #expect(try await connection.readReply() == nil)
         }
-        try await server.stop()
     }
 
     @Test("a revoked token no longer authenticates; entries record the token id as actor")
     func revocation() async throws {
-        let server = try await TestServer.start()
-        let (id, secret) = try await server.session(as: .admin) { connection async throws in
-            let reply = try await connection.call("TOKEN ISSUE role=operator point=CP-1")[0]
-            let fields = Dictionary(uniqueKeysWithValues: reply.split(separator: " ").dropFirst().map {
-                let parts = $0.split(separator: "=", maxSplits: 1); return (String(parts[0]), String(parts[1]))
-            })
-            return (fields["id"]!, fields["token"]!)
+        try await TestServer.with { server in
+            let (id, secret) = try await server.session(as: .admin) { connection async throws in
+                let reply = try await connection.call("TOKEN ISSUE role=operator point=CP-1")[0]
+                let fields = Dictionary(uniqueKeysWithValues: reply.split(separator: " ").dropFirst().map {
+                    let parts = $0.split(separator: "=", maxSplits: 1); return (String(parts[0]), String(parts[1]))
+                })
+                return (fields["id"]!, fields["token"]!)
+            }
+            let seq = try await server.session { connection async throws in
+                #expect(try await connection.call("AUTH \(secret)")[0] == "OK role=operator point=CP-1 token=\(id)")
+                let reply = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=via-new-token")[0]
+                return Int64(reply.split(separator: " ")[1].dropFirst(4))!
+            }
+            let actor = try server.store.entry(seq: seq)?.body.actor.rawValue
+            #expect(actor == id)
+            try await server.session(as: .admin) { connection async throws in
+                let reply = try await connection.call("TOKEN REVOKE \(id)")
+                #expect(reply[0].hasPrefix("OK seq="))
+            }
+            try await server.session { connection async throws in
+                let reply = try await connection.call("AUTH \(secret)")
+                #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+            }
         }
-        let seq = try await server.session { connection async throws in
-            #expect(try await connection.call("AUTH \(secret)")[0] == "OK role=operator point=CP-1 token=\(id)")
-            let reply = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=via-new-token")[0]
-            return Int64(reply.split(separator: " ")[1].dropFirst(4))!
-        }
-        let actor = try server.store.entry(seq: seq)?.body.actor.rawValue
-        #expect(actor == id)
-        try await server.session(as: .admin) { connection async throws in
-            let reply = try await connection.call("TOKEN REVOKE \(id)")
-            #expect(reply[0].hasPrefix("OK seq="))
-        }
-        try await server.session { connection async throws in
-            let reply = try await connection.call("AUTH \(secret)")
-            #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
-        }
-        try await server.stop()
     }
 
     @Test("a broken chain makes AUDIT answer CHAIN_BROKEN with the first bad seq")
     func chainBroken() async throws {
-        let server = try await TestServer.start()
-        try Tamper.sql(server.path, "DROP TRIGGER journal_is_append_only_update; UPDATE journal SET actor = 'mallory' WHERE seq = 3")
-        try await server.session(as: .auditor) { connection async throws in
-            let reply = try await connection.call("AUDIT")[0]
-            #expect(reply.hasPrefix("ERR CHAIN_BROKEN seq=3 reason="), "\(reply)")
+        try await TestServer.with { server in
+            try Tamper.sql(server.path, "DROP TRIGGER journal_is_append_only_update; UPDATE journal SET actor = 'mallory' WHERE seq = 3")
+            try await server.session(as: .auditor) { connection async throws in
+                let reply = try await connection.call("AUDIT")[0]
+                #expect(reply.hasPrefix("ERR CHAIN_BROKEN seq=3 reason="), "\(reply)")
+            }
         }
-        try await server.stop()
     }
 }

@@ -8,83 +8,83 @@ import Testing
 struct ConnectionTests {
     @Test("1,000 pipelined requests are answered in order")
     func pipelining() async throws {
-        let server = try await TestServer.start()
-        try await server.session(as: .operator) { connection async throws in
-            for n in 0..<1000 {
-                let request = n % 2 == 0 ? "DROPOFF R-\(1 + n % 4 / 2) point=CP-1 material=PET kg=1.\(n % 1000) ref=pipe-\(n)" : "BALANCE R-1"
-                try await connection.send(request)
-            }
-            var dropoffSeqs: [Int64] = []
-            for n in 0..<1000 {
-                let reply = try #require(try await connection.readReply())[0]
-                if n % 2 == 0 {
-                    #expect(reply.hasPrefix("OK seq="), "\(n): \(reply)")
-                    dropoffSeqs.append(Int64(reply.split(separator: " ")[1].dropFirst(4))!)
-                } else {
-                    #expect(reply.hasPrefix("OK account=R-1 balance="), "\(n): \(reply)")
+        try await TestServer.with { server in
+            try await server.session(as: .operator) { connection async throws in
+                for n in 0..<1000 {
+                    let request = n % 2 == 0 ? "DROPOFF R-\(1 + n % 4 / 2) point=CP-1 material=PET kg=1.\(n % 1000) ref=pipe-\(n)" : "BALANCE R-1"
+                    try await connection.send(request)
                 }
+                var dropoffSeqs: [Int64] = []
+                for n in 0..<1000 {
+                    let reply = try #require(try await connection.readReply())[0]
+                    if n % 2 == 0 {
+                        #expect(reply.hasPrefix("OK seq="), "\(n): \(reply)")
+                        dropoffSeqs.append(Int64(reply.split(separator: " ")[1].dropFirst(4))!)
+                    } else {
+                        #expect(reply.hasPrefix("OK account=R-1 balance="), "\(n): \(reply)")
+                    }
+                }
+                #expect(dropoffSeqs == Array(13...512), "drop-offs committed in the order they were sent")
             }
-            #expect(dropoffSeqs == Array(13...512), "drop-offs committed in the order they were sent")
         }
-        try await server.stop()
     }
 
     @Test("the same drop-off retried from 8 concurrent connections is credited exactly once")
     func concurrentRetries() async throws {
-        let server = try await TestServer.start()
-        let replies = try await withThrowingTaskGroup(of: [String].self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    try await server.session(as: .operator) { connection async throws in
-                        var replies: [String] = []
-                        for _ in 0..<5 { replies.append(try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=10 ref=flaky-1")[0]) }
-                        return replies
+        try await TestServer.with { server in
+            let replies = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await server.session(as: .operator) { connection async throws in
+                            var replies: [String] = []
+                            for _ in 0..<5 { replies.append(try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=10 ref=flaky-1")[0]) }
+                            return replies
+                        }
                     }
                 }
+                return try await group.reduce(into: []) { $0 += $1 }
             }
-            return try await group.reduce(into: []) { $0 += $1 }
+            #expect(replies.count == 40)
+            // Every reply names the same entry; only the first carries balance= (a retry does not).
+            let first = replies.filter { !$0.hasSuffix("replayed=1") }
+            #expect(first.count == 1 && first[0].contains(" balance=180.00 "), "\(first)")
+            let unbalanced = replies.map { $0.replacingOccurrences(of: " replayed=1", with: "").replacingOccurrences(of: " balance=180.00", with: "") }
+            #expect(Set(unbalanced).count == 1, "\(Set(replies))")
+            #expect(replies.filter { !$0.hasSuffix("replayed=1") }.count == 1)
+            #expect(try server.store.account(AccountID("R-1"))?.balance == (try Points(parsing: "180")))
         }
-        #expect(replies.count == 40)
-        // Every reply names the same entry; only the first carries balance= (a retry does not).
-        let first = replies.filter { !$0.hasSuffix("replayed=1") }
-        #expect(first.count == 1 && first[0].contains(" balance=180.00 "), "\(first)")
-        let unbalanced = replies.map { $0.replacingOccurrences(of: " replayed=1", with: "").replacingOccurrences(of: " balance=180.00", with: "") }
-        #expect(Set(unbalanced).count == 1, "\(Set(replies))")
-        #expect(replies.filter { !$0.hasSuffix("replayed=1") }.count == 1)
-        #expect(try server.store.account(AccountID("R-1"))?.balance == (try Points(parsing: "180")))
-        try await server.stop()
     }
 
     @Test("a line over --max-line is answered LINE_TOO_LONG and the connection closes; others carry on")
     func lineTooLong() async throws {
-        let server = try await TestServer.start { $0.maxLine = 100 }
-        try await server.session { connection async throws in
-            #expect(try await connection.call("PING \(String(repeating: "x", count: 80))")[0].hasPrefix("ERR BAD_ARGUMENT"))
-            try await connection.sendRaw(Array("PING \(String(repeating: "x", count: 200))".utf8)) // no LF: never buffered whole
-            #expect(try await connection.readReply() == ["ERR LINE_TOO_LONG request line over the limit; closing"])
-            #expect(try await connection.readReply() == nil)
+        try await TestServer.with(configure: { $0.maxLine = 100 }) { server in
+            try await server.session { connection async throws in
+                #expect(try await connection.call("PING \(String(repeating: "x", count: 80))")[0].hasPrefix("ERR BAD_ARGUMENT"))
+                try await connection.sendRaw(Array("PING \(String(repeating: "x", count: 200))".utf8)) // no LF: never buffered whole
+                #expect(try await connection.readReply() == ["ERR LINE_TOO_LONG request line over the limit; closing"])
+                #expect(try await connection.readReply() == nil)
+            }
+            try await server.session { connection async throws in
+                let reply = try await connection.call("PING")
+                #expect(reply == ["OK pong"])
+            }
         }
-        try await server.session { connection async throws in
-            let reply = try await connection.call("PING")
-            #expect(reply == ["OK pong"])
-        }
-        try await server.stop()
     }
 
     @Test("unbalanced quotes, NUL and invalid UTF-8 are BAD_REQUEST and the connection stays usable")
     func badBytes() async throws {
-        let server = try await TestServer.start()
-        try await server.session(as: .admin) { connection async throws in
-            #expect(try await connection.call("POINT ADD CP-9 name=\"Plaza")[0] == "ERR BAD_REQUEST unbalanced quotes")
-            try await connection.sendRaw(Array("PI".utf8) + [0] + Array("NG\n".utf8))
-            #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST control byte 0x0 in request")
-            try await connection.sendRaw(Array("AUTH ".utf8) + [0xc3, 0x28, 0x0a])
-            #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST request is not valid UTF-8")
-            try await connection.sendRaw(Array("\n\r\n   \nPING\r\n".utf8))
-            #expect(try await connection.readReply() == ["OK pong"], "blank lines are ignored, CRLF accepted")
-            #expect(try await connection.call("HEAD")[0] == "OK seq=12 hash=\(try server.store.head().hash.hex)", "the ledger is unchanged")
+        try await TestServer.with { server in
+            try await server.session(as: .admin) { connection async throws in
+                #expect(try await connection.call("POINT ADD CP-9 name=\"Plaza")[0] == "ERR BAD_REQUEST unbalanced quotes")
+                try await connection.sendRaw(Array("PI".utf8) + [0] + Array("NG\n".utf8))
+                #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST control byte 0x0 in request")
+                try await connection.sendRaw(Array("AUTH ".utf8) + [0xc3, 0x28, 0x0a])
+                #expect(try await connection.readReply()?[0] == "ERR BAD_REQUEST request is not valid UTF-8")
+                try await connection.sendRaw(Array("\n\r\n   \nPING\r\n".utf8))
+                #expect(try await connection.readReply() == ["OK pong"], "blank lines are ignored, CRLF accepted")
+                #expect(try await connection.call("HEAD")[0] == "OK seq=12 hash=\(try server.store.head().hash.hex)", "the ledger is unchanged")
+            }
         }
-        try await server.stop()
     }
 
     @Test("over a socket: half a line is idle, and the idle connection is told TIMEOUT and closed")
@@ -102,34 +102,34 @@ struct ConnectionTests {
 
     @Test("connections beyond --max-connections get LIMIT_EXCEEDED and close; existing ones carry on")
     func maxConnections() async throws {
-        let server = try await TestServer.start { $0.maxConnections = 2 }
-        try await server.session { first async throws in
-            try await server.session { second async throws in
-                #expect(try await second.call("PING") == ["OK pong"])
-                try await server.session { third async throws in
-                    let reply = try await third.readReply()
-                    #expect(reply?[0].hasPrefix("ERR LIMIT_EXCEEDED too many connections") == true)
-                    #expect(try await third.readReply() == nil)
+        try await TestServer.with(configure: { $0.maxConnections = 2 }) { server in
+            try await server.session { first async throws in
+                try await server.session { second async throws in
+                    #expect(try await second.call("PING") == ["OK pong"])
+                    try await server.session { third async throws in
+                        let reply = try await third.readReply()
+                        #expect(reply?[0].hasPrefix("ERR LIMIT_EXCEEDED too many connections") == true)
+                        #expect(try await third.readReply() == nil)
+                    }
+                    #expect(try await first.call("PING") == ["OK pong"])
                 }
-                #expect(try await first.call("PING") == ["OK pong"])
+            }
+            // Slots free up again once connections close.
+            try await Task.sleep(for: .milliseconds(100))
+            try await server.session { connection async throws in
+                #expect(try await connection.call("PING") == ["OK pong"])
             }
         }
-        // Slots free up again once connections close.
-        try await Task.sleep(for: .milliseconds(100))
-        try await server.session { connection async throws in
-            #expect(try await connection.call("PING") == ["OK pong"])
-        }
-        try await server.stop()
     }
 
     @Test("QUIT answers bye and closes; a client that half-closes still gets every reply")
     func quitAndHalfClose() async throws {
-        let server = try await TestServer.start()
-        try await server.session { connection async throws in
-            #expect(try await connection.call("QUIT") == ["OK bye"])
-            #expect(try await connection.readReply() == nil)
+        try await TestServer.with { server in
+            try await server.session { connection async throws in
+                #expect(try await connection.call("QUIT") == ["OK bye"])
+                #expect(try await connection.readReply() == nil)
+            }
         }
-        try await server.stop()
     }
 }
 
@@ -137,29 +137,29 @@ struct ConnectionTests {
 struct PipelinedWriteTests {
     @Test("pipelined requests behave as if sent one by one: opens before their drop-offs, reads see earlier writes")
     func orderPreserved() async throws {
-        let server = try await TestServer.start()
-        try await server.session(as: .admin) { connection async throws in
-            var expected: [String] = []
-            for n in 0..<30 {
-                try await connection.send("ACCOUNT OPEN R-P\(n) kind=resident name=P pin=1234")
-                expected.append("OK seq=")
-                for k in 0..<5 {
-                    try await connection.send("DROPOFF R-P\(n) point=CP-1 material=PET kg=1 ref=p\(n)-\(k)")
+        try await TestServer.with { server in
+            try await server.session(as: .admin) { connection async throws in
+                var expected: [String] = []
+                for n in 0..<30 {
+                    try await connection.send("ACCOUNT OPEN R-P\(n) kind=resident name=P pin=1234")
                     expected.append("OK seq=")
+                    for k in 0..<5 {
+                        try await connection.send("DROPOFF R-P\(n) point=CP-1 material=PET kg=1 ref=p\(n)-\(k)")
+                        expected.append("OK seq=")
+                    }
+                    try await connection.send("REDEEM R-P\(n) points=90 merchant=M-1 pin=1234 ref=r\(n)")
+                    expected.append("OK seq=")
+                    try await connection.send("BALANCE R-P\(n)")
+                    expected.append("OK account=R-P\(n) balance=0.00")
+                    try await connection.send("REDEEM R-P\(n) points=0.01 merchant=M-1 pin=1234 ref=r\(n)-too-much")
+                    expected.append("ERR INSUFFICIENT_POINTS")
                 }
-                try await connection.send("REDEEM R-P\(n) points=90 merchant=M-1 pin=1234 ref=r\(n)")
-                expected.append("OK seq=")
-                try await connection.send("BALANCE R-P\(n)")
-                expected.append("OK account=R-P\(n) balance=0.00")
-                try await connection.send("REDEEM R-P\(n) points=0.01 merchant=M-1 pin=1234 ref=r\(n)-too-much")
-                expected.append("ERR INSUFFICIENT_POINTS")
+                for (index, prefix) in expected.enumerated() {
+                    let reply = try #require(try await connection.readReply())[0]
+                    #expect(reply.hasPrefix(prefix), "\(index): \(reply)")
+                }
             }
-            for (index, prefix) in expected.enumerated() {
-                let reply = try #require(try await connection.readReply())[0]
-                #expect(reply.hasPrefix(prefix), "\(index): \(reply)")
-            }
+            guard case .success = try server.store.verify() else { Issue.record("must verify"); return }
         }
-        guard case .success = try server.store.verify() else { Issue.record("must verify"); return }
-        try await server.stop()
     }
 }

@@ -118,6 +118,15 @@ struct DaemonTests {
         // A lost key is not silently replaced: that would lock every resident out.
         try FileManager.default.removeItem(atPath: db + ".pin-key")
         #expect(try Self.refusedStart(["--db", db, "--port", "0"]).contains("restore it from your backup"))
+        // Unless the operator says the key is gone for good: then old PINs fail until reset.
+        let restarted = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--new-pin-key"])
+        defer { restarted.terminate() }
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: restarted.port) { connection async throws in
+            _ = try await connection.call("AUTH \(try DaemonProcess.demoToken("admin", db: db))")
+            #expect(try await connection.call("DONATE R-DEMO-1 points=1 to=B-DEMO pin=4321 ref=old-key")[0].hasPrefix("ERR WRONG_PIN"))
+            #expect(try await connection.call("ACCOUNT PIN R-DEMO-1 pin=4321")[0].hasPrefix("OK seq="))
+            #expect(try await connection.call("ACCOUNT UNLOCK R-DEMO-1")[0].hasPrefix("ERR CONFLICT"), "one wrong PIN is not a lock")
+        }
     }
 
     @Test("SIGTERM under load: exit 0, every acknowledged entry is in the ledger, and it verifies")

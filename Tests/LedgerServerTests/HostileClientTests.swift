@@ -24,21 +24,21 @@ struct HostileClientTests {
 
     @Test("after too many failed AUTHs from one address, even a good token is refused from it for a while")
     func throttleOverTheWire() async throws {
-        let server = try await TestServer.start { $0.authFailuresPerAddress = 6 }
-        for attempt in 0..<2 {
-            try await server.session { connection async throws in
-                for n in 0..<(attempt == 0 ? 5 : 1) {
-                    let reply = try await connection.call("AUTH wrong-\(attempt)-\(n)-xxxxxxxxxxxx")
-                    #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+        try await TestServer.with(configure: { $0.authFailuresPerAddress = 6 }) { server in
+            for attempt in 0..<2 {
+                try await server.session { connection async throws in
+                    for n in 0..<(attempt == 0 ? 5 : 1) {
+                        let reply = try await connection.call("AUTH wrong-\(attempt)-\(n)-xxxxxxxxxxxx")
+                        #expect(reply[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+                    }
                 }
             }
+            try await server.session { connection async throws in
+                let reply = try await connection.call("AUTH \(TestServer.secrets[.admin]!)")
+                #expect(reply[0].hasPrefix("ERR LIMIT_EXCEEDED too many failed AUTH attempts from this address"))
+                #expect(try await connection.call("PING") == ["OK pong"], "the connection itself is still served")
+            }
         }
-        try await server.session { connection async throws in
-            let reply = try await connection.call("AUTH \(TestServer.secrets[.admin]!)")
-            #expect(reply[0].hasPrefix("ERR LIMIT_EXCEEDED too many failed AUTH attempts from this address"))
-            #expect(try await connection.call("PING") == ["OK pong"], "the connection itself is still served")
-        }
-        try await server.stop()
     }
 
     @Test("100,000 pipelined requests are all answered, in order, with the server's memory bounded")
@@ -202,17 +202,17 @@ struct DeterministicRandomnessTests {
     @Test("with a seeded random source, token ids, secrets and PIN salts replay exactly")
     func seeded() async throws {
         func run() async throws -> (String, String) {
-            let server = try await TestServer.start { configuration in
+            try await TestServer.with(configure: { configuration in
                 let generator = LockedGenerator(seed: 7)
                 configuration.randomBytes = { count in generator.bytes(count) }
+            }) { server in
+                let token = try await server.session(as: .admin) { connection async throws in
+                    _ = try await connection.call("ACCOUNT OPEN R-SEEDED kind=resident name=Seeded pin=2468")
+                    return try await connection.call("TOKEN ISSUE role=auditor")[0]
+                }
+                let salt = try server.store.pinRecord(AccountID("R-SEEDED"))!.text
+                return (String(token.split(separator: " ").filter { $0.hasPrefix("id=") || $0.hasPrefix("token=") }.joined(separator: " ")), salt)
             }
-            let token = try await server.session(as: .admin) { connection async throws in
-                _ = try await connection.call("ACCOUNT OPEN R-SEEDED kind=resident name=Seeded pin=2468")
-                return try await connection.call("TOKEN ISSUE role=auditor")[0]
-            }
-            let salt = try server.store.pinRecord(AccountID("R-SEEDED"))!.text
-            try await server.stop()
-            return (String(token.split(separator: " ").filter { $0.hasPrefix("id=") || $0.hasPrefix("token=") }.joined(separator: " ")), salt)
         }
         let first = try await run(), second = try await run()
         #expect(first == second)

@@ -43,19 +43,19 @@ struct RoleMatrixTests {
     @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
           arguments: ["-", "admin", "operator", "merchant", "auditor"])
     func matrix(role: String) async throws {
-        let server = try await TestServer.start()
-        try await server.session(as: Role(rawValue: role)) { connection async throws in
-            for (index, (template, allowed)) in Self.matrix.enumerated() {
-                let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
-                let reply = try await connection.call(request)[0]
-                if allowed.contains(role) {
-                    #expect(!reply.hasPrefix("ERR FORBIDDEN") && !reply.hasPrefix("ERR NOT_AUTHENTICATED"), "\(role): \(request) → \(reply)")
-                } else {
-                    #expect(reply.hasPrefix(role == "-" ? "ERR NOT_AUTHENTICATED" : "ERR FORBIDDEN"), "\(role): \(request) → \(reply)")
+        try await TestServer.with { server in
+            try await server.session(as: Role(rawValue: role)) { connection async throws in
+                for (index, (template, allowed)) in Self.matrix.enumerated() {
+                    let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
+                    let reply = try await connection.call(request)[0]
+                    if allowed.contains(role) {
+                        #expect(!reply.hasPrefix("ERR FORBIDDEN") && !reply.hasPrefix("ERR NOT_AUTHENTICATED"), "\(role): \(request) → \(reply)")
+                    } else {
+                        #expect(reply.hasPrefix(role == "-" ? "ERR NOT_AUTHENTICATED" : "ERR FORBIDDEN"), "\(role): \(request) → \(reply)")
+                    }
                 }
             }
         }
-        try await server.stop()
     }
 }
 

@@ -62,8 +62,9 @@ final class TestServer: @unchecked Sendable {
 
     /// Starts a server, runs `body`, and stops the server whether `body` succeeded or threw
     /// (`defer` cannot await), so a failed test never leaves a server running.
-    static func with<T>(configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (TestServer) async throws -> T) async throws -> T {
-        let server = try await start(configure: configure)
+    static func with<T>(in folder: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+                        _ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try await start(in: folder, configure: configure)
         let result: T
         do {
             result = try await body(server)
