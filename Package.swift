@@ -61,7 +61,7 @@ let package = Package(
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerStore", "LedgerCore", "LedgerProtocol", "LedgerWire",
+            dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),

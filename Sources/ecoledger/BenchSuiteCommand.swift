@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerCrypto
 import LedgerStore
 import LedgerWire
 
@@ -27,8 +28,11 @@ struct BenchSuiteCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let db = "\(dir)/bench-\(entries).sqlite"
             let tokenFile = "\(dir)/admin.token"
-            if !FileManager.default.fileExists(atPath: tokenFile) {
-                try (UUID().uuidString + UUID().uuidString).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            if FileManager.default.fileExists(atPath: tokenFile) {
+                // Files from before ecoledgerd refused secrets others can read.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile)
+            } else {
+                try SecretFile.create(tokenFile, contents: Array((Hex.encode(try SecureRandom.bytes(32)) + "\n").utf8))
             }
             var rows: [(String, String)] = []
             func note(_ name: String, _ value: String) {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 
 // Helpers shared by the test targets (never by the product): a seeded random generator so every
@@ -31,7 +34,8 @@ public final class Scratch {
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
-/// The `ecoledgerd` binary built beside the test bundle, run as a separate process.
+/// The `ecoledgerd` binary built beside the test bundle, run as a separate process (killed
+/// when this value goes away, if the test has not stopped it).
 public final class DaemonProcess {
     public static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ecoledgerd")
 
@@ -67,6 +71,14 @@ public final class DaemonProcess {
         guard let port else { throw TestFailure("ecoledgerd did not print 'listening on': \(text)") }
         self.port = port
         printed = text
+    }
+
+    /// A test that fails before it stops its server still leaves no process behind.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// Everything it printed to stdout before listening.
