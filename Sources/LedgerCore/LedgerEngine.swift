@@ -24,6 +24,8 @@ public final class LedgerEngine {
     /// Executes `request` at wall-clock time `timeMs`. Throws `LedgerError` for a refused
     /// request (the storage is unchanged) or the storage's own errors.
     public func execute<S: LedgerStorage>(_ request: LedgerRequest, in storage: inout S, timeMs: Int64) throws -> Outcome {
+        // Before anything, a retry's answer included: a revoked token learns nothing more.
+        try ActorRules.check(request.actor, in: storage)
         switch try Rules.decide(request, in: storage) {
         case .replay(let entry):
             return .replayed(entry)

@@ -25,6 +25,10 @@ struct ActorTests {
         }
         #expect(try ledger.store.head() == head)
         #expect(try ledger.store.entry(ref: ClientRef("after")) == nil)
+        // Nor is a retry of its earlier write answered.
+        #expect(throws: LedgerError.unauthenticated("actor tok-op is not an active token")) {
+            try ledger.store.submit(LedgerRequest(actor: kiosk, command: Make.dropoff("R-1", kg: "1", ref: "before").command))
+        }
     }
 
     @Test("a write by a token that was never issued is refused")
