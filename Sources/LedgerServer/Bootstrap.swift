@@ -44,15 +44,29 @@ public enum Bootstrap {
             throw Failure(description: "the admin token in \(file) carries about \(bits) bits of secret; at least \(minimumTokenBits) are needed "
                           + "(32 hex digits, e.g. from `openssl rand -hex 16`), or remove the file and ecoledgerd writes a new one")
         }
+        // A secret that was ever issued must not come back: if its token was revoked, it
+        // stays revoked whatever file holds it.
+        let hash = try SHA256.digest(Array(secret.utf8))
+        if let earlier = try store.tokens().first(where: { $0.secretHash == hash }) {
+            throw Failure(description: "the secret in \(file) belongs to token \(earlier.id)\(earlier.revoked ? ", which was revoked" : "")"
+                          + "; put a new secret in the file, or remove it and ecoledgerd writes one")
+        }
         return .issued(try issue(.admin, secret: secret, store: store))
     }
 
     /// An upper bound on the bits of secret in `text`: its length times the bits per
     /// character of the smallest usual alphabet that holds it (hex 4, base64 6, printable
     /// ASCII 6.5). 0 for text with spaces, controls or non-ASCII characters, which are refused.
+    ///
+    /// Text that is obviously not random counts as 0: fewer than 8 different characters
+    /// (`000…`, `aaaa…`, `passwordpassword…`), or a shorter piece repeated.
     public static func secretBits(_ text: String) -> Int {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { return 0 }
+        guard Set(bytes).count >= 8 else { return 0 }
+        for period in 1...max(1, bytes.count / 2) where bytes.count % period == 0 && period < bytes.count {
+            if (period..<bytes.count).allSatisfy({ bytes[$0] == bytes[$0 - period] }) { return 0 }
+        }
         func isHex(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte) }
         func isBase64(_ byte: UInt8) -> Bool {
             (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || "+/-_=".utf8.contains(byte)
@@ -88,8 +102,8 @@ public enum Bootstrap {
     }
 
     private static func refuseIfOthersCanRead(_ file: String) throws {
-        if let mode = SecretFile.mode(file), mode & 0o004 != 0 {
-            throw Failure(description: "\(file) holds a secret and anyone on this machine can read it; run: chmod 600 \(file)")
+        if let mode = SecretFile.mode(file), mode & 0o077 != 0 {
+            throw Failure(description: "\(file) holds a secret and others on this machine may read or change it; run: chmod 600 \(file)")
         }
     }
 
@@ -99,6 +113,10 @@ public enum Bootstrap {
     @discardableResult
     public static func demo(store: LedgerStore, tokensFile: String, pinKey: PINKey?) throws -> Bool {
         guard try store.head().seq == 0 else { return false }
+        // Checked before anything is written: a catalogue whose tokens nobody holds is useless.
+        guard !FileManager.default.fileExists(atPath: tokensFile) else {
+            throw Failure(description: "\(tokensFile) already exists but the ledger is empty: remove the old tokens file, or use another --db")
+        }
         let actor = Actor.demo
         let pin = try PINRecord.make(for: PIN("1234"), key: pinKey)
         func kg(_ text: String) throws -> Grams { try Grams(parsingKilograms: text) }

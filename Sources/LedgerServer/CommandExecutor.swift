@@ -218,10 +218,10 @@ final class CommandExecutor: Sendable {
             do {
                 receipt = try await submit(.revokeToken(id: id))
             } catch {
-                tokens.settle(try await gateway.read { try $0.tokens() }, revokedAhead: id)
+                tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
                 throw error
             }
-            tokens.settle(try await gateway.read { try $0.tokens() }, revokedAhead: id)
+            tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
             return Self.appended(receipt)
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
@@ -291,6 +291,6 @@ final class CommandExecutor: Sendable {
     }
 
     func reloadTokens() async throws {
-        tokens.replace(with: try await gateway.read { try $0.tokens() })
+        tokens.replace(with: try await gateway.read { try $0.tokenSnapshot() })
     }
 }

@@ -100,8 +100,11 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
         if pending == 0, now >= idleSince + timeout {
             let seconds = timeout.nanoseconds / 1_000_000_000
             let reply = ByteBuffer(string: "ERR TIMEOUT idle for \(seconds) s; closing\r\n")
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
+            // Close at once, not when the reply has been sent: a client that has stopped reading
+            // would otherwise keep the connection (and its slot) for ever. A reader gets the
+            // reply; for one that does not read, it is dropped with the connection.
+            context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+            context.close(promise: nil)
         } else if pending > 0 {
             // A command is running: the client is waiting for us, not idle.
             schedule(context: context, at: now + timeout)

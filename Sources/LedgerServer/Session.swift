@@ -110,14 +110,18 @@ struct Session {
                 continue
             }
             let command: Command
+            var verb: String?
             do {
                 guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
                     owe.yield(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false))
                     continue
                 }
+                verb = line.verb
                 command = try CommandParser.parse(line)
                 try executor.authorize(command, state: &state)
             } catch {
+                // Any AUTH that fails logs the connection out, a malformed one included.
+                if verb == "AUTH" { state.principal = nil }
                 owe.yield(.reply(.error(error), close: false))
                 continue
             }

@@ -12,14 +12,20 @@ import Synchronization
 /// here *before* it is written, so no command that starts after the REVOKE was received runs
 /// under that token (and the writer refuses an entry whose actor is no longer active).
 final class TokenRegistry: Sendable {
-    private let tokens = Mutex<[TokenState]>([])
+    private let tokens = Mutex<(all: [TokenState], asOf: Int64)>(([], -1))
     private let active = Mutex<Set<TokenID>>([])
     /// Revoked here ahead of the store: see `revokeAhead`.
     private let revokedAhead = Mutex<Set<TokenID>>([])
 
-    func replace(with all: [TokenState]) {
-        tokens.withLock { $0 = all }
-        active.withLock { $0 = Set(all.filter { !$0.revoked }.map(\.id)) }
+    /// Takes a snapshot of the tokens read when the journal ended at `asOf`. Reloads race one
+    /// another (a TOKEN ISSUE's reload can finish after a later REVOKE's), so an older snapshot
+    /// than the one held is ignored: it would bring a revoked token back.
+    func replace(with snapshot: LedgerStore.TokenSnapshot) {
+        tokens.withLock { current in
+            guard snapshot.asOf >= current.asOf else { return }
+            current = (snapshot.tokens, snapshot.asOf)
+            active.withLock { $0 = Set(snapshot.tokens.filter { !$0.revoked }.map(\.id)) }
+        }
     }
 
     /// Stops `id` working at once, before its revocation is committed. `settle` (after the
@@ -28,8 +34,8 @@ final class TokenRegistry: Sendable {
         _ = revokedAhead.withLock { $0.insert(id) }
     }
 
-    func settle(_ all: [TokenState], revokedAhead id: TokenID) {
-        replace(with: all)
+    func settle(_ snapshot: LedgerStore.TokenSnapshot, revokedAhead id: TokenID) {
+        replace(with: snapshot)
         _ = revokedAhead.withLock { $0.remove(id) }
     }
 
@@ -42,7 +48,7 @@ final class TokenRegistry: Sendable {
     /// The principal whose secret hashes to `secret`'s hash, if it is active.
     func authenticate(_ secret: String) throws -> Principal? {
         let presented = try SHA256.digest(Array(secret.utf8)).bytes
-        let candidates = tokens.withLock { $0 }
+        let candidates = tokens.withLock { $0.all }
         var match: TokenState?
         for token in candidates {
             // Every token is compared, whatever matched before.

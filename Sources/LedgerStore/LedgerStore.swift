@@ -219,6 +219,24 @@ public final class LedgerStore: Sendable {
         try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code").map(RowDecoding.material) }
     }
 
+    /// Every token, and the seq of the last entry the read saw: later snapshots have larger seqs.
+    public struct TokenSnapshot: Sendable {
+        public let tokens: [TokenState]
+        public let asOf: Int64
+
+        public init(tokens: [TokenState], asOf: Int64) {
+            self.tokens = tokens
+            self.asOf = asOf
+        }
+    }
+
+    public func tokenSnapshot() throws -> TokenSnapshot {
+        try pool.read { db in
+            TokenSnapshot(tokens: try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token),
+                          asOf: try SQLLedgerStorage(db: db).head().seq)
+        }
+    }
+
     public func tokens() throws -> [TokenState] {
         try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token) }
     }

@@ -71,9 +71,43 @@ struct DaemonTests {
         try Self.writeSecret("correct-horse-battery", to: file) // 21 base64 characters: 126 bits
         #expect(try Self.refusedStart(["--db", scratch.path("b.sqlite"), "--port", "0", "--admin-token-file", file])
             .contains("at least 128 are needed"))
-        try Self.writeSecret("0f1e2d3c4b5a69788796a5b4c3d2e1f0", to: file, mode: 0o644)
-        #expect(try Self.refusedStart(["--db", scratch.path("c.sqlite"), "--port", "0", "--admin-token-file", file])
-            .contains("anyone on this machine can read it; run: chmod 600"))
+        for weak in ["00000000000000000000000000000000", "passwordpasswordpasswordpassword", "0123456789abcdef0123456789abcdef"] {
+            try Self.writeSecret(weak, to: file) // long enough, but not random: counted as 0 bits
+            #expect(try Self.refusedStart(["--db", scratch.path("w.sqlite"), "--port", "0", "--admin-token-file", file])
+                .contains("carries about 0 bits of secret"), "\(weak)")
+        }
+        for mode in [0o644, 0o640, 0o602] {
+            try Self.writeSecret("0f1e2d3c4b5a69788796a5b4c3d2e1f0", to: file, mode: mode)
+            #expect(try Self.refusedStart(["--db", scratch.path("c.sqlite"), "--port", "0", "--admin-token-file", file])
+                .contains("others on this machine may read or change it; run: chmod 600"), "mode \(String(mode, radix: 8))")
+        }
+    }
+
+    @Test("a revoked admin token does not come back when the server restarts with the same token file")
+    func revokedAdminTokenStaysRevoked() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let file = scratch.path("admin.token")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--admin-token-file", file])
+        let secret = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            let reply = try await connection.call("AUTH \(secret)")[0]
+            let id = try #require(reply.split(separator: " ").first { $0.hasPrefix("token=") }?.dropFirst(6))
+            #expect(try await connection.call("TOKEN REVOKE \(id)")[0].hasPrefix("OK seq="))
+        }
+        #expect(daemon.terminate() == 0)
+        #expect(try Self.refusedStart(["--db", db, "--port", "0", "--admin-token-file", file]).contains("which was revoked"))
+    }
+
+    @Test("--demo on an empty ledger beside an old tokens file refuses before writing anything")
+    func demoWithLeftoverTokens() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        try Self.writeSecret("admin=old\n", to: db + ".demo-tokens")
+        #expect(try Self.refusedStart(["--db", db, "--port", "0", "--demo"]).contains("already exists but the ledger is empty"))
+        let store = try LedgerStore.open(at: db, readOnly: true)
+        defer { try? store.close() }
+        #expect(try store.head().seq == 0)
     }
 
     @Test("without an admin token file, ecoledgerd writes one (0600) with a 256-bit secret and that secret works")

@@ -1,4 +1,7 @@
 import LedgerCore
+import LedgerCrypto
+@testable import LedgerServer
+import LedgerStore
 import LedgerTestSupport
 import Testing
 
@@ -93,7 +96,30 @@ struct HardeningTests {
                 #expect(try await connection.call("AUTH wrong-secret-xxxxxxxxxxxxxxxx")[0].hasPrefix("ERR NOT_AUTHENTICATED invalid token"))
                 #expect(try await connection.call("HEAD") == ["ERR NOT_AUTHENTICATED HEAD needs AUTH first"])
             }
+            // A malformed AUTH is a failed AUTH too.
+            for malformed in ["AUTH", "AUTH a b", "AUTH x=y"] {
+                try await server.session(as: .admin) { connection async throws in
+                    #expect(try await connection.call(malformed)[0].hasPrefix("ERR BAD_ARGUMENT"))
+                    #expect(try await connection.call("HEAD") == ["ERR NOT_AUTHENTICATED HEAD needs AUTH first"], "\(malformed)")
+                }
+            }
         }
+    }
+
+    @Test("a token snapshot older than the one held is ignored: a slow reload cannot bring a revoked token back")
+    func staleTokenSnapshot() throws {
+        let registry = TokenRegistry()
+        let id = try TokenID("tok-x")
+        func token(revoked: Bool) throws -> TokenState {
+            TokenState(id: id, role: .auditor, point: nil, merchant: nil, secretHash: try SHA256.digest(Array("s".utf8)), revoked: revoked, lastSeq: 1)
+        }
+        registry.replace(with: .init(tokens: [try token(revoked: false)], asOf: 10))
+        #expect(registry.isActive(id))
+        registry.replace(with: .init(tokens: [try token(revoked: true)], asOf: 12))
+        #expect(!registry.isActive(id))
+        registry.replace(with: .init(tokens: [try token(revoked: false)], asOf: 11)) // read before the revoke, arriving late
+        #expect(!registry.isActive(id))
+        #expect(try registry.authenticate("s") == nil)
     }
 
     @Test("protocol edges: ASCII-only case folding, C1 controls, unknown accounts, unlocks, sys: ids, CONFLICT messages")

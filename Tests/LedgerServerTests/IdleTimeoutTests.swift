@@ -41,6 +41,25 @@ struct IdleTimeoutTests {
         #expect(!channel.isActive)
     }
 
+    /// Holds every write without ever completing it: a peer whose receive window is closed,
+    /// with the last replies under the writability limit.
+    final class BlackHole: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var held: [EventLoopPromise<Void>?] = []
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) { held.append(promise) }
+        func flush(context: ChannelHandlerContext) {}
+    }
+
+    @Test("an idle connection whose TIMEOUT reply cannot be sent is still closed at the timeout")
+    func idleAndNotReading() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(BlackHole())
+        try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: Self.timeout))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7707)).wait()
+        channel.embeddedEventLoop.advanceTime(by: Self.timeout)
+        #expect(!channel.isActive, "before the fix the close waited for the reply to be written")
+    }
+
     @Test("activity restarts the idle clock")
     func activityKeepsItOpen() throws {
         let channel = try Self.channel()
