@@ -32,6 +32,9 @@ let package = Package(
         ),
         .target(name: "LedgerCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        // The transparency log's standard formats, pure: RFC 6962 trees and proofs, C2SP signed
+        // notes, checkpoints, cosignatures and tlog-proof receipts.
+        .target(name: "LedgerTransparency", dependencies: ["LedgerCrypto"]),
         .target(
             name: "LedgerStore",
             dependencies: ["LedgerCore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")],
@@ -68,6 +71,7 @@ let package = Package(
         // Helpers shared by the test targets: seeded randomness, temporary folders, ecoledgerd as a process.
         .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
+        .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
