@@ -37,10 +37,10 @@ let package = Package(
         .target(name: "LedgerTransparency", dependencies: ["LedgerCrypto"]),
         .target(
             name: "LedgerStore",
-            dependencies: ["LedgerCore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift")],
             // The numbered files in the top-level schema/ folder are the source of truth;
             // Sources/LedgerStore/Schema is a symlink to it, and each file is embedded in the binary.
-            resources: [.embedInCode("Schema/001_ledger.sql")]
+            resources: [.embedInCode("Schema/001_ledger.sql"), .embedInCode("Schema/002_transparency.sql")]
         ),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         // The fuzz target over the line parser and command decoder (`make fuzz`); built normally
@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
             "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTestSupport", "ecoledgerd",

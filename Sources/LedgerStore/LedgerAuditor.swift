@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerCore
 import LedgerCrypto
+import LedgerTransparency
 
 /// A passed audit.
 public struct AuditReport: Sendable, Equatable {
@@ -34,15 +35,20 @@ extension LedgerStore {
     ///    that it could have been appended (replayed through the same rules as the store);
     /// 2. refs are unique;
     /// 3. the stored head and, when given, the expected head;
-    /// 4. every projection table equals the replay, and the invariants hold.
+    /// 4. every projection table equals the replay, and the invariants hold;
+    /// 5. the Merkle tree: every stored hash, recomputed as the entries are replayed; every stored
+    ///    checkpoint's signature (with `logKey`, or the key the server recorded) and that the
+    ///    journal's tree at its size has its root; and `anchor`, a checkpoint kept elsewhere.
     ///
     /// Entries are streamed, so memory grows with the projections, not the journal.
     /// `progress` is called with (entries checked, total) every `progressEvery` entries.
-    public func verify(expecting expected: ExpectedHead? = nil, progressEvery: Int64 = 50_000,
+    public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
+                       progressEvery: Int64 = 50_000,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         try withSnapshot { db in
             do {
-                return .success(try LedgerAuditor(db: db).run(expected: expected, progressEvery: progressEvery, progress: progress))
+                let auditor = LedgerAuditor(db: db, logKey: logKey, anchor: anchor)
+                return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))
             } catch let failure as AuditFailure {
                 return .failure(failure)
             }
@@ -53,9 +59,12 @@ extension LedgerStore {
 /// The steps of `LedgerStore.verify`, on one read transaction.
 struct LedgerAuditor {
     let db: Database
+    var logKey: NoteKey? = nil
+    var anchor: Checkpoint? = nil
 
     func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
         let storage = SQLLedgerStorage(db: db)
+        var tree = try TreeAudit(db: db, roots: try signedRoots())
         let total = try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
             bySeq: { seq in try storage.entry(seq: seq) },
@@ -71,6 +80,7 @@ struct LedgerAuditor {
                 throw AuditFailure(seq: seq ?? replayer.head.seq + 1, reason: error.description)
             }
             try replayer.feed(entry)
+            try tree.append(entry)
             count += 1
             if let progress, count % progressEvery == 0 { progress(count, total) }
         }
@@ -79,11 +89,44 @@ struct LedgerAuditor {
         try checkRefsAreUnique()
         try checkStoredHead(head)
         if let expected { try check(head, against: expected, storage: storage) }
+        try tree.finish(head: head.seq)
         try compareProjections(with: replayer.snapshot)
         if let violation = replayer.snapshot.invariantViolation() {
             throw AuditFailure(seq: head.seq, reason: violation)
         }
         return AuditReport(entries: count, head: head)
+    }
+
+    /// The roots the journal's tree must have: each stored checkpoint's, once its signature
+    /// checks, and the anchor's.
+    func signedRoots() throws -> [Int64: (root: Hash256, what: String)] {
+        var roots: [Int64: (root: Hash256, what: String)] = [:]
+        let stored = try LedgerStore.checkpoints(db, sql: "ORDER BY size")
+        let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_key'")
+        if !stored.isEmpty {
+            let key: NoteKey
+            do {
+                guard let known = try logKey ?? recorded.map({ try NoteKey(verifierKey: $0) }) else {
+                    throw AuditFailure(seq: stored[0].size, reason: "the ledger has signed checkpoints but no log key to check them with")
+                }
+                key = known
+            } catch let error as NoteError {
+                throw AuditFailure(seq: stored[0].size, reason: "the recorded log key is malformed: \(error)")
+            }
+            for checkpoint in stored {
+                do {
+                    let (signed, _) = try Checkpoint.open(checkpoint.note, logKey: key)
+                    guard signed.size == checkpoint.size, signed.root == checkpoint.root else {
+                        throw NoteError.unverified("its note says size \(signed.size), not the row's")
+                    }
+                } catch let error as NoteError {
+                    throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) is not signed by \(key.verifierKey): \(error)")
+                }
+                roots[checkpoint.size] = (checkpoint.root, "the log signed checkpoint \(checkpoint.size)")
+            }
+        }
+        if let anchor { roots[anchor.size] = (anchor.root, "the given checkpoint (size \(anchor.size))") }
+        return roots
     }
 
     /// The UNIQUE index makes duplicates impossible unless someone removed it.
@@ -181,5 +224,60 @@ enum Differences {
             if a != b { parts.append("\(field.label ?? "?") stored \(a), journal says \(b)") }
         }
         return parts.isEmpty ? "rows differ" : parts.joined(separator: "; ")
+    }
+}
+
+/// The audit of the Merkle tree, beside the replay: every hash the entries should have created,
+/// compared with the stored rows in position order, and the root at each signed size.
+struct TreeAudit {
+    private var frontier = MerkleFrontier()
+    private let rows: RowCursor
+    private let roots: [Int64: (root: Hash256, what: String)]
+
+    init(db: Database, roots: [Int64: (root: Hash256, what: String)]) throws {
+        guard try db.tableExists("tree_hashes") else {
+            throw AuditFailure(seq: 1, reason: "the ledger has no Merkle tree yet (it was made before the tree existed): open it once with ecoledgerd")
+        }
+        rows = try Row.fetchCursor(db, sql: "SELECT position, hash FROM tree_hashes ORDER BY position")
+        self.roots = roots
+        try checkRoot(seq: 0)
+    }
+
+    mutating func append(_ entry: Entry) throws {
+        let created: [(position: Int64, hash: Hash256)]
+        do {
+            created = try frontier.append(leaf: MerkleHash.leaf(entry.hash))
+        } catch {
+            throw AuditFailure(seq: entry.seq, reason: "could not hash the tree: \(error)")
+        }
+        for (position, hash) in created {
+            guard let row = try rows.next() else {
+                throw AuditFailure(seq: entry.seq, reason: "the Merkle tree ends before entry \(entry.seq) (no hash at position \(position))")
+            }
+            let stored: Int64 = row[0]
+            guard stored == position, let data = row[1] as Data?, Hash256(bytes: data) == hash else {
+                throw AuditFailure(seq: entry.seq, reason: "the Merkle tree's hash at position \(position) is not the one entry \(entry.seq) makes")
+            }
+        }
+        try checkRoot(seq: entry.seq)
+    }
+
+    private func checkRoot(seq: Int64) throws {
+        guard let signed = roots[seq] else { return }
+        let root: Hash256
+        do { root = try frontier.root() } catch { throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)") }
+        guard root == signed.root else {
+            throw AuditFailure(seq: seq, reason: "the journal's tree of \(seq) entries has another root than \(signed.what): history was rewritten after it was signed")
+        }
+    }
+
+    func finish(head: Int64) throws {
+        if let row = try rows.next() {
+            let position: Int64 = row[0]
+            throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(position))")
+        }
+        if let beyond = roots.keys.filter({ $0 > head }).min() {
+            throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]!.what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
+        }
     }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import LedgerCore
+import LedgerCrypto
+import LedgerTransparency
+import Synchronization
 
 /// A ledger in one SQLite file: the journal and its projections, behind a typed API.
 ///
@@ -12,6 +15,9 @@ import LedgerCore
 public final class LedgerStore: Sendable {
     let pool: DatabasePool
     private let clock: @Sendable () -> Int64
+    /// The tree's right edge after the last commit, kept by the writer so appending a leaf reads
+    /// nothing; nil until first needed, and after a failed write (then it is read again).
+    private let treeFrontier = Mutex<MerkleFrontier?>(nil)
     public let path: String
 
     /// What a successful request returns.
@@ -70,7 +76,10 @@ public final class LedgerStore: Sendable {
                     else { throw StoreError.notALedger(path: path, reason: "it has no ecoledger metadata") }
                 }
             }
-            if !readOnly { try Schema.migrator.migrate(pool) }
+            if !readOnly {
+                try Schema.migrator.migrate(pool)
+                try buildMissingTree()
+            }
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
@@ -99,19 +108,24 @@ public final class LedgerStore: Sendable {
     /// request fails with that error and nothing is written.
     public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
         do {
-            return try writeBatch(requests).map { $0.mapError(StoreError.classify) }
+            let (results, frontier) = try writeBatch(requests)
+            treeFrontier.withLock { $0 = frontier }
+            return results.map { $0.mapError(StoreError.classify) }
         } catch {
+            treeFrontier.withLock { $0 = nil }
             throw StoreError.classify(error)
         }
     }
 
-    private func writeBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
-        try pool.write { db in
+    private func writeBatch(_ requests: [LedgerRequest]) throws -> ([Result<Receipt, any Error>], MerkleFrontier?) {
+        let cached = treeFrontier.withLock { $0 }
+        return try pool.write { db in
             let engine = try LedgerEngine()
             // The head is read once and written once per batch, not per request.
             let head = SQLLedgerStorage.BatchHead(try SQLLedgerStorage(db: db).storedHead())
             var results: [Result<Receipt, any Error>] = []
             results.reserveCapacity(requests.count)
+            var appended: [Hash256] = []
             for request in requests {
                 var storage = SQLLedgerStorage(db: db, batchHead: head)
                 var outcome: LedgerEngine.Outcome?
@@ -130,15 +144,44 @@ public final class LedgerStore: Sendable {
                 head.pending = nil
                 switch outcome! {
                 case .appended(let entry):
+                    appended.append(entry.hash)
                     results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: storage)) })
                 case .replayed(let entry):
                     results.append(Result { Receipt(entry: entry, replayed: true, balances: try Self.balances(of: entry, in: storage)) })
-                case .rejected(_, let error):
+                case .rejected(let entry, let error):
+                    appended.append(entry.hash)
                     results.append(.failure(error))
                 }
             }
-            if head.committed != head.initial { try SQLLedgerStorage(db: db).writeHead(head.committed) }
-            return results
+            guard head.committed != head.initial else { return (results, cached) }
+            try SQLLedgerStorage(db: db).writeHead(head.committed)
+            // The entries' leaves, in the same transaction: the tree always covers the journal.
+            let tree = MerkleTreeStore(db: db)
+            var frontier = try cached.flatMap { $0.size == head.initial.seq ? $0 : nil } ?? tree.frontier(size: head.initial.seq)
+            try tree.append(appended, to: &frontier)
+            return (results, frontier)
+        }
+    }
+
+    /// Builds the tree for entries it does not cover yet: a ledger made before the tree existed,
+    /// opened for the first time since. In transactions of 50,000 entries.
+    private func buildMissingTree() throws {
+        while true {
+            let done = try pool.write { db -> Bool in
+                let tree = MerkleTreeStore(db: db)
+                let size = try tree.storedSize()
+                let head = try SQLLedgerStorage(db: db).storedHead().seq
+                guard size < head else { return true }
+                let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM journal WHERE seq > ? ORDER BY seq LIMIT 50000", arguments: [size])
+                    .map { data -> Hash256 in
+                        guard let hash = Hash256(bytes: data) else { throw StoreError.corrupt("a journal hash is not 32 bytes") }
+                        return hash
+                    }
+                var frontier = try tree.frontier(size: size)
+                try tree.append(hashes, to: &frontier)
+                return false
+            }
+            if done { return }
         }
     }
 

@@ -8,6 +8,7 @@ import GRDB
 public enum Schema {
     public static let migrations: [(name: String, sql: [UInt8])] = [
         ("001_ledger.sql", PackageResources._01_ledger_sql),
+        ("002_transparency.sql", PackageResources._02_transparency_sql),
     ]
 
     static var migrator: DatabaseMigrator {

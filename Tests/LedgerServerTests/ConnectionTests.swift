@@ -89,9 +89,10 @@ struct ConnectionTests {
 
     @Test("over a socket: half a line is idle, and the idle connection is told TIMEOUT and closed")
     func idleTimeout() async throws {
-        try await TestServer.with(configure: { $0.idleTimeout = .milliseconds(200) }) { server in
+        // The exact timing is tested on an embedded loop (IdleTimeoutTests); this checks the wiring,
+        // with a timeout long enough that a loaded machine does not close the connection first.
+        try await TestServer.with(configure: { $0.idleTimeout = .seconds(1) }) { server in
             try await server.session { connection async throws in
-                #expect(try await connection.call("PING") == ["OK pong"])
                 try await connection.sendRaw(Array("PIN".utf8)) // half a line does not count as activity
                 // Waits for the server, however slow the machine: no timer races the assertion.
                 #expect(try await connection.readReply()?[0].hasPrefix("ERR TIMEOUT") == true)

@@ -104,12 +104,13 @@ struct StalledReaderTests {
     /// Sixty materials, so that every MATERIAL LIST reply is about 5 kB and a client that
     /// does not read fills its buffers after a few hundred requests.
     static func addMaterials(port: Int, admin: String) async throws {
-        try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
-            _ = try await connection.call("AUTH \(admin)")
-            for index in 0..<60 {
-                let reply = try await connection.call("MATERIAL SET M\(index) rate=1 name=\"Material number \(index) with a long name\"")
-                guard reply[0].hasPrefix("OK") else { throw TestFailure("\(reply)") }
-            }
+        let client = try RawClient(port: port)
+        try client.write("AUTH \(admin)\n")
+        guard try client.readLine()?.hasPrefix("OK") == true else { throw TestFailure("AUTH failed") }
+        for index in 0..<60 {
+            try client.write("MATERIAL SET M\(index) rate=1 name=\"Material number \(index) with a long name\"\n")
+            let reply = try client.readLine()
+            guard reply?.hasPrefix("OK") == true else { throw TestFailure("MATERIAL SET: \(reply ?? "closed")") }
         }
     }
 
@@ -146,7 +147,7 @@ struct StalledReaderTests {
     func slotsComeBack() async throws {
         let scratch = try Scratch()
         let db = scratch.path("ledger.sqlite")
-        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--idle-timeout", "3", "--max-connections", "3"])
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--idle-timeout", "5", "--max-connections", "3"])
         defer { daemon.terminate() }
         try await Self.addMaterials(port: daemon.port, admin: try DaemonProcess.demoToken("admin", db: db))
         let hogs = try Self.stallHogs(port: daemon.port, token: try DaemonProcess.demoToken("operator", db: db))

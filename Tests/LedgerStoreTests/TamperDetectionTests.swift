@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerTransparency
 @testable import LedgerStore
 import Testing
 
@@ -172,6 +173,19 @@ struct TamperDetectionTests {
 }
 
 extension LedgerStore {
+    /// Drops and rebuilds tree_hashes from the journal as it now stands.
+    func rebuildTree() throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS tree_hashes_append_only_delete; DELETE FROM tree_hashes")
+            var frontier = MerkleFrontier()
+            for data in try Data.fetchAll(db, sql: "SELECT hash FROM journal ORDER BY seq") {
+                for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(Hash256(bytes: data)!)) {
+                    try db.execute(sql: "INSERT INTO tree_hashes (position, hash) VALUES (?, ?)", arguments: [position, hash.blob])
+                }
+            }
+        }
+    }
+
     /// Tampers with the file as its owner could: foreign keys off and the journal's triggers dropped.
     func tamperJournal(_ sql: String) throws {
         try tamper("""
@@ -182,8 +196,10 @@ extension LedgerStore {
             """)
     }
 
-    /// Recomputes every hash from `seq` on, and the stored head: what a forger with the spec would do.
+    /// Recomputes every hash from `seq` on, the stored head and the whole Merkle tree: what a
+    /// forger with the spec would do (only the log's signatures cannot be redone without its key).
     func rehashJournal(from seq: Int64) throws {
+        defer { try? rebuildTree() }
         try pool.writeWithoutTransaction { db in
             let hasher = try SHA256.Hasher()
             var prev = try seq == 1 ? Hash256.zero

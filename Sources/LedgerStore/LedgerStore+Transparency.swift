@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+import LedgerTransparency
+
+/// Reads of the Merkle tree and the signed checkpoints, each on one consistent snapshot.
+extension LedgerStore {
+    /// The journal's head seq and the tree's root at that size, read together.
+    public func treeHead() throws -> (size: Int64, root: Hash256) {
+        try pool.read { db in
+            let size = try SQLLedgerStorage(db: db).head().seq
+            return (size, try MerkleProver(MerkleTreeStore(db: db)).root(size: size))
+        }
+    }
+
+    /// The root of the tree of the first `size` entries.
+    public func treeRoot(size: Int64) throws -> Hash256 {
+        try pool.read { db in
+            let head = try SQLLedgerStorage(db: db).head().seq
+            guard size >= 0, size <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(size)") }
+            return try MerkleProver(MerkleTreeStore(db: db)).root(size: size)
+        }
+    }
+
+    /// The RFC 6962 consistency proof from the tree of `old` entries to the tree of `new`.
+    public func consistencyProof(old: Int64, new: Int64) throws -> [Hash256] {
+        try pool.read { db in
+            let head = try SQLLedgerStorage(db: db).head().seq
+            guard old >= 0, old <= new else { throw LedgerError.invalid("old", "must be between 0 and the new size") }
+            guard new <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(new)") }
+            return try MerkleProver(MerkleTreeStore(db: db)).consistencyProof(old: old, new: new)
+        }
+    }
+
+    /// Entry `seq`, its inclusion proof in the tree of the latest checkpoint, and that checkpoint;
+    /// nil when no checkpoint covers the entry yet. Throws NOT_FOUND for an entry that does not exist.
+    public func receipt(seq: Int64) throws -> InclusionReceipt? {
+        try pool.read { db in
+            guard let entry = try SQLLedgerStorage(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
+            guard let checkpoint = try Self.latestCheckpoint(db), checkpoint.size >= seq else { return nil }
+            let proof = try MerkleProver(MerkleTreeStore(db: db)).inclusionProof(index: seq - 1, size: checkpoint.size)
+            return InclusionReceipt(canonicalBytes: entry.canonicalBytes, index: seq - 1, proof: proof,
+                                    checkpoint: try SignedNote(parsing: checkpoint.servedNote))
+        }
+    }
+
+    public func latestCheckpoint() throws -> StoredCheckpoint? {
+        try pool.read { db in try Self.latestCheckpoint(db) }
+    }
+
+    public func checkpoint(size: Int64) throws -> StoredCheckpoint? {
+        try pool.read { db in try Self.checkpoints(db, sql: "WHERE size = ?", arguments: [size]).first }
+    }
+
+    /// Stores a checkpoint the log has just signed. Its root must be the tree's at its size:
+    /// the log never signs what its journal does not say.
+    public func recordCheckpoint(size: Int64, root: Hash256, note: String, timeMs: Int64) throws {
+        try pool.write { db in
+            let head = try SQLLedgerStorage(db: db).storedHead().seq
+            guard size <= head, try MerkleProver(MerkleTreeStore(db: db)).root(size: size) == root else {
+                throw StoreError.corrupt("a checkpoint for size \(size) does not match the journal's tree")
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO checkpoints (size, root, note, time_ms) VALUES (?, ?, ?, ?)",
+                           arguments: [size, root.blob, note, timeMs])
+        }
+    }
+
+    /// Keeps a witness's cosignature line for the checkpoint of `size` (the latest one wins).
+    public func recordCosignature(size: Int64, witness: String, line: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)", arguments: [size, witness, line])
+        }
+    }
+
+    /// A value of `ledger_meta` (the log's origin and verifier key are kept there).
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets a `ledger_meta` value that is set once: fails if it already holds another.
+    public func setMetaOnce(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = ?", arguments: [key]) {
+                guard existing == value else {
+                    throw StoreError.notALedger(path: path, reason: "its \(key) is \(existing), not \(value)")
+                }
+                return
+            }
+            try db.execute(sql: "INSERT INTO ledger_meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
+        try checkpoints(db, sql: "ORDER BY size DESC LIMIT 1").first
+    }
+
+    static func checkpoints(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [StoredCheckpoint] {
+        try Row.fetchAll(db, sql: "SELECT size, root, note, time_ms FROM checkpoints \(sql)", arguments: arguments).map { row in
+            let size: Int64 = row[0]
+            guard let root = Hash256(bytes: row[1] as Data) else { throw StoreError.corrupt("checkpoint \(size): root is not 32 bytes") }
+            let lines = try String.fetchAll(db, sql: "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness", arguments: [size])
+            return StoredCheckpoint(size: size, root: root, note: row[2], timeMs: row[3], cosignatures: lines)
+        }
+    }
+}
