@@ -51,20 +51,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "LedgerServer", dependencies: [
-            "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerProtocol", "LedgerWire",
+            "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ecoledgerd", dependencies: [
-            "LedgerServer", "LedgerStore", "LedgerCore", "LedgerWire",
+            "LedgerServer", "LedgerStore", "LedgerCore", "LedgerTransparency", "LedgerWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerWire",
+            dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
-            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTestSupport", "ecoledgerd",
+            "LedgerServer", "LedgerWire", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -39,3 +39,18 @@ CREATE TABLE cosignatures (
     line    TEXT    NOT NULL,
     PRIMARY KEY (size, witness)
 ) WITHOUT ROWID;
+
+-- Witness tokens: the role check of 001 is widened by rebuilding the table (SQLite cannot
+-- alter a CHECK constraint).
+CREATE TABLE tokens_v2 (
+    id          TEXT    PRIMARY KEY,
+    role        TEXT    NOT NULL CHECK (role IN ('admin', 'operator', 'merchant', 'auditor', 'witness')),
+    point       TEXT,
+    merchant    TEXT,
+    secret_hash BLOB    NOT NULL CHECK (length(secret_hash) = 32),  -- SHA-256 of the secret
+    revoked     INTEGER NOT NULL CHECK (revoked IN (0, 1)),
+    last_seq    INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO tokens_v2 SELECT id, role, point, merchant, secret_hash, revoked, last_seq FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v2 RENAME TO tokens;

@@ -89,7 +89,7 @@ public enum Effects {
             try SystemReserved.check(id)
             guard try state.token(id) == nil else { throw LedgerError.alreadyExists("token \(id) already exists") }
             guard let role = Role(rawValue: try attributes.text(AttributeKey.role)) else {
-                throw LedgerError.invalid(AttributeKey.role, "must be admin, operator, merchant or auditor")
+                throw LedgerError.invalid(AttributeKey.role, "must be admin, operator, merchant, auditor or witness")
             }
             let point = try attributes.optionalIdentifier(AttributeKey.point, PointID.self)
             let merchant = try attributes.optionalIdentifier(AttributeKey.merchant, AccountID.self)
@@ -240,7 +240,7 @@ enum TokenRules {
         case .merchant:
             guard let merchant, point == nil else { throw LedgerError.invalid("merchant", "a merchant token is bound to exactly one merchant") }
             guard try state.account(merchant)?.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }
-        case .admin, .auditor:
+        case .admin, .auditor, .witness:
             guard point == nil, merchant == nil else { throw LedgerError.invalid("role", "\(role.rawValue) tokens are not bound to a point or merchant") }
         }
     }

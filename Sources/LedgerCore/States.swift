@@ -92,6 +92,9 @@ public struct MaterialState: Hashable, Sendable {
 /// What an access token allows.
 public enum Role: String, CaseIterable, Sendable {
     case admin, `operator`, merchant, auditor
+    /// An independent witness of the transparency log: reads checkpoints and consistency
+    /// proofs, and hands in cosignatures; nothing else.
+    case witness
 }
 
 /// An access token (its secret is only ever held as a SHA-256 hash).

@@ -29,6 +29,14 @@ public enum Command: Sendable {
     case head
     case audit
     case stats
+    /// The latest signed checkpoint, with witnesses' cosignatures.
+    case checkpoint
+    /// The RFC 6962 consistency proof between two tree sizes.
+    case consistency(old: Int64, new: Int64)
+    /// A tlog-proof receipt for one entry.
+    case receipt(Int64)
+    /// A witness's cosignature of the checkpoint of `size`: the signature line's name and base64 payload.
+    case cosign(size: Int64, name: String, signature: String)
 
     /// The verb as the protocol spells it, for logs, statistics and access rules.
     public var verb: String {
@@ -60,6 +68,10 @@ public enum Command: Sendable {
         case .head: "HEAD"
         case .audit: "AUDIT"
         case .stats: "STATS"
+        case .checkpoint: "CHECKPOINT"
+        case .consistency: "CONSISTENCY"
+        case .receipt: "RECEIPT"
+        case .cosign: "COSIGN"
         }
     }
 

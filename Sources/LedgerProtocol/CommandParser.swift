@@ -53,6 +53,27 @@ public enum CommandParser {
             command = .history(account, limit: limit, before: before)
         case "ENTRY":
             command = .entry(try arguments.seq(positional: "seq"))
+        case "CHECKPOINT":
+            command = .checkpoint
+        case "CONSISTENCY":
+            let old = try arguments.size(positional: "old")
+            let new = try arguments.size(positional: "new")
+            guard old <= new else { throw ProtocolError.badArgument("old", "must not be above new") }
+            command = .consistency(old: old, new: new)
+        case "RECEIPT":
+            command = .receipt(try arguments.seq(positional: "seq"))
+        case "COSIGN":
+            let size = try arguments.size(positional: "size")
+            let name = try arguments.named("name")
+            let signature = try arguments.named("signature")
+            guard !name.isEmpty, name.utf8.count <= 200, !name.unicodeScalars.contains(where: { $0 == "+" || $0.properties.isWhitespace }) else {
+                throw ProtocolError.badArgument("name", "a witness name has no spaces or +")
+            }
+            guard signature.utf8.count <= 200, signature.utf8.allSatisfy({ byte in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
+            }) else { throw ProtocolError.badArgument("signature", "expected base64") }
+            command = .cosign(size: size, name: name, signature: signature)
         default:
             throw ProtocolError(.unknownCommand, "unknown command \(line.verb.debugDescription)")
         }
@@ -87,7 +108,7 @@ public enum CommandParser {
         case ("MATERIAL", "LIST"): return .materialList
         case ("TOKEN", "ISSUE"):
             guard let role = Role(rawValue: try arguments.named("role")) else {
-                throw ProtocolError.badArgument("role", "must be admin, operator, merchant or auditor")
+                throw ProtocolError.badArgument("role", "must be admin, operator, merchant, auditor or witness")
             }
             return .tokenIssue(role: role, point: try arguments.optionalIdentifier(named: "point"),
                                merchant: try arguments.optionalIdentifier(named: "merchant"))
@@ -148,6 +169,13 @@ private struct Arguments {
     mutating func seq(positional name: String) throws(ProtocolError) -> Int64 {
         let text = try positional(name)
         guard let value = Int64(text), value >= 1, String(value) == text else { throw ProtocolError.badArgument(name, "expected an entry number ≥ 1") }
+        return value
+    }
+
+    /// A tree size: a whole number ≥ 0 without leading zeros.
+    mutating func size(positional name: String) throws(ProtocolError) -> Int64 {
+        let text = try positional(name)
+        guard let value = Int64(text), value >= 0, String(value) == text else { throw ProtocolError.badArgument(name, "expected a tree size ≥ 0") }
         return value
     }
 

@@ -19,6 +19,19 @@ public enum AccessPolicy {
         guard let principal else {
             throw ProtocolError(.notAuthenticated, "\(command.verb) needs AUTH first")
         }
+        // Checkpoints and consistency proofs are public to every authenticated role; a
+        // cosignature is a witness's to give.
+        switch command {
+        case .checkpoint, .consistency:
+            return
+        case .cosign:
+            guard principal.role == .witness else {
+                throw ProtocolError(.forbidden, "only witness tokens hand in cosignatures")
+            }
+            return
+        default:
+            break
+        }
         func forbid(_ why: String? = nil) -> ProtocolError {
             ProtocolError(.forbidden, why ?? "\(principal.role.rawValue) tokens may not use \(command.verb)")
         }
@@ -35,7 +48,7 @@ public enum AccessPolicy {
                 guard kind == .resident else { throw forbid("operators open resident accounts only") }
             case .balance(let account), .history(let account, _, _):
                 guard !account.isSystemReserved else { throw forbid("system accounts are for administrators and auditors") }
-            case .donate, .materialList:
+            case .donate, .materialList, .receipt:
                 return
             default:
                 throw forbid()
@@ -48,16 +61,20 @@ public enum AccessPolicy {
                 }
             case .balance(let account), .history(let account, _, _):
                 guard account == principal.merchant else { throw forbid("merchant tokens see their own account only") }
+            case .receipt:
+                return
             default:
                 throw forbid()
             }
         case .auditor:
             switch command {
-            case .balance, .history, .entry, .head, .audit, .stats, .pointList, .materialList, .tokenList:
+            case .balance, .history, .entry, .head, .audit, .stats, .pointList, .materialList, .tokenList, .receipt:
                 return
             default:
                 throw forbid()
             }
+        case .witness:
+            throw forbid("witness tokens read checkpoints and consistency proofs and hand in cosignatures only")
         }
     }
 }

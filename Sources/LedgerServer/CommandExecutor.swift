@@ -2,6 +2,7 @@ import LedgerCore
 import LedgerCrypto
 import LedgerProtocol
 import LedgerStore
+import LedgerTransparency
 import Logging
 import NIOPosix
 
@@ -29,10 +30,15 @@ final class CommandExecutor: Sendable {
     let authThrottle: AuthThrottle
     let randomBytes: @Sendable (Int) throws -> [UInt8]
     let pinKey: PINKey?
+    let checkpointer: Checkpointer?
+    let witnesses: [NoteKey]
 
     init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle(),
-         randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }, pinKey: PINKey? = nil) {
+         randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }, pinKey: PINKey? = nil,
+         checkpointer: Checkpointer? = nil, witnesses: [NoteKey] = []) {
         self.pinKey = pinKey
+        self.checkpointer = checkpointer
+        self.witnesses = witnesses
         self.gateway = gateway
         self.tokens = tokens
         self.stats = stats
@@ -266,6 +272,8 @@ final class CommandExecutor: Sendable {
                 logger.critical("AUDIT failed", metadata: ["seq": "\(failure.seq)", "reason": "\(failure.reason)"])
                 return .error(ProtocolError(.chainBroken, "seq=\(failure.seq) reason=\(Reply.quote(failure.reason))"))
             }
+        case .checkpoint, .consistency, .receipt, .cosign:
+            return try await transparency(command, as: principal)
         case .stats:
             let head = try await gateway.read { try $0.head() }
             return .ok([
@@ -279,6 +287,64 @@ final class CommandExecutor: Sendable {
                 ("largest_batch", String(gateway.batches.largest.load(ordering: .relaxed))),
                 ("uptime", String(stats.uptimeSeconds)),
             ])
+        }
+    }
+
+    /// CHECKPOINT, CONSISTENCY, RECEIPT and COSIGN.
+    private func transparency(_ command: Command, as principal: Principal?) async throws -> Reply {
+        guard let checkpointer else { throw ProtocolError(.unavailable, "this server has no log key: it signs no checkpoints") }
+        switch command {
+        case .checkpoint:
+            let checkpoint = try await checkpointer.current()
+            return .ok([("size", String(checkpoint.size)), ("root", Base64.encode(checkpoint.root.bytes)),
+                        ("note", Base64.encode(Array(checkpoint.servedNote.utf8)))])
+        case .consistency(let old, let new):
+            let proof = try await gateway.read { try $0.consistencyProof(old: old, new: new) }
+            return .list(proof.map { [("hash", Base64.encode($0.bytes))] })
+        case .receipt(let seq):
+            guard let entry = try await gateway.read({ try $0.entry(seq: seq) }) else { throw LedgerError.notFound("no entry \(seq)") }
+            try Self.checkReceiptAccess(entry, principal)
+            _ = try await checkpointer.checkpoint(covering: seq)
+            guard let receipt = try await gateway.read({ try $0.receipt(seq: seq) }) else {
+                throw ProtocolError(.unavailable, "no checkpoint covers entry \(seq) yet; retry")
+            }
+            return .ok([("seq", String(seq)), ("proof", Base64.encode(Array(receipt.encoded.utf8)))])
+        case .cosign(let size, let name, let signature):
+            guard let witness = witnesses.first(where: { $0.name == name }) else {
+                throw ProtocolError(.forbidden, "no witness named \(name) is configured on this server")
+            }
+            guard let stored = try await gateway.read({ try $0.checkpoint(size: size) }) else { throw LedgerError.notFound("no checkpoint of size \(size)") }
+            guard let bytes = Base64.decode(signature), bytes.count > 4 else { throw ProtocolError.badArgument("signature", "expected base64") }
+            let line = SignedNote.Signature(name: name, keyID: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }, payload: Array(bytes.dropFirst(4)))
+            let note = SignedNote(text: try SignedNote(parsing: stored.note).text, signatures: [line])
+            let time: UInt64?
+            do { time = try Cosignature.verify(note, witness: witness) } catch { throw ProtocolError.badArgument("signature", "\(error)") }
+            guard let time else { throw ProtocolError.badArgument("signature", "not a cosignature by \(witness.verifierKey)") }
+            try await gateway.read { try $0.recordCosignature(size: size, witness: name, line: line.line) }
+            logger.info("cosignature", metadata: ["witness": "\(name)", "size": "\(size)"])
+            return .ok([("size", String(size)), ("witness", name), ("time", String(time))])
+        default:
+            preconditionFailure("not a transparency command")
+        }
+    }
+
+    /// Admin and auditor may have a receipt for any entry; an operator for the entries of its
+    /// point; a merchant for those that move points into or out of its account.
+    static func checkReceiptAccess(_ entry: Entry, _ principal: Principal?) throws {
+        guard let principal else { throw ProtocolError(.notAuthenticated, "RECEIPT needs AUTH first") }
+        switch principal.role {
+        case .admin, .auditor:
+            return
+        case .operator:
+            guard let point = principal.point, entry.body[AttributeKey.point] == point.rawValue else {
+                throw ProtocolError(.forbidden, "operators have receipts for the entries of their own point only")
+            }
+        case .merchant:
+            guard let merchant = principal.merchant, entry.body.debit == merchant || entry.body.credit == merchant else {
+                throw ProtocolError(.forbidden, "merchants have receipts for their own account's entries only")
+            }
+        case .witness:
+            throw ProtocolError(.forbidden, "witness tokens have no receipts")
         }
     }
 

@@ -1,6 +1,7 @@
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
+import LedgerTransparency
 import LedgerWire
 import Logging
 import NIOCore
@@ -30,6 +31,13 @@ public struct ServerConfiguration: Sendable {
     /// The key PIN records are made and checked with (`Bootstrap.pinKey`). Without one, new
     /// PIN records are unkeyed, as offline tools make them; ecoledgerd always has one.
     public var pinKey: PINKey?
+    /// The log's signing key, named with its origin; without one the server signs no
+    /// checkpoints and answers the transparency commands UNAVAILABLE.
+    public var logSigner: NoteSigner?
+    /// How often the server signs a checkpoint when the ledger has grown.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// The witnesses whose cosignatures the server accepts and serves.
+    public var witnesses: [NoteKey] = []
 
     public init() {}
 }
@@ -49,12 +57,20 @@ public final class LedgerServer: Service {
                 onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         self.configuration = configuration
         self.logger = logger
-        gateway = LedgerGateway(store: store)
+        let gateway = LedgerGateway(store: store)
+        self.gateway = gateway
         executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger,
                                    authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
                                                               window: configuration.authFailureWindow),
-                                   randomBytes: configuration.randomBytes, pinKey: configuration.pinKey)
+                                   randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
+                                   checkpointer: configuration.logSigner.map { Checkpointer(signer: $0, gateway: gateway, logger: logger) },
+                                   witnesses: configuration.witnesses)
         self.onListening = onListening
+        if let signer = configuration.logSigner {
+            // One log, one origin, one key: the audit checks every stored checkpoint with it.
+            try store.setMetaOnce("origin", signer.key.name)
+            try store.setMetaOnce("log_key", signer.key.verifierKey)
+        }
         try await executor.reloadTokens()
     }
 
@@ -81,6 +97,21 @@ public final class LedgerServer: Service {
             onListening(address)
         }
         let stats = executor.stats
+        // The first checkpoint before the first connection; then one per interval while the
+        // ledger grows, and a last one once every connection is closed.
+        let ticker: Task<Void, Never>?
+        if let checkpointer = executor.checkpointer {
+            try await checkpointer.tick()
+            let interval = configuration.checkpointInterval, logger = self.logger
+            ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    do { try await checkpointer.tick() } catch { logger.error("checkpoint failed", metadata: ["error": "\(error)"]) }
+                }
+            }
+        } else {
+            ticker = nil
+        }
         let served = OpenConnections()
         defer { served.cancelDeadline() }
         let logger = self.logger
@@ -113,6 +144,11 @@ public final class LedgerServer: Service {
             // Whatever the clients do (never read, never send), shutdown ends within the grace.
             let grace = configuration.shutdownGrace
             served.closeAll(after: grace, on: server.channel.eventLoop, logger: logger)
+        }
+        ticker?.cancel()
+        if let checkpointer = executor.checkpointer {
+            await checkpointer.stop()
+            do { try await checkpointer.tick() } catch { logger.error("last checkpoint failed", metadata: ["error": "\(error)"]) }
         }
         logger.info("all connections closed; stopping the writer")
         try await gateway.shutdown()

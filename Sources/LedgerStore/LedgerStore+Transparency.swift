@@ -45,6 +45,10 @@ extension LedgerStore {
         }
     }
 
+    public func checkpointCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoints") ?? 0 }
+    }
+
     public func latestCheckpoint() throws -> StoredCheckpoint? {
         try pool.read { db in try Self.latestCheckpoint(db) }
     }

@@ -12,6 +12,12 @@ public struct SignedNote: Sendable, Equatable {
         /// The bytes after the key ID (for a cosignature: timestamp ‖ signature).
         public let payload: [UInt8]
 
+        public init(name: String, keyID: UInt32, payload: [UInt8]) {
+            self.name = name
+            self.keyID = keyID
+            self.payload = payload
+        }
+
         public var line: String {
             let id = (0..<4).map { UInt8(truncatingIfNeeded: keyID >> (24 - 8 * $0)) }
             return "— \(name) \(Data(id + payload).base64EncodedString())\n"

@@ -3,6 +3,7 @@ import Foundation
 import LedgerCore
 import LedgerServer
 import LedgerStore
+import LedgerTransparency
 import LedgerWire
 import Logging
 import NIOCore
@@ -31,6 +32,18 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(name: .customLong("pin-key"), help: "The server's PIN key file (created 0600 on first start; back it up). Default: DB.pin-key.")
     var pinKeyFile: String?
 
+    @Option(help: "The log's Ed25519 signing key file (created 0600 when missing; back it up). Default: DB.log-key.")
+    var key: String?
+
+    @Option(help: "The log's origin, the name its checkpoints carry: a schema-less URL such as ledger.quezoncity.example/ecoledger. Fixed for a ledger once set.")
+    var origin = "localhost/ecoledger"
+
+    @Option(name: .customLong("checkpoint-interval"), help: "Seconds between checkpoints while the ledger grows.")
+    var checkpointInterval = 1.0
+
+    @Option(name: .customLong("witness"), help: "A witness's verifier key (NAME+KEYID+BASE64); its cosignatures are accepted and served. Repeatable.")
+    var witnesses: [String] = []
+
     @Flag(name: .customLong("new-pin-key"), help: "Create a new PIN key even though the ledger holds PINs made with a lost one; those residents then need a new PIN (ACCOUNT PIN).")
     var newPINKey = false
 
@@ -54,6 +67,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
+        guard checkpointInterval >= 0.01, checkpointInterval <= 86_400 else { throw ValidationError("--checkpoint-interval must be 0.01 to 86400 seconds") }
+        guard NoteKey.isValidName(origin) else { throw ValidationError("--origin must be non-empty, without spaces or +") }
+        for witness in witnesses {
+            do { _ = try NoteKey(verifierKey: witness) } catch { throw ValidationError("--witness \(witness): \(error)") }
+        }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
     }
 
@@ -68,6 +86,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         }
         let store: LedgerStore
         let pinKey: PINKey
+        let logSigner: NoteSigner
         do {
             store = try LedgerStore.openOrCreate(at: db)
             for file in store.exposedFiles() {
@@ -77,6 +96,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             let created: Bool
             (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
             if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
+            let logKeyFile = key ?? db + ".log-key"
+            let (seed, newLogKey) = try KeyFile.loadOrCreate(logKeyFile)
+            logSigner = try NoteSigner(name: origin, seed: seed)
+            if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
+            standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
                 if try Bootstrap.demo(store: store, tokensFile: tokensFile, pinKey: pinKey) {
@@ -108,6 +132,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         configuration.maxLine = maxLine
         configuration.shutdownGrace = .seconds(Int64(shutdownGrace))
         configuration.pinKey = pinKey
+        configuration.logSigner = logSigner
+        configuration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1000))
+        configuration.witnesses = try witnesses.map { try NoteKey(verifierKey: $0) }
         let server = try await LedgerServer(store: store, configuration: configuration, logger: logger) { address in
             standardOutput("listening on \(address.ipAddress ?? host):\(address.port ?? port)")
         }

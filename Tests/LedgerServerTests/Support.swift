@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerCrypto
 @testable import LedgerServer
 import LedgerStore
+import LedgerTransparency
 import LedgerWire
 import Logging
 import NIOCore
@@ -21,6 +22,10 @@ final class TestServer: @unchecked Sendable {
         .merchant: "merchant-secret-0123456789", .auditor: "auditor-secret-0123456789",
     ]
 
+    /// The log's key in every test server, and a witness it trusts.
+    static let logSigner = try! NoteSigner(name: "ledger.test/ecoledger", seed: Array(repeating: 1, count: 32))
+    static let witness = try! NoteSigner(name: "witness.test/barangay", kind: .cosignatureV1, seed: Array(repeating: 2, count: 32))
+
     let directory: URL
     let path: String
     let store: LedgerStore
@@ -36,6 +41,9 @@ final class TestServer: @unchecked Sendable {
         try seed(store)
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configuration.logSigner = logSigner
+        configuration.checkpointInterval = .milliseconds(50)
+        configuration.witnesses = [witness.key]
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical

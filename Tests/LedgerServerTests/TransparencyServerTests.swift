@@ -1,0 +1,149 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+@testable import LedgerServer
+import LedgerStore
+import LedgerTransparency
+import LedgerWire
+import Logging
+import Testing
+
+/// CHECKPOINT, CONSISTENCY, RECEIPT and COSIGN over a real socket, and the checkpoint cadence.
+@Suite("The transparency log over the wire")
+struct TransparencyServerTests {
+    static func field(_ name: String, _ reply: String) -> String? {
+        reply.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+
+    static func checkpoint(_ connection: LedgerConnection) async throws -> (Checkpoint, SignedNote) {
+        let reply = try await connection.call("CHECKPOINT")[0]
+        let encoded = try #require(field("note", reply), "\(reply)")
+        let note = String(decoding: try #require(Base64.decode(encoded)), as: UTF8.self)
+        let (checkpoint, signed) = try Checkpoint.open(note, logKey: TestServer.logSigner.key)
+        #expect(field("size", reply) == String(checkpoint.size) && field("root", reply) == Base64.encode(checkpoint.root.bytes))
+        return (checkpoint, signed)
+    }
+
+    /// A session authenticated with a witness token issued for the test.
+    static func asWitness<T>(_ server: TestServer, secret given: String? = nil, _ body: (LedgerConnection) async throws -> T) async throws -> T {
+        var secret = given ?? ""
+        if given == nil { secret = try await HardeningTests.issue("role=witness", on: server).secret }
+        return try await server.session { connection async throws in
+            #expect(try await connection.call("AUTH \(secret)")[0].hasPrefix("OK role=witness"))
+            return try await body(connection)
+        }
+    }
+
+    @Test("checkpoints are signed by the log key, grow with the ledger, and are consistent with each other")
+    func checkpointsAndConsistency() async throws {
+        try await TestServer.with { server in
+            try await server.session(as: .auditor) { connection async throws in
+                let (first, _) = try await Self.checkpoint(connection)
+                #expect(first.size == (try server.store.head().seq))
+                try await server.session(as: .operator) { writer async throws in
+                    for n in 0..<5 { _ = try await writer.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=t-\(n)") }
+                }
+                var second = first
+                for _ in 0..<200 where second.size < first.size + 5 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    second = try await Self.checkpoint(connection).0
+                }
+                #expect(second.size == first.size + 5)
+                let lines = try await connection.call("CONSISTENCY \(first.size) \(second.size)")
+                let proof = lines.dropFirst().map { Hash256(bytes: Base64.decode(String($0.dropFirst(5)))!)! }
+                #expect(lines[0] == "OK n=\(proof.count)" && !proof.isEmpty)
+                #expect(try MerkleVerifier.verifyConsistency(old: first.size, new: second.size, oldRoot: first.root, newRoot: second.root, proof: proof))
+                #expect(try await connection.call("CONSISTENCY 3 2")[0].hasPrefix("ERR BAD_ARGUMENT"))
+                #expect(try await connection.call("CONSISTENCY 1 999999")[0].hasPrefix("ERR NOT_FOUND"))
+            }
+        }
+    }
+
+    @Test("a receipt for a new entry waits for the next checkpoint, verifies offline, and says what the entry says")
+    func receipt() async throws {
+        try await TestServer.with { server in
+            let seq = try await server.session(as: .operator) { connection async throws -> Int64 in
+                let reply = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=2.5 ref=receipt-1")[0]
+                let seqText = try #require(Self.field("seq", reply), "\(reply)")
+                let seq = try #require(Int64(seqText))
+                let receiptReply = try await connection.call("RECEIPT \(seq)")[0]
+                #expect(receiptReply.hasPrefix("OK seq=\(seq) proof="), "\(receiptReply)")
+                let proofText = try #require(Self.field("proof", receiptReply))
+                let text = String(decoding: try #require(Base64.decode(proofText)), as: UTF8.self)
+                let receipt = try InclusionReceipt(parsing: text)
+                #expect(try receipt.verify(logKey: TestServer.logSigner.key).size >= seq)
+                #expect(try receipt.entryHash() == server.store.entry(seq: seq)?.hash)
+                return seq
+            }
+            // Who may have which receipt.
+            try await server.session(as: .merchant) { connection async throws in
+                #expect(try await connection.call("RECEIPT \(seq)")[0].hasPrefix("ERR FORBIDDEN"))
+            }
+            try await Self.asWitness(server) { connection async throws in
+                #expect(try await connection.call("RECEIPT \(seq)")[0].hasPrefix("ERR FORBIDDEN"))
+                #expect(try await connection.call("BALANCE R-1")[0].hasPrefix("ERR FORBIDDEN"))
+            }
+            try await server.session(as: .auditor) { connection async throws in
+                #expect(try await connection.call("RECEIPT \(seq)")[0].hasPrefix("OK seq="))
+                #expect(try await connection.call("RECEIPT 99999")[0].hasPrefix("ERR NOT_FOUND"))
+            }
+        }
+    }
+
+    @Test("a witness's cosignature is checked, kept and served with the checkpoint; a forged one is refused")
+    func cosign() async throws {
+        try await TestServer.with { server in
+            let (_, secret) = try await HardeningTests.issue("role=witness", on: server)
+            // The checkpoint that covers everything, the witness's token included.
+            let head = try server.store.head().seq
+            let (checkpoint, note) = try await Self.asWitness(server, secret: secret) { connection async throws in
+                var latest = try await Self.checkpoint(connection)
+                for _ in 0..<200 where latest.0.size < head {
+                    try await Task.sleep(for: .milliseconds(20))
+                    latest = try await Self.checkpoint(connection)
+                }
+                return latest
+            }
+            #expect(checkpoint.size == head)
+            let line = try Cosignature.sign(note, by: TestServer.witness, time: 1_764_000_000)
+            let payload = Base64.encode((0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) } + line.payload)
+            try await server.session(as: .auditor) { connection async throws in
+                #expect(try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(payload)")[0].hasPrefix("ERR FORBIDDEN"))
+            }
+            try await Self.asWitness(server, secret: secret) { connection async throws in
+                var forged = line.payload
+                forged[20] ^= 1
+                let bad = Base64.encode((0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) } + forged)
+                #expect(try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(bad)")[0].hasPrefix("ERR BAD_ARGUMENT"))
+                #expect(try await connection.call("COSIGN \(checkpoint.size) name=witness.test/other signature=\(payload)")[0].hasPrefix("ERR FORBIDDEN"))
+                let reply = try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(payload)")[0]
+                #expect(reply == "OK size=\(checkpoint.size) witness=\(line.name) time=1764000000", "\(reply)")
+            }
+            try await server.session(as: .auditor) { connection async throws in
+                let (_, served) = try await Self.checkpoint(connection)
+                #expect(try Cosignature.verify(served, witness: TestServer.witness.key) == 1_764_000_000)
+            }
+        }
+    }
+
+    @Test("the checkpointer signs only when the ledger has grown, once per tick however many writes")
+    func cadence() async throws {
+        try await TestServer.with(configure: { $0.checkpointInterval = .seconds(3600) }) { server in
+            let gateway = LedgerGateway(store: server.store)
+            let checkpointer = Checkpointer(signer: TestServer.logSigner, gateway: gateway, logger: Logger(label: "test"))
+            let count = { try Int64(server.store.checkpointCount()) }
+            let first = try await checkpointer.tick()
+            let before = try count()
+            #expect(try await checkpointer.tick() == first, "nothing new: no new signature")
+            #expect(try count() == before)
+            try await server.session(as: .operator) { connection async throws in
+                for n in 0..<50 { _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=c-\(n)") }
+            }
+            #expect(try count() == before, "50 writes and no tick: no signature")
+            let second = try await checkpointer.tick()
+            #expect(second.size == first.size + 50)
+            #expect(try count() == before + 1)
+            try await gateway.shutdown()
+        }
+    }
+}
