@@ -40,4 +40,10 @@ final class FileDescriptorOutput {
         try? output.write(text)
         try? output.flush()
     }
+
+    static func writeStdout(_ text: String) {
+        let output = FileDescriptorOutput(descriptor: STDOUT_FILENO)
+        try? output.write(text)
+        try? output.flush()
+    }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import LedgerStore
+import LedgerTransparency
 
 #if canImport(Glibc)
 import Glibc
@@ -22,17 +24,30 @@ struct VerifyCommand: ParsableCommand {
         valueName: "seq:hash"))
     var expectHead: String?
 
+    @Option(help: ArgumentHelp("A checkpoint kept elsewhere (a signed note file, e.g. from a witness or a receipt); the journal's tree at its size must have its root.", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(name: .customLong("log-key"), help: "The log's verifier key (NAME+KEYID+BASE64): checks --checkpoint and every checkpoint stored in the ledger.")
+    var logKey: String?
+
     func validate() throws {
         if let expectHead, ExpectedHead(expectHead) == nil {
             throw ValidationError("--expect-head must be SEQ:HASH with a 64-digit hex hash, got \(expectHead.debugDescription)")
         }
+        if checkpoint != nil, logKey == nil { throw ValidationError("--checkpoint needs --log-key, the key it must be signed with") }
     }
 
     func run() throws {
         try CLIFailure.report {
             let store = try LedgerStore.open(at: db, readOnly: true)
             let showProgress = isatty(STDERR_FILENO) == 1
-            let result = try store.verify(expecting: expectHead.flatMap(ExpectedHead.init)) { done, total in
+            let key = try logKey.map { try NoteKey(verifierKey: $0) }
+            var anchor: Checkpoint?
+            if let checkpoint, let key {
+                guard let data = FileManager.default.contents(atPath: checkpoint) else { throw CLIFailure.message("cannot read \(checkpoint)") }
+                anchor = try Checkpoint.open(String(decoding: data, as: UTF8.self), logKey: key).0
+            }
+            let result = try store.verify(expecting: expectHead.flatMap(ExpectedHead.init), logKey: key, anchor: anchor) { done, total in
                 guard showProgress else { return }
                 FileDescriptorOutput.writeStderr("\rverified \(done) of \(total) entries")
                 if done == total { FileDescriptorOutput.writeStderr("\n") }

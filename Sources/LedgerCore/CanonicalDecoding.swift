@@ -1,0 +1,99 @@
+import LedgerCrypto
+
+/// Reads canonical bytes back into an entry (the inverse of `CanonicalEncoding`), so a receipt,
+/// which carries only those bytes, can show what its entry says and recompute its hash.
+public enum CanonicalDecoding {
+    public static func decode(_ bytes: [UInt8]) throws(LedgerError) -> Entry {
+        var reader = Reader(bytes: bytes[...])
+        guard try reader.byte() == CanonicalEncoding.version else { throw .invalid("entry", "unknown canonical encoding version") }
+        let seq = try reader.int64()
+        let timeMs = try reader.int64()
+        guard let kind = EntryKind(rawValue: try reader.string()) else { throw .invalid("entry", "unknown entry kind") }
+        let debit = try reader.string(), credit = try reader.string()
+        let amount = try reader.int64()
+        let actor = try reader.string(), ref = try reader.string()
+        var attributes: [String: String] = [:]
+        for _ in 0..<(try reader.uint32()) {
+            let key = try reader.string()
+            guard attributes.updateValue(try reader.string(), forKey: key) == nil else { throw .invalid("entry", "a repeated attribute") }
+        }
+        guard reader.bytes.count == Hash256.byteCount, let prevHash = Hash256(bytes: reader.bytes) else {
+            throw .invalid("entry", "the canonical bytes end in the previous hash (32 bytes)")
+        }
+        let body = EntryBody(kind: kind, debit: debit.isEmpty ? nil : AccountID(unchecked: debit), credit: credit.isEmpty ? nil : AccountID(unchecked: credit),
+                             amount: Points(centipoints: amount), actor: Actor(unchecked: actor),
+                             ref: ref.isEmpty ? nil : ClientRef(unchecked: ref), attributes: attributes)
+        let hash: Hash256
+        do { hash = try SHA256.digest(prevHash.bytes + bytes) } catch { throw .invalid("entry", "could not hash: \(error)") }
+        let entry = Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
+        guard entry.canonicalBytes == bytes else { throw .invalid("entry", "the bytes are not in canonical form") }
+        return entry
+    }
+
+    struct Reader {
+        var bytes: ArraySlice<UInt8>
+
+        mutating func take(_ count: Int) throws(LedgerError) -> ArraySlice<UInt8> {
+            guard bytes.count >= count else { throw .invalid("entry", "the canonical bytes end early") }
+            defer { bytes = bytes.dropFirst(count) }
+            return bytes.prefix(count)
+        }
+
+        mutating func byte() throws(LedgerError) -> UInt8 { try take(1).first! }
+        mutating func int64() throws(LedgerError) -> Int64 { Int64(bitPattern: try take(8).reduce(0) { $0 << 8 | UInt64($1) }) }
+        mutating func uint32() throws(LedgerError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
+
+        mutating func string() throws(LedgerError) -> String {
+            let count = Int(try uint32())
+            guard let text = String(validating: try take(count), as: UTF8.self) else { throw .invalid("entry", "a string is not UTF-8") }
+            return text
+        }
+    }
+}
+
+/// An entry the way a resident reads it: "seq 15, 2026-11-25 14:03 UTC: drop-off of 2.5 kg PET
+/// at CP-DEMO, 45.00 points to R-DEMO-1".
+public enum EntryDescription {
+    public static func describe(_ entry: Entry) -> String {
+        let body = entry.body
+        let a = { (key: String) in body[key] ?? "?" }
+        let what: String
+        switch body.kind {
+        case .dropoff:
+            let kg = Int64(a(AttributeKey.grams)).map { Grams($0).kilograms } ?? "?"
+            what = "drop-off of \(kg) kg \(a(AttributeKey.material)) at \(a(AttributeKey.point)), \(body.amount) points to \(body.credit?.rawValue ?? "?")"
+        case .redemption: what = "redemption of \(body.amount) points by \(body.debit?.rawValue ?? "?") at \(body.credit?.rawValue ?? "?")"
+        case .donation: what = "donation of \(body.amount) points from \(body.debit?.rawValue ?? "?") to \(body.credit?.rawValue ?? "?")"
+        case .settlement: what = "settlement of \(body.amount) points from \(body.debit?.rawValue ?? "?")"
+        case .reversal: what = "reversal of entry \(a(AttributeKey.reverses)): \(body.amount) points from \(body.debit?.rawValue ?? "?") back to \(body.credit?.rawValue ?? "?")"
+        case .accountOpened: what = "account \(a(AttributeKey.account)) opened (\(a(AttributeKey.accountKind)))"
+        case .pinChanged: what = "PIN of \(a(AttributeKey.account)) changed"
+        case .pinRejected: what = "wrong PIN for \(a(AttributeKey.account))"
+        case .accountUnlocked: what = "account \(a(AttributeKey.account)) unlocked"
+        case .pointAdded: what = "collection point \(a(AttributeKey.point)) added"
+        case .pointClosed: what = "collection point \(a(AttributeKey.point)) closed"
+        case .materialSet: what = "material \(a(AttributeKey.material)) set to \(Int64(a(AttributeKey.rate)).map { Points(centipoints: $0).description } ?? "?") points/kg"
+        case .tokenIssued: what = "token \(a(AttributeKey.token)) issued (\(a(AttributeKey.role)))"
+        case .tokenRevoked: what = "token \(a(AttributeKey.token)) revoked"
+        }
+        return "seq \(entry.seq), \(utcMinute(entry.timeMs)): \(what)"
+    }
+
+    /// `YYYY-MM-DD HH:MM UTC` from milliseconds since the epoch (civil-from-days, no Foundation).
+    public static func utcMinute(_ timeMs: Int64) -> String {
+        let seconds = timeMs >= 0 ? timeMs / 1000 : (timeMs - 999) / 1000
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let minuteOfDay = (seconds - days * 86_400) / 60
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) UTC"
+    }
+}

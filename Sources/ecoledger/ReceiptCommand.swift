@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerStore
+import LedgerTransparency
+
+/// `ecoledger receipt`: fetch a receipt (a c2sp.org/tlog-proof file) and check one offline.
+struct ReceiptCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipt",
+        abstract: "Fetch and verify receipts: proofs that an entry is in the log the operator signed.",
+        subcommands: [Get.self, Verify.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "get", abstract: "Fetch the receipt of entry SEQ and write it as a .tlog-proof text file.")
+
+        @OptionGroup var client: ClientOptions
+
+        @Argument(help: "The entry's seq.")
+        var seq: Int64
+
+        @Option(help: "Where to write it (default: stdout).")
+        var out: String?
+
+        func run() async throws {
+            try await CLIFailure.reportAsync {
+                let reply = try await client.withSession { try await $0.call("RECEIPT \(seq)") }[0]
+                guard reply.hasPrefix("OK "), let encoded = reply.split(separator: " ").first(where: { $0.hasPrefix("proof=") })?.dropFirst(6),
+                      let bytes = Base64.decode(String(encoded)) else { throw CLIFailure.message(reply) }
+                if let out {
+                    guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw CLIFailure.message("cannot write \(out)") }
+                } else {
+                    FileDescriptorOutput.writeStdout(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Check a receipt: the log's signature, the inclusion proof and K witness cosignatures; print the entry.",
+            discussion: "Exit status 0 only when everything checks.")
+
+        @Argument(help: "The .tlog-proof file.")
+        var file: String
+
+        @Option(name: .customLong("log-key"), help: "The log's verifier key (NAME+KEYID+BASE64), from a source you trust.")
+        var logKey: String
+
+        @Option(name: .customLong("witness-key"), help: "A witness's verifier key. Repeatable.")
+        var witnessKeys: [String] = []
+
+        @Option(help: "How many of the witnesses must have cosigned (default: all given).")
+        var witnesses: Int?
+
+        func run() throws {
+            try CLIFailure.report {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure.message("cannot read \(file)") }
+                let receipt = try InclusionReceipt(parsing: String(decoding: data, as: UTF8.self))
+                let log = try NoteKey(verifierKey: logKey)
+                let keys = try witnessKeys.map { try NoteKey(verifierKey: $0) }
+                let checkpoint = try receipt.verify(logKey: log)
+                var cosigned: [String] = []
+                for key in keys where try Cosignature.verify(receipt.checkpoint, witness: key) != nil { cosigned.append(key.name) }
+                let needed = witnesses ?? keys.count
+                guard cosigned.count >= needed else {
+                    throw CLIFailure.message("\(cosigned.count) of the \(needed) witness cosignatures needed (cosigned by: \(cosigned.isEmpty ? "none" : cosigned.joined(separator: ", ")))")
+                }
+                let entry = try CanonicalDecoding.decode(try require(receipt.canonicalBytes))
+                guard entry.seq == receipt.index + 1 else { throw CLIFailure.message("the receipt's entry is seq \(entry.seq), but its index says \(receipt.index + 1)") }
+                print(EntryDescription.describe(entry))
+                print("in \(checkpoint.origin) at size \(checkpoint.size) (root \(Base64.encode(checkpoint.root.bytes))); cosigned by \(cosigned.count) witness(es)\(cosigned.isEmpty ? "" : ": " + cosigned.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// Unwraps, or fails with a clear message.
+func require<T>(_ value: T?, _ what: @autoclosure () -> String = "the receipt does not carry its entry") throws -> T {
+    guard let value else { throw CLIFailure.message(what()) }
+    return value
+}

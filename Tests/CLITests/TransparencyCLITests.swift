@@ -1,0 +1,127 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// The transparency log end to end, as its users would run it: the operator's ecoledgerd, a
+/// resident's receipt checked offline, a witness run by someone else, and an operator who
+/// restores an old copy of the ledger and writes a different history under the same key.
+@Suite("Receipts and witnesses from the command line", .serialized)
+struct TransparencyCLITests {
+    static let origin = "ledger.test.example/ecoledger"
+    static let witnessName = "witness.test.example/barangay"
+
+    struct Setup {
+        let scratch: Scratch
+        let db: String
+        let logVKey: String
+        let witnessVKey: String
+        var tokens: String { db + ".demo-tokens" }
+
+        init() throws {
+            scratch = try Scratch()
+            db = scratch.path("ledger.sqlite")
+            #expect(try CLI.run(["key", "new", "--key", scratch.path("log.key")]).status == 0)
+            #expect(try CLI.run(["key", "new", "--key", scratch.path("witness.key")]).status == 0)
+            logVKey = try CLI.run(["key", "public", "--key", scratch.path("log.key"), "--origin", TransparencyCLITests.origin]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            witnessVKey = try CLI.run(["key", "public", "--key", scratch.path("witness.key"), "--witness", TransparencyCLITests.witnessName]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func daemon(demo: Bool = false) throws -> DaemonProcess {
+            try DaemonProcess(arguments: ["--db", db, "--port", "0", "--key", scratch.path("log.key"), "--origin", TransparencyCLITests.origin,
+                                          "--witness", witnessVKey, "--checkpoint-interval", "0.05"] + (demo ? ["--demo"] : []))
+        }
+
+        func call(_ port: Int, role: String = "admin", _ command: [String]) throws -> CLI.Result {
+            try CLI.run(["call", "--port", String(port), "--token-file", tokens, "--role", role] + command)
+        }
+
+        /// A witness token written to a file of its own.
+        func witnessToken(_ port: Int) throws -> String {
+            let reply = try call(port, ["TOKEN", "ISSUE", "role=witness"]).stdout
+            let secret = try #require(reply.split(separator: " ").first { $0.hasPrefix("token=") }?.dropFirst(6))
+            let file = scratch.path("witness.token")
+            try? FileManager.default.removeItem(atPath: file)
+            try String(secret).write(toFile: file, atomically: true, encoding: .utf8)
+            return file
+        }
+
+        /// Waits until the served checkpoint covers the whole ledger (the server signs every 0.05 s).
+        func waitForCheckpoint(_ port: Int) throws {
+            let head = try call(port, ["HEAD"]).stdout.split(separator: " ").first { $0.hasPrefix("seq=") }?.dropFirst(4)
+            for _ in 0..<600 {
+                let size = try call(port, ["CHECKPOINT"]).stdout.split(separator: " ").first { $0.hasPrefix("size=") }?.dropFirst(5)
+                if size == head { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Issue.record("no checkpoint covered the head within 30 s")
+        }
+
+        func witness(_ port: Int, token: String) throws -> CLI.Result {
+            try CLI.run(["witness", "--port", String(port), "--token-file", token, "--key", scratch.path("witness.key"), "--name",
+                         TransparencyCLITests.witnessName, "--log-key", logVKey, "--state", scratch.path("witness.state"), "--once"])
+        }
+    }
+
+    @Test("a resident's receipt verifies offline with the log key and a witness's cosignature, and reads like the drop-off")
+    func receiptWithWitness() throws {
+        let setup = try Setup()
+        #expect(setup.logVKey.hasPrefix("\(Self.origin)+") && setup.witnessVKey.hasPrefix("\(Self.witnessName)+"))
+        let daemon = try setup.daemon(demo: true)
+        let dropoff = try setup.call(daemon.port, role: "operator", ["DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=2.5", "ref=cli-r1"])
+        #expect(dropoff.status == 0, "\(dropoff.stdout)\(dropoff.stderr)")
+        let seq = try #require(dropoff.stdout.split(separator: " ").first { $0.hasPrefix("seq=") }?.dropFirst(4))
+        let token = try setup.witnessToken(daemon.port)
+        let witnessed = try setup.witness(daemon.port, token: token)
+        #expect(witnessed.status == 0 && witnessed.stdout.hasPrefix("cosigned \(Self.origin) size "), "\(witnessed.stdout)\(witnessed.stderr)")
+        let file = setup.scratch.path("r.tlog-proof")
+        let fetched = try CLI.run(["receipt", "get", String(seq), "--port", String(daemon.port), "--token-file", setup.tokens, "--role", "operator",
+                                   "--out", file])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.hasPrefix("c2sp.org/tlog-proof@v1\nextra "))
+        let verified = try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey, "--witness-key", setup.witnessVKey, "--witnesses", "1"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("seq \(seq), ") && verified.stdout.contains(": drop-off of 2.5 kg PET at CP-DEMO, 45.00 points to R-DEMO-1"),
+                "\(verified.stdout)")
+        // The wrong log key, a tampered receipt, or a missing witness fail.
+        #expect(try CLI.run(["receipt", "verify", file, "--log-key", setup.witnessVKey]).status == 1)
+        try text.replacingOccurrences(of: "\nindex ", with: "\nindex 1").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey]).status == 1)
+        #expect(daemon.terminate() == 0)
+        // The witness's state is a signed checkpoint: verify --checkpoint anchors the audit to it.
+        let audited = try CLI.run(["verify", "--db", setup.db, "--checkpoint", setup.scratch.path("witness.state"), "--log-key", setup.logVKey])
+        #expect(audited.status == 0 && audited.stdout.hasPrefix("OK entries="), "\(audited.stdout)\(audited.stderr)")
+    }
+
+    @Test("an old copy of the ledger restored and written differently under the same key is refused by the witness")
+    func forkCaughtByWitness() throws {
+        let setup = try Setup()
+        var daemon = try setup.daemon(demo: true)
+        let token = try setup.witnessToken(daemon.port)
+        #expect(try setup.witness(daemon.port, token: token).status == 0)
+        #expect(daemon.terminate() == 0)
+        let copy = setup.scratch.path("old-copy.sqlite")
+        try FileManager.default.copyItem(atPath: setup.db, toPath: copy)
+        // History goes on, and the witness cosigns it.
+        daemon = try setup.daemon()
+        #expect(try setup.call(daemon.port, role: "operator", ["DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=2", "ref=real"]).status == 0)
+        try setup.waitForCheckpoint(daemon.port)
+        let second = try setup.witness(daemon.port, token: token)
+        #expect(second.status == 0 && second.stdout.contains("cosigned"), "\(second.stdout)\(second.stderr)")
+        #expect(daemon.terminate() == 0)
+        // The operator restores the old copy and writes something else in the same place.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: setup.db + suffix) }
+        try FileManager.default.copyItem(atPath: copy, toPath: setup.db)
+        daemon = try setup.daemon()
+        defer { daemon.terminate() }
+        #expect(try setup.call(daemon.port, role: "operator", ["DROPOFF", "R-DEMO-2", "point=CP-DEMO", "material=PET", "kg=9", "ref=forged"]).status == 0)
+        try setup.waitForCheckpoint(daemon.port)
+        let refused = try setup.witness(daemon.port, token: token)
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("REFUSED two different roots for size"), "\(refused.stderr)")
+        let evidence = try String(contentsOfFile: setup.scratch.path("witness.state") + ".evidence", encoding: .utf8)
+        #expect(evidence.contains("--- accepted\n\(Self.origin)\n") && evidence.contains("--- offered\n\(Self.origin)\n"))
+    }
+}
