@@ -1,7 +1,7 @@
 # ecoledger: build, test and run. Every target that compiles depends on `deps`.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev pkg-config
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev pkg-config golang-go golang-golang-x-mod-dev
 DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
@@ -17,9 +17,11 @@ FUZZ_BUILD ?= .build-fuzz
 
 .PHONY: deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
 
-## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them
+## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them,
+##       and Go with golang.org/x/mod (the independent verifier the interoperability tests use)
 deps:
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3; then :; else \
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3 && command -v go >/dev/null 2>&1 \
+		&& [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ]; then :; else \
 		echo "installing $(SYSTEM_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
