@@ -158,6 +158,12 @@ struct LoadRun {
         let interval: Duration? = rate.map { .nanoseconds(Int64(Double(connections) / $0 * 1e9)) }
         try await LedgerConnection.withConnection(host: target.host, port: target.port) { connection in
             _ = try await connection.call("AUTH \(token)")
+            // Receipts are asked for entries the latest checkpoint already covers.
+            var covered: Int64 = 1
+            if mix.weights.contains(where: { $0.0 == .receipt && $0.1 > 0 }) {
+                let reply = try await connection.call("CHECKPOINT")[0]
+                covered = reply.split(separator: " ").first { $0.hasPrefix("size=") }.flatMap { Int64($0.dropFirst(5)) } ?? 1
+            }
             var inFlight: [ContinuousClock.Instant] = []
             var sent = 0
             func request() -> String {
@@ -167,6 +173,7 @@ struct LoadRun {
                 case .balance: return "BALANCE \(account)"
                 case .redeem: return "REDEEM \(account) points=0.01 merchant=M-BENCH pin=1234 ref=b\(runID)-\(index)-\(sent)"
                 case .ping: return "PING"
+                case .receipt: return "RECEIPT \(Int64.random(in: 1...max(1, covered), using: &random))"
                 }
             }
             while true {

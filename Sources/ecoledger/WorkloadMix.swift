@@ -2,6 +2,8 @@
 struct WorkloadMix: CustomStringConvertible {
     enum Kind: String, CaseIterable {
         case dropoff, balance, redeem, ping
+        /// RECEIPT of a random entry the latest checkpoint covers (an inclusion proof).
+        case receipt
     }
 
     let weights: [(Kind, Int)]
