@@ -84,6 +84,8 @@ struct BenchSuiteCommand: AsyncParsableCommand {
             note("drop-offs at half the peak (\(Int(peak / 2))/s offered), 32 connections",
                  try await load(32, mix: "dropoff=100", rate: peak / 2).summary)
             note("PING, 50 connections", try await load(50, mix: "ping=100").summary)
+            note("RECEIPT (inclusion proof) of a random entry, 1 connection", try await load(1, mix: "receipt=100").summary)
+            note("RECEIPT of a random entry, 8 connections", try await load(8, mix: "receipt=100").summary)
 
             let auditStarted = ContinuousClock.now
             let audit = try await LedgerConnection.withConnection(host: "127.0.0.1", port: server.port) { connection in
