@@ -6,11 +6,11 @@
 # usage: scripts/ab-cpu-per-write.sh NAME BINARY PORT   (CONNS, PIPE, SECS: load shape; defaults 32, 1, 8)
 # needs .build/release/ecoledger (make bench builds it)
 set -e
-name=$1; bin=$2; port=$3; dir=${TMPDIR:-/tmp}/ecoledger-ab/$name; rm -rf $dir; mkdir -p $dir; cd $dir
+name=$1; bin=$(realpath "$2"); port=$3
+CLI=${CLI:-$(cd "$(dirname "$0")/.." && pwd)/.build/release/ecoledger}; dir=${TMPDIR:-/tmp}/ecoledger-ab/$name; rm -rf $dir; mkdir -p $dir; cd $dir
 $bin --db l.sqlite --demo --port $port > out.txt 2> err.txt &
 sleep 1.5
 pid=$(pgrep -f "$bin --db l.sqlite --demo --port $port" | head -1)
-CLI=${CLI:-$(cd "$(dirname "$0")/.." && pwd)/.build/release/ecoledger}
 $CLI bench --port $port --token-file l.sqlite.demo-tokens --connections 8 --duration 1 --mix dropoff=100 --accounts 1000 > /dev/null
 t0=$(awk '{print $14+$15}' /proc/$pid/stat)
 w0=$($CLI call --port $port --token-file l.sqlite.demo-tokens STATS | tr ' ' '\n' | grep '^writes=' | cut -d= -f2)
