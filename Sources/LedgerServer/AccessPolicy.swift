@@ -7,7 +7,9 @@ import LedgerProtocol
 /// own point, DONATE, ACCOUNT OPEN of residents, BALANCE and HISTORY of any account but the
 /// `sys:` ones, MATERIAL LIST. merchant:
 /// REDEEM into its own account, BALANCE and HISTORY of its own account. auditor: the read-only
-/// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS and the lists.
+/// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS, RECEIPT and the lists. witness: CHECKPOINT,
+/// CONSISTENCY and COSIGN only. Every authenticated role may read CHECKPOINT and CONSISTENCY;
+/// RECEIPT is further limited per entry (`CommandExecutor.checkReceiptAccess`).
 public enum AccessPolicy {
     public static func check(_ command: Command, by principal: Principal?) throws(ProtocolError) {
         switch command {

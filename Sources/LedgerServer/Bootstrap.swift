@@ -9,6 +9,10 @@ public enum Bootstrap {
     /// Why the start-up could not go on.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// What `adminToken` did.

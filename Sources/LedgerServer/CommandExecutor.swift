@@ -314,7 +314,10 @@ final class CommandExecutor: Sendable {
                 throw ProtocolError(.forbidden, "no witness named \(name) is configured on this server")
             }
             guard let stored = try await gateway.read({ try $0.checkpoint(size: size) }) else { throw LedgerError.notFound("no checkpoint of size \(size)") }
-            guard let bytes = Base64.decode(signature), bytes.count > 4 else { throw ProtocolError.badArgument("signature", "expected base64") }
+            guard let bytes = Base64.decode(signature) else { throw ProtocolError.badArgument("signature", "expected base64") }
+            guard bytes.count == 4 + 8 + Ed25519.signatureCount else {
+                throw ProtocolError.badArgument("signature", "a cosignature/v1 payload is 76 bytes (key ID, time, signature), got \(bytes.count)")
+            }
             let line = SignedNote.Signature(name: name, keyID: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }, payload: Array(bytes.dropFirst(4)))
             let note = SignedNote(text: try SignedNote(parsing: stored.note).text, signatures: [line])
             let time: UInt64?
@@ -329,9 +332,13 @@ final class CommandExecutor: Sendable {
     }
 
     /// Admin and auditor may have a receipt for any entry; an operator for the entries of its
-    /// point; a merchant for those that move points into or out of its account.
+    /// point; a merchant for those that move points into or out of its account; everyone but a
+    /// witness for the entries written under their own token.
     static func checkReceiptAccess(_ entry: Entry, _ principal: Principal?) throws {
         guard let principal else { throw ProtocolError(.notAuthenticated, "RECEIPT needs AUTH first") }
+        // Anyone may have the receipt of an entry written under their own token (a DONATE an
+        // operator registered, say), witnesses excepted.
+        if entry.body.actor == principal.actor, principal.role != .witness { return }
         switch principal.role {
         case .admin, .auditor:
             return

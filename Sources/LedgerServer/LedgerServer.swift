@@ -104,9 +104,15 @@ public final class LedgerServer: Service {
             try await checkpointer.tick()
             let interval = configuration.checkpointInterval, logger = self.logger
             ticker = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    do { try await checkpointer.tick() } catch { logger.error("checkpoint failed", metadata: ["error": "\(error)"]) }
+                while true {
+                    do { try await Task.sleep(for: interval) } catch { return }
+                    do {
+                        try await checkpointer.tick()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        logger.error("checkpoint failed", metadata: ["error": "\(error)"])
+                    }
                 }
             }
         } else {
@@ -141,6 +147,8 @@ public final class LedgerServer: Service {
             }
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
+            // Receipts waiting for a checkpoint are answered SHUTTING_DOWN now, not at the next tick.
+            if let checkpointer = self.executor.checkpointer { Task { await checkpointer.stop() } }
             // Whatever the clients do (never read, never send), shutdown ends within the grace.
             let grace = configuration.shutdownGrace
             served.closeAll(after: grace, on: server.channel.eventLoop, logger: logger)

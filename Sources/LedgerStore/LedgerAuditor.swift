@@ -99,8 +99,11 @@ struct LedgerAuditor {
 
     /// The roots the journal's tree must have: each stored checkpoint's, once its signature
     /// checks, and the anchor's.
-    func signedRoots() throws -> [Int64: (root: Hash256, what: String)] {
-        var roots: [Int64: (root: Hash256, what: String)] = [:]
+    func signedRoots() throws -> [Int64: [(root: Hash256, what: String)]] {
+        var roots: [Int64: [(root: Hash256, what: String)]] = [:]
+        if let anchor { roots[anchor.size, default: []].append((anchor.root, "the given checkpoint (size \(anchor.size))")) }
+        // A ledger made before checkpoints existed has none (and no tree: TreeAudit says so).
+        guard try db.tableExists("checkpoints") else { return roots }
         let stored = try LedgerStore.checkpoints(db, sql: "ORDER BY size")
         let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_key'")
         if !stored.isEmpty {
@@ -122,10 +125,9 @@ struct LedgerAuditor {
                 } catch let error as NoteError {
                     throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) is not signed by \(key.verifierKey): \(error)")
                 }
-                roots[checkpoint.size] = (checkpoint.root, "the log signed checkpoint \(checkpoint.size)")
+                roots[checkpoint.size, default: []].append((checkpoint.root, "the log signed checkpoint \(checkpoint.size)"))
             }
         }
-        if let anchor { roots[anchor.size] = (anchor.root, "the given checkpoint (size \(anchor.size))") }
         return roots
     }
 
@@ -232,9 +234,9 @@ enum Differences {
 struct TreeAudit {
     private var frontier = MerkleFrontier()
     private let rows: RowCursor
-    private let roots: [Int64: (root: Hash256, what: String)]
+    private let roots: [Int64: [(root: Hash256, what: String)]]
 
-    init(db: Database, roots: [Int64: (root: Hash256, what: String)]) throws {
+    init(db: Database, roots: [Int64: [(root: Hash256, what: String)]]) throws {
         guard try db.tableExists("tree_hashes") else {
             throw AuditFailure(seq: 1, reason: "the ledger has no Merkle tree yet (it was made before the tree existed): open it once with ecoledgerd")
         }
@@ -266,8 +268,8 @@ struct TreeAudit {
         guard let signed = roots[seq] else { return }
         let root: Hash256
         do { root = try frontier.root() } catch { throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)") }
-        guard root == signed.root else {
-            throw AuditFailure(seq: seq, reason: "the journal's tree of \(seq) entries has another root than \(signed.what): history was rewritten after it was signed")
+        for expected in signed where root != expected.root {
+            throw AuditFailure(seq: seq, reason: "the journal's tree of \(seq) entries has another root than \(expected.what): history was rewritten after it was signed")
         }
     }
 
@@ -277,7 +279,7 @@ struct TreeAudit {
             throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(position))")
         }
         if let beyond = roots.keys.filter({ $0 > head }).min() {
-            throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]!.what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
+            throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]![0].what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
         }
     }
 }

@@ -33,12 +33,15 @@ extension LedgerStore {
         }
     }
 
-    /// Entry `seq`, its inclusion proof in the tree of the latest checkpoint, and that checkpoint;
-    /// nil when no checkpoint covers the entry yet. Throws NOT_FOUND for an entry that does not exist.
+    /// Entry `seq`, its inclusion proof, and the checkpoint it is proved against: the newest one
+    /// witnesses have cosigned that covers the entry, or else the latest; nil when no checkpoint
+    /// covers the entry yet. Throws NOT_FOUND for an entry that does not exist.
     public func receipt(seq: Int64) throws -> InclusionReceipt? {
         try pool.read { db in
             guard let entry = try SQLLedgerStorage(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
-            guard let checkpoint = try Self.latestCheckpoint(db), checkpoint.size >= seq else { return nil }
+            let cosigned = try Self.checkpoints(db, sql: "WHERE size >= ? AND size IN (SELECT size FROM cosignatures) ORDER BY size DESC LIMIT 1",
+                                                arguments: [seq]).first
+            guard let checkpoint = try cosigned ?? Self.latestCheckpoint(db), checkpoint.size >= seq else { return nil }
             let proof = try MerkleProver(MerkleTreeStore(db: db)).inclusionProof(index: seq - 1, size: checkpoint.size)
             return InclusionReceipt(canonicalBytes: entry.canonicalBytes, index: seq - 1, proof: proof,
                                     checkpoint: try SignedNote(parsing: checkpoint.servedNote))

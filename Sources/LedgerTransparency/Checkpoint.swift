@@ -27,7 +27,7 @@ public struct Checkpoint: Sendable, Equatable {
         guard let size = Int64(lines[1]), size >= 0, String(size) == lines[1] else {
             throw .malformed("a checkpoint's size is a decimal number without leading zeros")
         }
-        guard let data = Data(base64Encoded: String(lines[2])), let root = Hash256(bytes: Array(data)) else {
+        guard let data = Base64.decode(String(lines[2])), let root = Hash256(bytes: data) else {
             throw .malformed("a checkpoint's root is the base64 of 32 bytes")
         }
         self.init(origin: String(lines[0]), size: size, root: root)

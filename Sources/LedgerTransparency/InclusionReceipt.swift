@@ -45,9 +45,9 @@ public struct InclusionReceipt: Sendable, Equatable {
         }
         guard try line() == Self.header else { throw .malformed("a receipt starts with \(Self.header)") }
         var next = try line()
-        var extra: Data?
+        var extra: [UInt8]?
         if next.hasPrefix("extra ") {
-            guard let data = Data(base64Encoded: String(next.dropFirst(6))) else { throw .malformed("the extra line is base64") }
+            guard let data = Base64.decode(String(next.dropFirst(6))) else { throw .malformed("the extra line is base64") }
             extra = data
             next = try line()
         }
@@ -58,12 +58,12 @@ public struct InclusionReceipt: Sendable, Equatable {
         while true {
             let hashLine = try line()
             if hashLine.isEmpty { break }
-            guard let data = Data(base64Encoded: String(hashLine)), let hash = Hash256(bytes: Array(data)) else {
+            guard let data = Base64.decode(String(hashLine)), let hash = Hash256(bytes: data) else {
                 throw .malformed("a proof line is the base64 of 32 bytes")
             }
             proof.append(hash)
         }
-        self.init(canonicalBytes: extra.map { Array($0) }, index: index, proof: proof, checkpoint: try SignedNote(parsing: String(rest)))
+        self.init(canonicalBytes: extra, index: index, proof: proof, checkpoint: try SignedNote(parsing: String(rest)))
     }
 
     /// The entry's hash: SHA-256(previous hash ‖ canonical bytes), the previous hash being the

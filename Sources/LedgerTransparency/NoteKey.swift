@@ -31,7 +31,7 @@ public struct NoteKey: Sendable, Equatable, CustomStringConvertible {
     public init(verifierKey text: String) throws(NoteError) {
         let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].utf8.count == 8, let id = UInt32(parts[1], radix: 16),
-              let data = Data(base64Encoded: String(parts[2])), let type = data.first, let kind = Kind(rawValue: type)
+              let data = Base64.decode(String(parts[2])), let type = data.first, let kind = Kind(rawValue: type)
         else { throw .malformed("not a verifier key (NAME+KEYID+BASE64 of an Ed25519 key): \(text.debugDescription)") }
         try self.init(name: String(parts[0]), kind: kind, publicKey: Array(data.dropFirst()))
         guard keyID == id else { throw .malformed("the key ID \(parts[1]) does not match the key (it is \(Self.hex8(keyID)))") }

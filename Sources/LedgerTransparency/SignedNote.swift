@@ -51,7 +51,7 @@ public struct SignedNote: Sendable, Equatable {
         for line in block.dropLast().split(separator: "\n", omittingEmptySubsequences: false) {
             guard line.hasPrefix("— ") else { throw .malformed("a signature line starts with an em dash and a space") }
             let fields = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count == 2, NoteKey.isValidName(String(fields[0])), let data = Data(base64Encoded: String(fields[1])),
+            guard fields.count == 2, NoteKey.isValidName(String(fields[0])), let data = Base64.decode(String(fields[1])),
                   data.count > 4 else { throw .malformed("a signature line is `— NAME BASE64`") }
             let bytes = Array(data)
             signatures.append(Signature(name: String(fields[0]), keyID: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) },

@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
         valueName: "seq:hash"))
     var expectHead: String?
 
-    @Option(help: ArgumentHelp("A checkpoint kept elsewhere (a signed note file, e.g. from a witness or a receipt); the journal's tree at its size must have its root.", valueName: "file"))
+    @Option(help: ArgumentHelp("A checkpoint kept elsewhere: a signed checkpoint file (a witness's state) or a receipt (.tlog-proof); the journal's tree at its size must have its root.", valueName: "file"))
     var checkpoint: String?
 
     @Option(name: .customLong("log-key"), help: "The log's verifier key (NAME+KEYID+BASE64): checks --checkpoint and every checkpoint stored in the ledger.")
@@ -45,7 +45,10 @@ struct VerifyCommand: ParsableCommand {
             var anchor: Checkpoint?
             if let checkpoint, let key {
                 guard let data = FileManager.default.contents(atPath: checkpoint) else { throw CLIFailure.message("cannot read \(checkpoint)") }
-                anchor = try Checkpoint.open(String(decoding: data, as: UTF8.self), logKey: key).0
+                var text = String(decoding: data, as: UTF8.self)
+                // A receipt (.tlog-proof) carries a checkpoint: use that.
+                if text.hasPrefix(InclusionReceipt.header + "\n") { text = try InclusionReceipt(parsing: text).checkpoint.encoded }
+                anchor = try Checkpoint.open(text, logKey: key).0
             }
             let result = try store.verify(expecting: expectHead.flatMap(ExpectedHead.init), logKey: key, anchor: anchor) { done, total in
                 guard showProgress else { return }

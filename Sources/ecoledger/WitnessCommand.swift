@@ -42,6 +42,7 @@ struct WitnessCommand: AsyncParsableCommand {
         try await CLIFailure.reportAsync {
             let signer = try NoteSigner(name: name, kind: .cosignatureV1, seed: try KeyFile.load(key))
             let log = try NoteKey(verifierKey: logKey)
+            var lastEvidence: String?
             while true {
                 do {
                     switch try await round(signer: signer, log: log) {
@@ -50,8 +51,10 @@ struct WitnessCommand: AsyncParsableCommand {
                     }
                 } catch let refusal as Refusal {
                     FileDescriptorOutput.writeStderr("ecoledger witness: REFUSED \(refusal.reason)\n--- accepted\n\(refusal.accepted)--- offered\n\(refusal.offered)")
-                    let evidence = "\(WallClock.now()) \(refusal.reason)\n--- accepted\n\(refusal.accepted)--- offered\n\(refusal.offered)\n"
-                    Self.append(evidence, to: state + ".evidence")
+                    // The same fork seen again is kept once.
+                    let found = "\(refusal.reason)\n--- accepted\n\(refusal.accepted)--- offered\n\(refusal.offered)\n"
+                    if found != lastEvidence { Self.append("\(WallClock.now()) " + found, to: state + ".evidence") }
+                    lastEvidence = found
                     if once { throw ExitCode.failure }
                 } catch {
                     if once { throw error }

@@ -97,8 +97,19 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
             if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
             let logKeyFile = key ?? db + ".log-key"
+            let recordedOrigin = try store.meta("origin"), recordedKey = try store.meta("log_key")
+            if let recordedOrigin, recordedOrigin != origin {
+                throw Bootstrap.Failure(description: "this ledger's log is \(recordedOrigin); start with --origin \(recordedOrigin)")
+            }
+            if let recordedKey, !FileManager.default.fileExists(atPath: logKeyFile) {
+                throw Bootstrap.Failure(description: "the log key file \(logKeyFile) is missing, but this ledger's checkpoints are signed with \(recordedKey); "
+                                        + "restore the key file from your backup (a new key would be a new log)")
+            }
             let (seed, newLogKey) = try KeyFile.loadOrCreate(logKeyFile)
             logSigner = try NoteSigner(name: origin, seed: seed)
+            if let recordedKey, recordedKey != logSigner.key.verifierKey {
+                throw Bootstrap.Failure(description: "\(logKeyFile) is not this ledger's log key (its checkpoints are signed with \(recordedKey))")
+            }
             if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {

@@ -85,6 +85,9 @@ struct TransparencyCLITests {
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("seq \(seq), ") && verified.stdout.contains(": drop-off of 2.5 kg PET at CP-DEMO, 45.00 points to R-DEMO-1"),
                 "\(verified.stdout)")
+        // A receipt anchors an audit too (its checkpoint), once the server has stopped.
+        let anchorCopy = setup.scratch.path("anchor.tlog-proof")
+        try FileManager.default.copyItem(atPath: file, toPath: anchorCopy)
         // The wrong log key, a tampered receipt, or a missing witness fail.
         #expect(try CLI.run(["receipt", "verify", file, "--log-key", setup.witnessVKey]).status == 1)
         try text.replacingOccurrences(of: "\nindex ", with: "\nindex 1").write(toFile: file, atomically: true, encoding: .utf8)
@@ -93,6 +96,17 @@ struct TransparencyCLITests {
         // The witness's state is a signed checkpoint: verify --checkpoint anchors the audit to it.
         let audited = try CLI.run(["verify", "--db", setup.db, "--checkpoint", setup.scratch.path("witness.state"), "--log-key", setup.logVKey])
         #expect(audited.status == 0 && audited.stdout.hasPrefix("OK entries="), "\(audited.stdout)\(audited.stderr)")
+        let anchored = try CLI.run(["verify", "--db", setup.db, "--checkpoint", anchorCopy, "--log-key", setup.logVKey])
+        #expect(anchored.status == 0, "\(anchored.stdout)\(anchored.stderr)")
+        // The log key cannot be lost quietly: without it, or with another, ecoledgerd refuses to start.
+        try FileManager.default.moveItem(atPath: setup.scratch.path("log.key"), toPath: setup.scratch.path("log.key.saved"))
+        let refused = try CLI.run(["--db", setup.db, "--port", "0", "--key", setup.scratch.path("log.key"), "--origin", Self.origin],
+                                  executable: DaemonProcess.binary)
+        #expect(refused.status != 0 && refused.stderr.contains("is missing, but this ledger's checkpoints are signed with"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: setup.scratch.path("log.key")), "no new key is made in its place")
+        let otherOrigin = try CLI.run(["--db", setup.db, "--port", "0", "--key", setup.scratch.path("log.key.saved"), "--origin", "other.example/log"],
+                                      executable: DaemonProcess.binary)
+        #expect(otherOrigin.status != 0 && otherOrigin.stderr.contains("this ledger's log is \(Self.origin)"), "\(otherOrigin.stderr)")
     }
 
     @Test("an old copy of the ledger restored and written differently under the same key is refused by the witness")

@@ -8,8 +8,8 @@ import Testing
 struct RoleMatrixTests {
     /// A request and the roles allowed to send it ("-" for no AUTH at all).
     static let matrix: [(request: String, allowed: Set<String>)] = [
-        ("PING", ["-", "admin", "operator", "merchant", "auditor"]),
-        ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor"]),
+        ("PING", ["-", "admin", "operator", "merchant", "auditor", "witness"]),
+        ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor", "witness"]),
         ("ACCOUNT OPEN R-NEW kind=resident name=New", ["admin", "operator"]),
         ("ACCOUNT OPEN M-NEW kind=merchant name=New", ["admin"]),
         ("ACCOUNT SHOW R-1", ["admin"]),
@@ -38,13 +38,19 @@ struct RoleMatrixTests {
         ("HEAD", ["admin", "auditor"]),
         ("AUDIT", ["admin", "auditor"]),
         ("STATS", ["admin", "auditor"]),
+        ("CHECKPOINT", ["admin", "operator", "merchant", "auditor", "witness"]),
+        ("CONSISTENCY 1 2", ["admin", "operator", "merchant", "auditor", "witness"]),
+        ("RECEIPT 1", ["admin", "auditor"]),
+        ("COSIGN 1 name=witness.test/barangay signature=AAAA", ["witness"]),
     ]
 
     @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
-          arguments: ["-", "admin", "operator", "merchant", "auditor"])
+          arguments: ["-", "admin", "operator", "merchant", "auditor", "witness"])
     func matrix(role: String) async throws {
         try await TestServer.with { server in
-            try await server.session(as: Role(rawValue: role)) { connection async throws in
+            let witnessSecret = role == "witness" ? try await HardeningTests.issue("role=witness", on: server).secret : nil
+            try await server.session(as: witnessSecret == nil ? Role(rawValue: role) : nil) { connection async throws in
+                if let witnessSecret { #expect(try await connection.call("AUTH \(witnessSecret)")[0].hasPrefix("OK role=witness")) }
                 for (index, (template, allowed)) in Self.matrix.enumerated() {
                     let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
                     let reply = try await connection.call(request)[0]

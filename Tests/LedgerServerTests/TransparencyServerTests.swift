@@ -123,7 +123,36 @@ struct TransparencyServerTests {
                 let (_, served) = try await Self.checkpoint(connection)
                 #expect(try Cosignature.verify(served, witness: TestServer.witness.key) == 1_764_000_000)
             }
+            // Later checkpoints are not cosigned yet; a receipt for an older entry is proved
+            // against the cosigned one, so a resident can check the witness too.
+            try await server.session(as: .admin) { connection async throws in
+                _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=after-cosign")
+                for _ in 0..<200 where try server.store.latestCheckpoint()?.size == checkpoint.size { try await Task.sleep(for: .milliseconds(20)) }
+                let reply = try await connection.call("RECEIPT 1")[0]
+                let text = String(decoding: try #require(Self.field("proof", reply).flatMap(Base64.decode)), as: UTF8.self)
+                let receipt = try InclusionReceipt(parsing: text)
+                #expect(try receipt.verify(logKey: TestServer.logSigner.key).size == checkpoint.size)
+                #expect(try Cosignature.verify(receipt.checkpoint, witness: TestServer.witness.key) != nil)
+            }
         }
+    }
+
+    @Test("a receipt waiting for a checkpoint is answered SHUTTING_DOWN at shutdown, which does not wait for the next tick")
+    func waitingReceiptAtShutdown() async throws {
+        let server = try await TestServer.start { $0.checkpointInterval = .seconds(3600) }
+        let reply = Task {
+            try await server.session(as: .operator) { connection async throws -> String in
+                _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=late")
+                return try await connection.call("RECEIPT \(try server.store.head().seq)")[0]
+            }
+        }
+        // Shutdown once the receipt is waiting (the drop-off is in, no checkpoint covers it).
+        for _ in 0..<500 where try server.store.head().seq < 13 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        try await server.stop()
+        #expect(ContinuousClock.now - started < .seconds(60), "shutdown waited for the hourly tick")
+        #expect(try await reply.value.hasPrefix("ERR SHUTTING_DOWN"))
     }
 
     @Test("the checkpointer signs only when the ledger has grown, once per tick however many writes")

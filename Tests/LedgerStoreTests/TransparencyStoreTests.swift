@@ -111,6 +111,10 @@ struct TransparencyStoreTests {
         let ledger = try exampleLedger()
         let checkpoint = try Self.sign(ledger.store)
         guard case .success = try ledger.store.verify(logKey: Self.logSigner.key, anchor: checkpoint) else { Issue.record("verifies"); return }
+        // An anchor of the same size as a stored checkpoint is checked too, not instead of it.
+        let forged = Checkpoint(origin: checkpoint.origin, size: checkpoint.size, root: MerkleHash.empty)
+        guard case .failure(let mismatch) = try ledger.store.verify(anchor: forged) else { Issue.record("a wrong anchor passed"); return }
+        #expect(mismatch.reason.contains("the given checkpoint"), "\(mismatch)")
         let old = try TemporaryLedger(clock: ExampleLedger.clock())
         for request in try ExampleLedger.requests().dropLast(3) { _ = try old.store.submit(request) }
         guard case .failure(let failure) = try old.store.verify(anchor: checkpoint) else { Issue.record("a truncated copy passed"); return }
