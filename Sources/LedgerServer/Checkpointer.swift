@@ -26,7 +26,10 @@ actor Checkpointer {
     /// receipts waiting for one. Returns the latest checkpoint.
     @discardableResult
     func tick() async throws -> StoredCheckpoint {
-        if latest == nil { latest = try await gateway.read { try $0.latestCheckpoint() } }
+        if latest == nil {
+            latest = try await gateway.read { try $0.latestCheckpoint() }
+            if let latest { try await checkStillExtends(latest) }
+        }
         let (size, root) = try await gateway.read { try $0.treeHead() }
         if let latest, latest.size >= size {
             resumeWaiters(with: latest)
@@ -44,6 +47,27 @@ actor Checkpointer {
         latest = checkpoint
         resumeWaiters(with: checkpoint)
         return checkpoint
+    }
+
+    /// A log must never sign two checkpoints that disagree. If the journal no longer reaches the
+    /// last one it signed, or has another root at its size (a ledger restored from an old copy,
+    /// or rewritten), signing anything would fork the log: the server stops instead.
+    private func checkStillExtends(_ checkpoint: StoredCheckpoint) async throws {
+        let head = try await gateway.read { try $0.head().seq }
+        guard checkpoint.size <= head else {
+            throw CheckpointConflict(description: "the ledger has \(head) entries, but the log already signed checkpoint \(checkpoint.size): "
+                                     + "it was restored from an older copy or truncated; signing now would fork the log")
+        }
+        let root = try await gateway.read { try $0.treeRoot(size: checkpoint.size) }
+        guard root == checkpoint.root else {
+            throw CheckpointConflict(description: "the journal's tree at size \(checkpoint.size) is not the one the log signed: "
+                                     + "history was rewritten; signing now would fork the log (run ecoledger verify)")
+        }
+    }
+
+    /// The journal disagrees with a checkpoint the log signed.
+    struct CheckpointConflict: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// The latest checkpoint as served, cosignatures included.

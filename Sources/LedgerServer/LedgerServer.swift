@@ -72,6 +72,16 @@ public final class LedgerServer: Service {
             try store.setMetaOnce("log_key", signer.key.verifierKey)
         }
         try await executor.reloadTokens()
+        // The first checkpoint before the first connection; a journal that no longer extends
+        // the last checkpoint signed stops the server here (Checkpointer.checkStillExtends).
+        if let checkpointer = executor.checkpointer {
+            do {
+                try await checkpointer.tick()
+            } catch {
+                try? await gateway.shutdown()
+                throw error
+            }
+        }
     }
 
     public func run() async throws {
@@ -97,11 +107,10 @@ public final class LedgerServer: Service {
             onListening(address)
         }
         let stats = executor.stats
-        // The first checkpoint before the first connection; then one per interval while the
-        // ledger grows, and a last one once every connection is closed.
+        // One checkpoint per interval while the ledger grows, and a last one once every
+        // connection is closed.
         let ticker: Task<Void, Never>?
         if let checkpointer = executor.checkpointer {
-            try await checkpointer.tick()
             let interval = configuration.checkpointInterval, logger = self.logger
             ticker = Task {
                 while true {

@@ -85,11 +85,11 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Graceful shutdown, as SIGTERM would do it; waits until every connection is closed.
-    func stop() async throws {
+    func stop(keepingFiles: Bool = false) async throws {
         await group.triggerGracefulShutdown()
         try await running.value
         try? store.close()
-        try? FileManager.default.removeItem(at: directory)
+        if !keepingFiles { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// Opens a connection, authenticates as `role` (none when nil) and runs `body`.

@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerCrypto
 @testable import LedgerServer
 import LedgerStore
+import LedgerTestSupport
 import LedgerTransparency
 import LedgerWire
 import Logging
@@ -135,6 +136,31 @@ struct TransparencyServerTests {
                 #expect(try Cosignature.verify(receipt.checkpoint, witness: TestServer.witness.key) != nil)
             }
         }
+    }
+
+    @Test("a server whose journal no longer extends the last checkpoint it signed refuses to start, rather than fork the log")
+    func refusesToFork() async throws {
+        let scratch = try Scratch()
+        let path = scratch.path("ledger.sqlite")
+        do {
+            let server = try await TestServer.start(in: URL(fileURLWithPath: scratch.path("first"))) { _ in }
+            try await server.session(as: .operator) { connection async throws in
+                _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=before-copy")
+            }
+            try await server.stop(keepingFiles: true)
+            try FileManager.default.copyItem(atPath: server.path, toPath: path)
+        }
+        // A checkpoint of a size the journal does not reach (as if signed before a restore).
+        try Tamper.sql(path, "INSERT INTO checkpoints (size, root, note, time_ms) VALUES (1000, zeroblob(32), 'x', 0)")
+        let store = try LedgerStore.open(at: path)
+        defer { try? store.close() }
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.logSigner = TestServer.logSigner
+        await #expect(throws: (any Error).self) {
+            _ = try await LedgerServer(store: store, configuration: configuration, logger: Logger(label: "test"))
+        }
+        #expect(try store.latestCheckpoint()?.size == 1000, "nothing new was signed")
     }
 
     @Test("a receipt waiting for a checkpoint is answered SHUTTING_DOWN at shutdown, which does not wait for the next tick")
