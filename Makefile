@@ -48,7 +48,7 @@ example: build
 ##        $(BENCH_DIR)/), then the peers of $(PEERS) in the same run when they are there
 bench: deps
 	$(SWIFT) build -c release
-	.build/release/ecoledger bench-suite --dir $(BENCH_DIR) --entries $(BENCH_ENTRIES) --duration $(BENCH_SECONDS)
+	.build/release/ecoledger-bench suite --dir $(BENCH_DIR) --entries $(BENCH_ENTRIES) --duration $(BENCH_SECONDS)
 	@if [ -d $(PEERS) ]; then $(MAKE) --no-print-directory peers; else echo "no peers at $(PEERS); skipped"; fi
 
 ## peers: what ecoledger is compared with (PostgreSQL, SQLite and SHA-256 ceilings, Redis)

@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "ecoledger", targets: ["ecoledger"]),
         .executable(name: "ecoledgerd", targets: ["ecoledgerd"]),
+        .executable(name: "ecoledger-bench", targets: ["ecoledger-bench"]),
         .executable(name: "ledger-fuzz", targets: ["LedgerFuzz"]),
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
@@ -62,9 +63,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // What the command-line tools share: connection options, failure reporting, buffered output.
+        .target(name: "LedgerCLI", dependencies: [
+            "LedgerCore", "LedgerStore", "LedgerWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The load generator, out of the product CLI: `make bench` runs `ecoledger-bench suite`.
+        .executableTarget(
+            name: "ecoledger-bench",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerCrypto", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -80,7 +91,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "LedgerTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

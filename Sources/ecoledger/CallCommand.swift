@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerCLI
 import LedgerProtocol
 
 /// `ecoledger call`: sends one command, prints the reply, exits non-zero on `ERR` (for scripts).

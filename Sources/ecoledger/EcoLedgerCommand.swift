@@ -9,6 +9,5 @@ struct EcoLedgerCommand: AsyncParsableCommand {
         commandName: "ecoledger",
         abstract: "A hash-chained, double-entry points ledger for recycling rewards.",
         subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self,
-                      KeyCommand.self, ReceiptCommand.self, WitnessCommand.self,
-                      GenerateCommand.self, BenchCommand.self, BenchSuiteCommand.self])
+                      KeyCommand.self, ReceiptCommand.self, WitnessCommand.self, GenerateCommand.self])
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerCLI
 import LedgerStore
 
 /// `ecoledger init`: creates a new, empty ledger file (or the documented example ledger).

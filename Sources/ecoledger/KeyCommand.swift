@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerCLI
 import LedgerStore
 import LedgerTransparency
 

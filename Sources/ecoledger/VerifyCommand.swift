@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerCLI
 import Foundation
 import LedgerStore
 import LedgerTransparency

@@ -78,8 +78,9 @@ struct BenchTests {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
         defer { daemon.terminate() }
-        let result = try CLI.run(["bench", "--port", String(port), "--token-file", tokens, "--connections", "4", "--pipeline", "4",
-                                  "--duration", "1", "--accounts", "20", "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"])
+        let result = try CLI.run(["--port", String(port), "--token-file", tokens, "--connections", "4", "--pipeline", "4",
+                                  "--duration", "1", "--accounts", "20", "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"],
+                                 executable: CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench"))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("latency ms  p50 "))
         #expect(result.stdout.contains("bench summary: throughput="))

@@ -6,22 +6,22 @@ import Darwin
 
 /// Buffered writes to a file descriptor (stdout, stderr), so streaming a million-entry export
 /// costs one system call per 64 KiB rather than one per line.
-final class FileDescriptorOutput {
+public final class FileDescriptorOutput {
     static let capacity = 1 << 16
     private let descriptor: Int32
     private var buffer: [UInt8] = []
 
-    init(descriptor: Int32) {
+    public init(descriptor: Int32) {
         self.descriptor = descriptor
         buffer.reserveCapacity(Self.capacity)
     }
 
-    func write(_ text: String) throws {
+    public func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= Self.capacity { try flush() }
     }
 
-    func flush() throws {
+    public func flush() throws {
         var offset = 0
         while offset < buffer.count {
             let written = buffer[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -35,13 +35,13 @@ final class FileDescriptorOutput {
     }
 
     /// One unbuffered write to stderr, for progress and error lines.
-    static func writeStderr(_ text: String) {
+    public static func writeStderr(_ text: String) {
         let output = FileDescriptorOutput(descriptor: STDERR_FILENO)
         try? output.write(text)
         try? output.flush()
     }
 
-    static func writeStdout(_ text: String) {
+    public static func writeStdout(_ text: String) {
         let output = FileDescriptorOutput(descriptor: STDOUT_FILENO)
         try? output.write(text)
         try? output.flush()

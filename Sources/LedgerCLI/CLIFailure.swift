@@ -8,11 +8,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns any failure into one clear line on stderr and exit status 1.
-enum CLIFailure: Error {
+/// Turns any failure into one clear line on stderr and exit status 1 (every command-line tool).
+public enum CLIFailure: Error {
     case message(String)
 
-    static func report(_ body: () throws -> Void) throws {
+    public static func report(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let exit as ExitCode {
@@ -28,7 +28,7 @@ enum CLIFailure: Error {
         }
     }
 
-    static func reportAsync(_ body: () async throws -> Void) async throws {
+    public static func reportAsync(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let exit as ExitCode {

@@ -1,3 +1,4 @@
+import LedgerCLI
 import Foundation
 
 /// An `ecoledgerd` started by the load generator (the binary beside this one), so the run can

@@ -1,3 +1,4 @@
+import LedgerCLI
 /// The load generator's request mix, from `--mix dropoff=80,balance=15,redeem=5`.
 struct WorkloadMix: CustomStringConvertible {
     enum Kind: String, CaseIterable {

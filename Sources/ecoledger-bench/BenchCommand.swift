@@ -1,20 +1,24 @@
 import ArgumentParser
+import LedgerCLI
 import Foundation
 import Histogram
 import LedgerWire
 
-/// `ecoledger bench`: a load generator for ecoledgerd that prints throughput, latency
+/// `ecoledger-bench`: a load generator for ecoledgerd that prints throughput, latency
 /// percentiles and errors by code.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "ecoledger-bench",
         abstract: "Drive ecoledgerd with many connections and report throughput and latency percentiles.",
         discussion: """
             Needs an admin token (--token-file): it first adds its own catalogue if missing (point
             CP-BENCH, material BENCH, merchant M-BENCH, residents R-BENCH-0 … with PIN 1234) and
             funds each resident. With --start-server DB it starts ecoledgerd itself on that ledger
-            and reports the server's peak RSS.
-            """)
+            and reports the server's peak RSS. `ecoledger-bench suite` runs the standard benchmark
+            of `make bench`.
+            """,
+        subcommands: [BenchSuiteCommand.self])
 
     @OptionGroup var client: ClientOptions
 
@@ -118,7 +122,7 @@ struct LoadRun {
 
         func table(title: String, peakRSSKilobytes: Int?) -> String {
             var lines = [
-                "ecoledger bench: \(title)",
+                "ecoledger-bench: \(title)",
                 "requests \(total)  ok \(result.ok)  errors \(total - result.ok)  throughput \(Int(throughput))/s",
                 "latency ms  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs)",
             ]

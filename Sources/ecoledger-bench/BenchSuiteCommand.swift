@@ -1,13 +1,14 @@
 import ArgumentParser
+import LedgerCLI
 import Foundation
 import LedgerCrypto
 import LedgerStore
 import LedgerWire
 
-/// `ecoledger bench-suite`: the standard scenario behind `make bench`, printed as one table.
+/// `ecoledger-bench suite`: the standard scenario behind `make bench`, printed as one table.
 struct BenchSuiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-suite",
+        commandName: "suite",
         abstract: "Run the standard benchmark (a large ledger, drop-offs at 1/8/32 connections, the 80/15/5 mix, latency at half the peak rate, PING, AUDIT, start-up, idle RSS) and print one table.")
 
     @Option(help: "Folder for the benchmark ledger and token (kept between runs).")
@@ -101,7 +102,7 @@ struct BenchSuiteCommand: AsyncParsableCommand {
             note("server RSS with \(idle.count) idle connections", "\(Self.megabytes(server.currentRSSKilobytes())) now, \(Self.megabytes(server.peakRSSKilobytes())) peak")
             idle.forEach { $0.close() }
 
-            print("ecoledger bench-suite (\(ledgerEntries) entries, \(Int(duration)) s per load, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+            print("ecoledger-bench suite (\(ledgerEntries) entries, \(Int(duration)) s per load, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
             let width = rows.map(\.0.count).max() ?? 0
             for (name, value) in rows { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
         }

@@ -2,24 +2,27 @@ import ArgumentParser
 import Foundation
 import LedgerWire
 
-/// Where the server is and how to authenticate, shared by `call` and `connect`.
-struct ClientOptions: ParsableArguments {
+/// Where the server is and how to authenticate, shared by the clients (`ecoledger call`,
+/// `connect`, `receipt get`, `witness`, and `ecoledger-bench`).
+public struct ClientOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(help: "Server address.")
-    var host = "127.0.0.1"
+    public var host = "127.0.0.1"
 
     @Option(help: "Server port.")
-    var port = 7707
+    public var port = 7707
 
     @Option(name: .customLong("token-file"), help: ArgumentHelp(
         "A file holding the token to AUTH with: the token alone, or ROLE=TOKEN lines (as --demo writes them).",
         valueName: "file"))
-    var tokenFile: String?
+    public var tokenFile: String?
 
     @Option(help: "With ROLE=TOKEN lines in --token-file, which role to use.")
-    var role = "admin"
+    public var role = "admin"
 
     /// The token from --token-file, if one was given.
-    func token() throws -> String? {
+    public func token() throws -> String? {
         guard let tokenFile else { return nil }
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw CLIFailure.message("cannot read the token file \(tokenFile)")
@@ -34,7 +37,7 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Connects, authenticates when a token is given, and runs `body`.
-    func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
+    public func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
         let token = try token()
         do {
             return try await LedgerConnection.withConnection(host: host, port: port) { connection in
