@@ -3,10 +3,12 @@ import PackageDescription
 
 /// ecoledger: a hash-chained, double-entry points ledger for recycling rewards.
 ///
-/// Layers, in one direction: LedgerCrypto (OpenSSL) → LedgerCore (pure rules and encoding)
-/// → LedgerStore (SQLite through GRDB; the only code that knows SQL) → LedgerProtocol (text
-/// lines ⇄ typed commands and replies; no sockets) → LedgerServer (NIO sessions, roles, the
-/// single writer) → executables. LedgerWire holds the NIO line framing and client they share.
+/// Layers, in one direction: LedgerCrypto (OpenSSL) → LedgerCore (pure rules and encoding) and
+/// LedgerTransparency (pure RFC 6962 trees and C2SP notes) → LedgerStore (SQLite through GRDB;
+/// the only code that knows SQL) → LedgerProtocol (text lines ⇄ typed commands and replies; no
+/// sockets) → LedgerServer (NIO sessions, roles, the single writer, checkpoints) → executables.
+/// LedgerWire holds the NIO line framing and client they share; LedgerCLI what the tools share.
+/// docs/ARCHITECTURE.md follows a drop-off through them.
 let package = Package(
     name: "ecoledger",
     products: [

@@ -5,8 +5,9 @@ import Synchronization
 
 /// The server's only way to the store.
 ///
-/// Writes go through one dedicated writer thread, the only code that starts SQLite write
-/// transactions. It practises **group commit**: every write waiting when it is free goes into
+/// Writes go through one dedicated writer thread, the only code that appends to the journal
+/// (the Checkpointer's stored checkpoints and cosignatures are written from the read pool;
+/// GRDB runs every write transaction one at a time). It practises **group commit**: every write waiting when it is free goes into
 /// one transaction (one fsync), up to `maxBatch`; each request still gets its own outcome, and
 /// its caller resumes only once the transaction is durable. A client never holds the writer:
 /// replies are written by the sessions, not here.
