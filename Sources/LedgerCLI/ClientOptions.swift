@@ -37,6 +37,8 @@ public struct ClientOptions: ParsableArguments, Sendable {
     }
 
     /// Connects, authenticates when a token is given, and runs `body`.
+    /// Errors of `body` itself pass through as they are; only the connection's own failures
+    /// are reported as "cannot talk to HOST:PORT".
     public func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
         let token = try token()
         do {
@@ -47,8 +49,16 @@ public struct ClientOptions: ParsableArguments, Sendable {
                         throw CLIFailure.message("AUTH refused: \(reply.first ?? "no reply")")
                     }
                 }
-                return try await body(connection)
+                do {
+                    return try await body(connection)
+                } catch let error as LedgerConnection.ConnectionClosed {
+                    throw error
+                } catch {
+                    throw BodyFailure(error: error)
+                }
             }
+        } catch let failure as BodyFailure {
+            throw failure.error
         } catch let error as CLIFailure {
             throw error
         } catch let error as LedgerConnection.ConnectionClosed {
@@ -57,4 +67,9 @@ public struct ClientOptions: ParsableArguments, Sendable {
             throw CLIFailure.message("cannot talk to \(host):\(port): \(error)")
         }
     }
+}
+
+/// An error thrown by the body of `withSession`, carried past the connection-error wrapping.
+struct BodyFailure: Error {
+    let error: any Error
 }

@@ -23,6 +23,18 @@ public enum CanonicalDecoding {
         let body = EntryBody(kind: kind, debit: debit.isEmpty ? nil : AccountID(unchecked: debit), credit: credit.isEmpty ? nil : AccountID(unchecked: credit),
                              amount: Points(centipoints: amount), actor: Actor(unchecked: actor),
                              ref: ref.isEmpty ? nil : ClientRef(unchecked: ref), attributes: attributes)
+        // What a receipt shows must be what the ledger could hold: valid ids, and text without
+        // control characters (an escape sequence could repaint a terminal).
+        for id in [debit, credit, ref] where !id.isEmpty {
+            guard AccountID.isValid(id) else { throw .invalid("entry", "an id is not valid") }
+        }
+        guard Actor.isValid(actor) else { throw .invalid("entry", "the actor is not a valid id") }
+        for (key, value) in attributes {
+            guard key.utf8.allSatisfy({ (0x61...0x7a).contains($0) || $0 == 0x5f }),
+                  value.utf8.count <= FreeText.maxBytes, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalid("entry", "an attribute holds text the ledger never writes")
+            }
+        }
         let hash: Hash256
         do { hash = try SHA256.digest(prevHash.bytes + bytes) } catch { throw .invalid("entry", "could not hash: \(error)") }
         let entry = Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)

@@ -73,6 +73,8 @@ actor Checkpointer {
     /// The latest checkpoint as served, cosignatures included.
     func current() async throws -> StoredCheckpoint {
         if let size = latest?.size, let fresh = try await gateway.read({ try $0.checkpoint(size: size) }) {
+            // A tick may have stored a newer checkpoint while this read waited: never go back.
+            if let newer = latest, newer.size > fresh.size { return newer }
             latest = fresh
             return fresh
         }

@@ -126,7 +126,16 @@ struct LedgerAuditor {
                     throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) is not signed by \(key.verifierKey): \(error)")
                 }
                 roots[checkpoint.size, default: []].append((checkpoint.root, "the log signed checkpoint \(checkpoint.size)"))
+                // Cosignature lines are served inside the note: each must be one well-formed
+                // signature line of its witness (their signatures need the witnesses' keys).
+                for line in checkpoint.cosignatures {
+                    guard let parsed = try? SignedNote(parsing: "c\n\n" + line), parsed.signatures.count == 1 else {
+                        throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) has a malformed cosignature line")
+                    }
+                }
             }
+            let orphans = try Int64.fetchOne(db, sql: "SELECT min(size) FROM cosignatures WHERE size NOT IN (SELECT size FROM checkpoints)")
+            if let orphans { throw AuditFailure(seq: orphans, reason: "a cosignature of size \(orphans) has no checkpoint") }
         }
         return roots
     }

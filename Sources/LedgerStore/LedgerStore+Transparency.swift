@@ -39,8 +39,9 @@ extension LedgerStore {
     public func receipt(seq: Int64) throws -> InclusionReceipt? {
         try pool.read { db in
             guard let entry = try SQLLedgerStorage(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
-            let cosigned = try Self.checkpoints(db, sql: "WHERE size >= ? AND size IN (SELECT size FROM cosignatures) ORDER BY size DESC LIMIT 1",
-                                                arguments: [seq]).first
+            // max(size) over the primary key (size, witness): one index seek, however many cosignatures.
+            let cosignedSize = try Int64.fetchOne(db, sql: "SELECT max(size) FROM cosignatures WHERE size >= ?", arguments: [seq])
+            let cosigned = try cosignedSize.flatMap { try Self.checkpoints(db, sql: "WHERE size = ?", arguments: [$0]).first }
             guard let checkpoint = try cosigned ?? Self.latestCheckpoint(db), checkpoint.size >= seq else { return nil }
             let proof = try MerkleProver(MerkleTreeStore(db: db)).inclusionProof(index: seq - 1, size: checkpoint.size)
             return InclusionReceipt(canonicalBytes: entry.canonicalBytes, index: seq - 1, proof: proof,

@@ -65,6 +65,8 @@ public enum Cosignature {
     /// The time `witness` cosigned `note`, or nil when it did not. A line with the witness's name
     /// and key ID that does not verify is an error.
     public static func verify(_ note: SignedNote, witness: NoteKey) throws(NoteError) -> UInt64? {
+        var latest: UInt64?
+        // Every line with the witness's name and key ID must verify, not only the first.
         for signature in note.signatures where signature.name == witness.name && signature.keyID == witness.keyID {
             guard signature.payload.count == 8 + Ed25519.signatureCount else { throw .malformed("a cosignature is 76 bytes") }
             let time = signature.payload.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -73,8 +75,8 @@ public enum Cosignature {
                                  signature: Array(signature.payload.dropFirst(8))) else {
                 throw .unverified("the cosignature of \(witness.name) does not verify")
             }
-            return time
+            latest = max(latest ?? 0, time)
         }
-        return nil
+        return latest
     }
 }

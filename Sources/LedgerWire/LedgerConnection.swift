@@ -43,6 +43,8 @@ public final class LedgerConnection {
     public func readReply() async throws -> [String]? {
         guard let first = try await readLine() else { return nil }
         guard let count = Self.listCount(first) else { return [first] }
+        // No reply of the protocol is this long; a server that says so is not trusted with memory.
+        guard count <= Self.maxListLines else { throw ReplyTooLong() }
         var lines = [first]
         for _ in 0..<count {
             guard let line = try await readLine() else { throw ConnectionClosed() }
@@ -72,6 +74,9 @@ public final class LedgerConnection {
     }
 
     /// N when `line` is a list header, exactly `OK n=N`.
+    /// The longest list a client accepts (HISTORY's 1,000 lines is the longest the protocol sends).
+    public static let maxListLines = 100_000
+
     static func listCount(_ line: String) -> Int? {
         guard line.hasPrefix("OK n="), let count = Int(line.dropFirst(5)), count >= 0, "OK n=\(count)" == line else { return nil }
         return count

@@ -63,8 +63,14 @@ struct ReceiptCommand: AsyncParsableCommand {
                 let log = try NoteKey(verifierKey: logKey)
                 let keys = try witnessKeys.map { try NoteKey(verifierKey: $0) }
                 let checkpoint = try receipt.verify(logKey: log)
-                var cosigned: [String] = []
-                for key in keys where try Cosignature.verify(receipt.checkpoint, witness: key) != nil { cosigned.append(key.name) }
+                // Each witness counts once: by its public key, however often or under whatever names it is given.
+                var cosigned: [String] = [], counted: Set<[UInt8]> = []
+                for key in keys where !counted.contains(key.publicKey) {
+                    if try Cosignature.verify(receipt.checkpoint, witness: key) != nil {
+                        counted.insert(key.publicKey)
+                        cosigned.append(key.name)
+                    }
+                }
                 let needed = witnesses ?? keys.count
                 guard cosigned.count >= needed else {
                     throw CLIFailure.message("\(cosigned.count) of the \(needed) witness cosignatures needed (cosigned by: \(cosigned.isEmpty ? "none" : cosigned.joined(separator: ", ")))")

@@ -39,14 +39,21 @@ struct WitnessCommand: AsyncParsableCommand {
     @Option(help: "Seconds between rounds when not --once.")
     var interval = 10.0
 
+    @Option(help: "Seconds a round may take before it is abandoned (a log that stalls cannot hold the witness).")
+    var timeout = 30.0
+
     func run() async throws {
         try await CLIFailure.reportAsync {
             let signer = try NoteSigner(name: name, kind: .cosignatureV1, seed: try KeyFile.load(key))
             let log = try NoteKey(verifierKey: logKey)
+            // One round at a time on a state: two overlapping runs (cron, a stalled log) could
+            // otherwise each move the state, one of them backwards, and cosign two histories.
+            let lock = try StateLock(path: state + ".lock")
+            defer { lock.release() }
             var lastEvidence: String?
             while true {
                 do {
-                    switch try await round(signer: signer, log: log) {
+                    switch try await withTimeout(seconds: timeout, { try await round(signer: signer, log: log) }) {
                     case .success(let outcome): print(outcome)
                     case .failure(let refusal): throw refusal
                     }
@@ -124,6 +131,38 @@ struct WitnessCommand: AsyncParsableCommand {
         guard cosigned.hasPrefix("OK ") else { throw CLIFailure.message("COSIGN: \(cosigned)") }
         try Self.replace(state, with: offeredText)
         return "cosigned \(offered.origin) size \(offered.size)"
+    }
+
+    /// Runs `body`, abandoning it after `seconds`.
+    func withTimeout<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                throw CLIFailure.message("the round took longer than \(seconds) s; abandoned, nothing cosigned")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    /// An exclusive lock on a file beside the state, held for the witness's whole run.
+    final class StateLock {
+        private let descriptor: Int32
+
+        init(path: String) throws {
+            descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw CLIFailure.message("cannot open \(path)") }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                close(descriptor)
+                throw CLIFailure.message("another witness run holds \(path); not starting a second one on the same state")
+            }
+        }
+
+        func release() {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+        }
     }
 
     static func field(_ name: String, _ reply: String) -> String? {

@@ -88,6 +88,16 @@ struct TransparencyCLITests {
         // A receipt anchors an audit too (its checkpoint), once the server has stopped.
         let anchorCopy = setup.scratch.path("anchor.tlog-proof")
         try FileManager.default.copyItem(atPath: file, toPath: anchorCopy)
+        // One witness counts once, however often its key is given.
+        #expect(try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey, "--witness-key", setup.witnessVKey,
+                             "--witness-key", setup.witnessVKey, "--witnesses", "2"]).status == 1)
+        // Two witness runs never share a state: the second refuses to start.
+        let lock = open(setup.scratch.path("witness.state") + ".lock", O_RDWR | O_CREAT, 0o600)
+        flock(lock, LOCK_EX)
+        let second = try setup.witness(daemon.port, token: token)
+        #expect(second.status == 1 && second.stderr.contains("another witness run holds"), "\(second.stderr)")
+        flock(lock, LOCK_UN)
+        close(lock)
         // The wrong log key, a tampered receipt, or a missing witness fail.
         #expect(try CLI.run(["receipt", "verify", file, "--log-key", setup.witnessVKey]).status == 1)
         try text.replacingOccurrences(of: "\nindex ", with: "\nindex 1").write(toFile: file, atomically: true, encoding: .utf8)

@@ -82,3 +82,30 @@ struct CanonicalEncodingTests {
         #expect(try hasher.digest([]).hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 }
+
+@Suite("Reading canonical bytes back")
+struct CanonicalDecodingTests {
+    static func entry(_ attributes: [String: String], debit: String = "sys:issuance") -> Entry {
+        let body = EntryBody(kind: .dropoff, debit: AccountID(unchecked: debit), credit: AccountID(unchecked: "R-1"),
+                             amount: Points(centipoints: 4500), actor: .example, ref: ClientRef(unchecked: "k-1"), attributes: attributes)
+        let prev = Hash256(bytes: [UInt8](repeating: 7, count: 32))!
+        let canonical = CanonicalEncoding.encode(seq: 8, timeMs: 1_767_225_600_000, body: body, prevHash: prev)
+        return Entry(seq: 8, timeMs: 1_767_225_600_000, body: body, prevHash: prev, hash: try! SHA256.digest(prev.bytes + canonical))
+    }
+
+    @Test("an entry's canonical bytes decode to the same entry and hash, and read like a drop-off")
+    func roundTrip() throws {
+        let original = Self.entry(["point": "CP-1", "material": "PET", "grams": "2500", "rate": "1800"])
+        let decoded = try CanonicalDecoding.decode(original.canonicalBytes)
+        #expect(decoded.hash == original.hash && decoded.canonicalBytes == original.canonicalBytes)
+        #expect(EntryDescription.describe(decoded) == "seq 8, 2026-01-01 00:00 UTC: drop-off of 2.5 kg PET at CP-1, 45.00 points to R-1")
+    }
+
+    @Test("bytes holding what the ledger never writes are refused: control characters, invalid ids, trailing bytes")
+    func refusals() {
+        #expect(throws: LedgerError.self) { try CanonicalDecoding.decode(Self.entry(["point": "\u{1B}[2K\rR-0001"]).canonicalBytes) }
+        #expect(throws: LedgerError.self) { try CanonicalDecoding.decode(Self.entry(["point": "CP-1"], debit: "bad id").canonicalBytes) }
+        #expect(throws: LedgerError.self) { try CanonicalDecoding.decode(Self.entry(["point": "CP-1"]).canonicalBytes + [0]) }
+        #expect(throws: LedgerError.self) { try CanonicalDecoding.decode(Array(Self.entry(["point": "CP-1"]).canonicalBytes.dropLast())) }
+    }
+}

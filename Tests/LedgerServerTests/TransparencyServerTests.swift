@@ -60,6 +60,35 @@ struct TransparencyServerTests {
         }
     }
 
+    @Test("CHECKPOINT never goes back, however many clients ask while checkpoints are being signed")
+    func checkpointsNeverGoBack() async throws {
+        try await TestServer.with(configure: { $0.checkpointInterval = .milliseconds(5) }) { server in
+            let writer = Task {
+                try await server.session(as: .admin) { connection async throws in
+                    for n in 0..<150 { _ = try await connection.call("POINT ADD CP-W\(n) name=W") }
+                }
+            }
+            let backwards = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await server.session(as: .auditor) { connection async throws -> Int in
+                            var last: Int64 = 0, backwards = 0
+                            for _ in 0..<150 {
+                                let size = Int64(Self.field("size", try await connection.call("CHECKPOINT")[0]) ?? "") ?? 0
+                                if size < last { backwards += 1 }
+                                last = max(last, size)
+                            }
+                            return backwards
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            try await writer.value
+            #expect(backwards == 0, "\(backwards) replies went back to an older checkpoint")
+        }
+    }
+
     @Test("a receipt for a new entry waits for the next checkpoint, verifies offline, and says what the entry says")
     func receipt() async throws {
         try await TestServer.with { server in

@@ -106,6 +106,15 @@ struct TransparencyStoreTests {
         #expect(edited.seq == 14 && edited.reason.contains("checkpoint 14"), "\(edited)")
     }
 
+    @Test("a malformed cosignature line, which would break every served note, fails the audit")
+    func malformedCosignature() throws {
+        let ledger = try exampleLedger()
+        let checkpoint = try Self.sign(ledger.store)
+        try ledger.store.recordCosignature(size: checkpoint.size, witness: "w", line: "junk\n")
+        guard case .failure(let failure) = try ledger.store.verify() else { Issue.record("a junk cosignature passed"); return }
+        #expect(failure.seq == 14 && failure.reason.contains("malformed cosignature line"), "\(failure)")
+    }
+
     @Test("a checkpoint kept elsewhere catches a truncated or rewritten ledger, as --checkpoint does")
     func anchor() throws {
         let ledger = try exampleLedger()

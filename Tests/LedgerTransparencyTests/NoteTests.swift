@@ -64,6 +64,11 @@ struct NoteTests {
         let (_, note) = try Checkpoint.open(forged, logKey: log.key)
         #expect(throws: NoteError.self) { try Cosignature.verify(note, witness: witness) }
         #expect(throws: NoteError.self) { try Checkpoint(text: "example.com/ledger\n013\nlqWoftesYODBs9vY1oIn7jfilxqSadt+k6KgLO0/cWA=\n") }
+        // A good cosignature followed by a bad one of the same witness is not a cosignature.
+        let good = Self.signedCheckpoint.split(separator: "\n").last!
+        let doubled = Self.signedCheckpoint + good.replacingOccurrences(of: "IDJKvgAAAABlU/EA", with: "IDJKvgAAAABlU/EB") + "\n"
+        let (_, both) = try Checkpoint.open(doubled, logKey: log.key)
+        #expect(throws: NoteError.self) { try Cosignature.verify(both, witness: witness) }
     }
 
     @Test("a tlog-proof file made by another implementation parses, re-encodes identically and verifies")
