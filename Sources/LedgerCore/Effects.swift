@@ -150,8 +150,8 @@ public enum Effects {
             guard original.kind.isReversible else {
                 throw LedgerError.invalid("seq", "entry \(originalSeq) is a \(original.kind.rawValue); only drop-offs, redemptions, donations and settlements can be reversed")
             }
-            guard try state.reversal(of: originalSeq) == nil else {
-                throw LedgerError.conflict("entry \(originalSeq) is already reversed")
+            if let by = try state.reversal(of: originalSeq) {
+                throw LedgerError.conflict("entry \(originalSeq) was already reversed by entry \(by)")
             }
             guard body.debit == original.body.credit, body.credit == original.body.debit, body.amount == original.body.amount else {
                 throw LedgerError.invalid("entry", "a reversal must move the original amount back the other way")

@@ -10,48 +10,36 @@ public enum Decision: Sendable {
     case appendAndFail(EntryBody, LedgerError)
 }
 
-/// Turns a request into an entry, enforcing every rule that depends on the request itself
-/// (PINs, idempotency, who may be credited). `Effects` then applies the entry.
+/// Turns a request into an entry: what depends on the request itself and not on the entry
+/// (idempotency by ref, the PIN, pricing, names and limits a request may leave out). Whether the
+/// entry may be appended is judged in one place, `Effects.changes`, which the write path and the
+/// audit's replay share: the two can never disagree, and no check is written twice.
 public enum Rules {
     public static func decide<S: LedgerStorage>(_ request: LedgerRequest, in state: S) throws -> Decision {
         let actor = request.actor
         switch request.command {
         case .openAccount(let open):
-            try SystemReserved.check(open.id)
-            guard open.kind != .system else { throw LedgerError.invalid("kind", "must be resident, merchant or beneficiary") }
-            guard try state.account(open.id) == nil else { throw LedgerError.alreadyExists("account \(open.id) already exists") }
-            guard open.pin == nil || open.kind == .resident else { throw LedgerError.invalid("pin", "only residents have a PIN") }
-            guard open.minRedeem == nil || open.kind == .merchant else {
-                throw LedgerError.invalid("min_redeem", "only merchants have a minimum redemption")
-            }
-            if let minRedeem = open.minRedeem, minRedeem <= .zero { throw LedgerError.invalid("min_redeem", "must be positive") }
             var attributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue,
-                              AttributeKey.name: try FreeText.validate(open.name, argument: "name")]
-            if let district = open.district { attributes[AttributeKey.district] = try FreeText.validate(district, argument: "district") }
+                              AttributeKey.name: open.name]
+            if let district = open.district { attributes[AttributeKey.district] = district }
             if let minRedeem = open.minRedeem { attributes[AttributeKey.minRedeem] = String(minRedeem.centipoints) }
             if let pin = open.pin { attributes[AttributeKey.pinDigest] = try pin.digest.hex }
             return .append(EntryBody(kind: .accountOpened, actor: actor, attributes: attributes), pin: open.pin)
 
         case .changePIN(let id, let pin):
-            _ = try Effects.resident(id, in: state)
             return .append(EntryBody(kind: .pinChanged, actor: actor,
                                      attributes: [AttributeKey.account: id.rawValue, AttributeKey.pinDigest: try pin.digest.hex]),
                            pin: pin)
 
         case .unlock(let id):
-            _ = try Effects.resident(id, in: state)
             return .append(EntryBody(kind: .accountUnlocked, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
 
         case .addPoint(let id, let name, let district):
-            try SystemReserved.check(id)
-            guard try state.point(id) == nil else { throw LedgerError.alreadyExists("point \(id) already exists") }
-            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: try FreeText.validate(name, argument: "name")]
-            if let district { attributes[AttributeKey.district] = try FreeText.validate(district, argument: "district") }
+            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
+            if let district { attributes[AttributeKey.district] = district }
             return .append(EntryBody(kind: .pointAdded, actor: actor, attributes: attributes), pin: nil)
 
         case .closePoint(let id):
-            guard let point = try state.point(id) else { throw LedgerError.notFound("no point \(id)") }
-            guard point.active else { throw LedgerError.conflict("point \(id) is already closed") }
             return .append(EntryBody(kind: .pointClosed, actor: actor, attributes: [AttributeKey.point: id.rawValue]), pin: nil)
 
         case .setMaterial(let code, let rate, let name, let minGrams, let maxGrams):
@@ -59,24 +47,19 @@ public enum Rules {
             guard let resolvedName = name ?? current?.name else { throw LedgerError.invalid("name", "a new material needs a name") }
             let resolvedMin = minGrams ?? current?.minGrams
             let resolvedMax = maxGrams ?? current?.maxGrams
-            try MaterialRules.check(rate: rate, minGrams: resolvedMin, maxGrams: resolvedMax)
             var attributes = [AttributeKey.material: code.rawValue, AttributeKey.rate: String(rate.perKilogram.centipoints),
-                              AttributeKey.name: try FreeText.validate(resolvedName, argument: "name")]
+                              AttributeKey.name: resolvedName]
             if let resolvedMin { attributes[AttributeKey.minGrams] = String(resolvedMin.value) }
             if let resolvedMax { attributes[AttributeKey.maxGrams] = String(resolvedMax.value) }
             return .append(EntryBody(kind: .materialSet, actor: actor, attributes: attributes), pin: nil)
 
         case .issueToken(let id, let role, let point, let merchant, let secretHash):
-            guard try state.token(id) == nil else { throw LedgerError.alreadyExists("token \(id) already exists") }
-            try TokenRules.checkBinding(role: role, point: point, merchant: merchant, in: state)
             var attributes = [AttributeKey.token: id.rawValue, AttributeKey.role: role.rawValue, AttributeKey.secretHash: secretHash.hex]
             if let point { attributes[AttributeKey.point] = point.rawValue }
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
 
         case .revokeToken(let id):
-            guard let token = try state.token(id) else { throw LedgerError.notFound("no token \(id)") }
-            guard !token.revoked else { throw LedgerError.conflict("token \(id) is already revoked") }
             return .append(EntryBody(kind: .tokenRevoked, actor: actor, attributes: [AttributeKey.token: id.rawValue]), pin: nil)
 
         case .dropoff(let dropoff):
@@ -109,16 +92,12 @@ public enum Rules {
             return .append(body, pin: nil)
 
         case .reverse(let seq, let reason, let ref):
-            let reason = try FreeText.validate(reason, argument: "reason")
+            // The reversal's accounts and amount are the original's, looked up here.
             guard let original = try state.entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
             let body = EntryBody(kind: .reversal, debit: original.body.credit, credit: original.body.debit,
                                  amount: original.body.amount, actor: actor, ref: ref,
                                  attributes: [AttributeKey.reverses: String(seq), AttributeKey.reason: reason])
             if let earlier = try earlierEntry(for: body, in: state) { return .replay(earlier) }
-            guard original.kind.isReversible else {
-                throw LedgerError.invalid("seq", "entry \(seq) is a \(original.kind.rawValue); only drop-offs, redemptions, donations and settlements can be reversed")
-            }
-            if let by = try state.reversal(of: seq) { throw LedgerError.conflict("entry \(seq) was already reversed by entry \(by)") }
             return .append(body, pin: nil)
         }
     }
