@@ -122,26 +122,25 @@ public final class LedgerStore: Sendable {
         return try pool.write { db in
             let engine = try LedgerEngine()
             // The head is read once and written once per batch, not per request.
-            let head = SQLLedgerStorage.BatchHead(try SQLLedgerStorage(db: db).storedHead())
+            let initial = try SQLLedgerStorage(db: db).storedHead()
+            var committed = initial
             var results: [Result<Receipt, any Error>] = []
             results.reserveCapacity(requests.count)
             var appended: [Hash256] = []
             for request in requests {
-                var storage = SQLLedgerStorage(db: db, batchHead: head)
+                var storage = SQLLedgerStorage(db: db, batchHead: committed)
                 var outcome: LedgerEngine.Outcome?
-                head.pending = nil
                 do {
                     try db.inSavepoint {
                         outcome = try engine.execute(request, in: &storage, timeMs: clock())
                         return .commit
                     }
                 } catch {
-                    head.pending = nil
                     results.append(.failure(error))
                     continue
                 }
-                if let moved = head.pending { head.committed = moved }
-                head.pending = nil
+                // Committed: the head moves on with this request's entry, if it appended one.
+                committed = storage.batchHead ?? committed
                 switch outcome! {
                 case .appended(let entry):
                     appended.append(entry.hash)
@@ -153,11 +152,11 @@ public final class LedgerStore: Sendable {
                     results.append(.failure(error))
                 }
             }
-            guard head.committed != head.initial else { return (results, cached) }
-            try SQLLedgerStorage(db: db).writeHead(head.committed)
+            guard committed != initial else { return (results, cached) }
+            try SQLLedgerStorage(db: db).writeHead(committed)
             // The entries' leaves, in the same transaction: the tree always covers the journal.
             let tree = MerkleTreeStore(db: db)
-            var frontier = try cached.flatMap { $0.size == head.initial.seq ? $0 : nil } ?? tree.frontier(size: head.initial.seq)
+            var frontier = try cached.flatMap { $0.size == initial.seq ? $0 : nil } ?? tree.frontier(size: initial.seq)
             try tree.append(appended, to: &frontier)
             return (results, frontier)
         }

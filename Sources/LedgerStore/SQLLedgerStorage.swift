@@ -14,11 +14,13 @@ struct SQLLedgerStorage: LedgerStorage {
     /// one request inside its savepoint and is then dropped, so the cache never outlives a
     /// rollback.
     let cache = RequestCache()
-    /// During a group commit, the chain head as the batch has moved it: read once, written once
-    /// at the end (see `LedgerStore.submitBatch`). Nil outside a batch: the head row is used.
-    let batchHead: BatchHead?
+    /// During a group commit, the chain head as this request sees it, threaded by value: the
+    /// batch passes in the head its committed requests reached and reads it back only if this
+    /// request's savepoint commits (see `LedgerStore.submitBatch`), so a rolled-back request
+    /// never moves it. Nil outside a batch: the head row is used.
+    private(set) var batchHead: ChainHead?
 
-    init(db: Database, batchHead: BatchHead? = nil) {
+    init(db: Database, batchHead: ChainHead? = nil) {
         self.db = db
         self.batchHead = batchHead
     }
@@ -29,21 +31,8 @@ struct SQLLedgerStorage: LedgerStorage {
         var materials: [MaterialCode: MaterialState?] = [:]
     }
 
-    /// The head of a batch: `committed` moves only when a request's savepoint is released, so a
-    /// rolled-back request never moves it.
-    final class BatchHead {
-        var committed: ChainHead
-        var pending: ChainHead?
-        let initial: ChainHead
-
-        init(_ head: ChainHead) {
-            committed = head
-            initial = head
-        }
-    }
-
     func head() throws -> ChainHead {
-        if let batchHead { return batchHead.pending ?? batchHead.committed }
+        if let batchHead { return batchHead }
         return try storedHead()
     }
 
@@ -117,8 +106,8 @@ struct SQLLedgerStorage: LedgerStorage {
                 entry.prevHash.blob, entry.hash.blob,
             ])
         let head = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
-        if let batchHead {
-            batchHead.pending = head
+        if batchHead != nil {
+            batchHead = head
         } else {
             try writeHead(head)
         }
