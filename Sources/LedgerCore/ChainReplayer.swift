@@ -54,7 +54,7 @@ public struct ChainReplayer {
         } catch {
             throw fail("replay failed: \(error)")
         }
-        if entry.body.kind.isTransfer, let violation = snapshot.invariantViolation(entry.body.debit!, entry.body.credit!) {
+        if let moved = entry.body.transfer, let violation = snapshot.invariantViolation(moved.debit, moved.credit) {
             throw fail(violation)
         }
     }

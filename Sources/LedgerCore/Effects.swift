@@ -11,17 +11,29 @@ public enum Effects {
 
     public static func changes<S: LedgerStorage>(of entry: Entry, in state: S) throws -> [ProjectionChange] {
         let body = entry.body
-        let seq = entry.seq
-        guard body.kind.isTransfer == (body.debit != nil && body.credit != nil && body.ref != nil) else {
-            throw LedgerError.invalid("entry", "\(body.kind.rawValue) must \(body.kind.isTransfer ? "" : "not ")have debit, credit and ref")
-        }
-        if !body.kind.isTransfer {
+        try ActorRules.check(body.actor, in: state)
+        var attributes = Attributes(body: body)
+        let result: [ProjectionChange]
+        if body.kind.isTransfer {
+            // A transfer kind always has its accounts, amount and ref: checked once, here.
+            guard let moved = body.transfer else {
+                throw LedgerError.invalid("entry", "\(body.kind.rawValue) must have debit, credit and ref")
+            }
+            result = try transferChanges(of: entry, moving: moved, attributes: &attributes, in: state)
+        } else {
             guard body.debit == nil, body.credit == nil, body.amount == .zero, body.ref == nil else {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) moves no points")
             }
+            result = try recordChanges(of: entry, attributes: &attributes, in: state)
         }
-        try ActorRules.check(body.actor, in: state)
-        var attributes = Attributes(body: body)
+        try attributes.checkAllUsed()
+        return result
+    }
+
+    /// Entries that move no points: accounts, PINs, points, materials and tokens.
+    static func recordChanges<S: LedgerStorage>(of entry: Entry, attributes: inout Attributes, in state: S) throws -> [ProjectionChange] {
+        let seq = entry.seq
+        let body = entry.body
         let result: [ProjectionChange]
         switch body.kind {
         case .accountOpened:
@@ -104,9 +116,22 @@ public enum Effects {
             token.revoked = true
             token.lastSeq = seq
             result = [.putToken(token)]
+        case .dropoff, .redemption, .donation, .settlement, .reversal:
+            preconditionFailure("a transfer kind reached recordChanges")
+        }
+        return result
+    }
+
+    /// Entries that move points, with their accounts, amount and ref already unwrapped.
+    static func transferChanges<S: LedgerStorage>(of entry: Entry, moving moved: Transfer, attributes: inout Attributes,
+                                                 in state: S) throws -> [ProjectionChange] {
+        let body = entry.body
+        let seq = entry.seq
+        let result: [ProjectionChange]
+        switch body.kind {
         case .dropoff:
             guard body.debit == .issuance else { throw LedgerError.invalid("debit", "a drop-off is issued from sys:issuance") }
-            let resident = try resident(body.credit!, in: state)
+            let resident = try resident(moved.credit, in: state)
             let point = try attributes.identifier(AttributeKey.point, PointID.self)
             let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
             let grams = try attributes.grams(AttributeKey.grams)
@@ -121,10 +146,10 @@ public enum Effects {
             }
             result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
         case .redemption, .donation:
-            let payer = try resident(body.debit!, in: state)
+            let payer = try resident(moved.debit, in: state)
             guard !payer.locked else { throw LedgerError.locked("account \(payer.id) is locked after repeated wrong PINs") }
             guard payer.pinDigest != nil else { throw LedgerError.forbidden("account \(payer.id) has no PIN") }
-            let payee = try account(body.credit!, in: state)
+            let payee = try account(moved.credit, in: state)
             if body.kind == .redemption {
                 guard payee.kind == .merchant else { throw LedgerError.invalid("merchant", "\(payee.id) is not a merchant") }
                 if let minimum = payee.minRedeem, body.amount < minimum {
@@ -137,7 +162,7 @@ public enum Effects {
             debit.pinFailures = 0 // a correct PIN ends a run of wrong ones
             result = try transfer(body, seq: seq, debitAccount: debit, creditAccount: payee)
         case .settlement:
-            let merchant = try account(body.debit!, in: state)
+            let merchant = try account(moved.debit, in: state)
             guard merchant.kind == .merchant else { throw LedgerError.invalid("merchant", "\(merchant.id) is not a merchant") }
             guard body.credit == .settlement else { throw LedgerError.invalid("credit", "a settlement retires points into sys:settlement") }
             result = try transfer(body, seq: seq, debitAccount: merchant, creditAccount: try account(.settlement, in: state))
@@ -156,11 +181,12 @@ public enum Effects {
             guard body.debit == original.body.credit, body.credit == original.body.debit, body.amount == original.body.amount else {
                 throw LedgerError.invalid("entry", "a reversal must move the original amount back the other way")
             }
-            result = try transfer(body, seq: seq, debitAccount: try account(body.debit!, in: state),
-                                  creditAccount: try account(body.credit!, in: state))
+            result = try transfer(body, seq: seq, debitAccount: try account(moved.debit, in: state),
+                                  creditAccount: try account(moved.credit, in: state))
                 + [.markReversed(original: originalSeq)]
+        default:
+            preconditionFailure("a record kind reached transferChanges")
         }
-        try attributes.checkAllUsed()
         return result
     }
 

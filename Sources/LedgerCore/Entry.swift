@@ -59,4 +59,19 @@ public struct EntryBody: Hashable, Sendable {
     }
 
     public subscript(_ key: String) -> String? { attributes[key] }
+
+    /// The points this entry moves, when it has all of a transfer's fields.
+    public var transfer: Transfer? {
+        guard let debit, let credit, let ref else { return nil }
+        return Transfer(debit: debit, credit: credit, amount: amount, ref: ref)
+    }
+}
+
+/// A movement of points: from `debit` to `credit`, `amount`, under the client's `ref`. What a
+/// transfer entry always has, so the code that moves points never unwraps an optional.
+public struct Transfer: Hashable, Sendable {
+    public let debit: AccountID
+    public let credit: AccountID
+    public let amount: Points
+    public let ref: ClientRef
 }
