@@ -86,6 +86,7 @@ public final class LedgerServer: Service {
 
     public func run() async throws {
         let configuration = self.configuration
+        let stats = executor.stats
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -96,6 +97,7 @@ public final class LedgerServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLine)))
                     try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: configuration.idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(PingResponder(stats: stats))
                     // A connection pipelining faster than we answer stops being read once 64 lines wait.
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
@@ -106,7 +108,6 @@ public final class LedgerServer: Service {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
         }
-        let stats = executor.stats
         // One checkpoint per interval while the ledger grows, and a last one once every
         // connection is closed.
         let ticker: Task<Void, Never>?
