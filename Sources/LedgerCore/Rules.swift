@@ -120,12 +120,7 @@ public enum Rules {
         if kind == .redemption, payeeAccount.kind != .merchant { throw LedgerError.invalid("merchant", "\(payee) is not a merchant") }
         if kind == .donation, payeeAccount.kind != .beneficiary { throw LedgerError.invalid("to", "\(payee) is not a beneficiary pool") }
         if let rejection = try checkPIN(spend, of: account, actor: actor, in: state) { return rejection }
-        if kind == .redemption, let minimum = payeeAccount.minRedeem, amount < minimum {
-            throw LedgerError.limitExceeded("\(payee) accepts redemptions of at least \(minimum) points")
-        }
-        guard account.balance >= amount else {
-            throw LedgerError.insufficientPoints("\(payer) has \(account.balance) points, \(amount) requested")
-        }
+        // The minimum redemption and the balance are the entry's to judge (Effects), after the PIN.
         return .append(body, pin: nil)
     }
 

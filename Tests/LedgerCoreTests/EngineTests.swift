@@ -59,7 +59,7 @@ struct EngineTests {
         guard case .replayed = try ledger.run(dropoff) else { Issue.record("should replay"); return }
         #expect(ledger.snapshot.accounts[try AccountID("R-1")]?.balance == (try Points(parsing: "18")))
         let before = ledger.snapshot.accounts
-        #expect(throws: LedgerError.insufficientPoints("R-1 has 18.00 points, 18.01 requested")) {
+        #expect(throws: LedgerError.insufficientPoints("R-1 has 18.00 points, 18.01 needed")) {
             try ledger.run(.redeem(.init(account: try AccountID("R-1"), payee: try AccountID("M-1"), amount: try Points(parsing: "18.01"),
                                          pin: try PIN("1234"), ref: try ClientRef("p-1"))))
         }
