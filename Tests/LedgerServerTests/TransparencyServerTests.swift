@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerServer
+import LedgerProtocol
 import LedgerStore
 import LedgerTestSupport
 import LedgerTransparency
@@ -195,19 +196,34 @@ struct TransparencyServerTests {
     @Test("a receipt waiting for a checkpoint is answered SHUTTING_DOWN at shutdown, which does not wait for the next tick")
     func waitingReceiptAtShutdown() async throws {
         let server = try await TestServer.start { $0.checkpointInterval = .seconds(3600) }
+        let (dropped, answered) = AsyncStream.makeStream(of: Void.self)
         let reply = Task {
             try await server.session(as: .operator) { connection async throws -> String in
-                _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=late")
-                return try await connection.call("RECEIPT \(try server.store.head().seq)")[0]
+                // Both lines at once: the RECEIPT is read (and then waits) before the drop-off is answered.
+                try await connection.sendRaw(Array("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=late\nRECEIPT 13\n".utf8))
+                _ = try await connection.readReply()
+                answered.yield()
+                return try await connection.readReply()?.first ?? "closed"
             }
         }
-        // Shutdown once the receipt is waiting (the drop-off is in, no checkpoint covers it).
-        for _ in 0..<500 where try server.store.head().seq < 13 { try await Task.sleep(for: .milliseconds(10)) }
-        try await Task.sleep(for: .milliseconds(100))
+        for await _ in dropped { break }
         let started = ContinuousClock.now
         try await server.stop()
         #expect(ContinuousClock.now - started < .seconds(60), "shutdown waited for the hourly tick")
         #expect(try await reply.value.hasPrefix("ERR SHUTTING_DOWN"))
+    }
+
+    @Test("a receipt waiting for a checkpoint fails SHUTTING_DOWN when the checkpointer stops, whichever comes first")
+    func checkpointerStop() async throws {
+        try await TestServer.with(configure: { $0.checkpointInterval = .seconds(3600) }) { server in
+            let gateway = LedgerGateway(store: server.store)
+            defer { Task { try? await gateway.shutdown() } }
+            let checkpointer = Checkpointer(signer: TestServer.logSigner, gateway: gateway, logger: Logger(label: "test"))
+            let beyond = try server.store.head().seq + 1
+            let waiting = Task { try await checkpointer.checkpoint(covering: beyond) }
+            await checkpointer.stop()
+            await #expect(throws: ProtocolError(.shuttingDown, "the server is shutting down; ask again later")) { try await waiting.value }
+        }
     }
 
     @Test("the checkpointer signs only when the ledger has grown, once per tick however many writes")
