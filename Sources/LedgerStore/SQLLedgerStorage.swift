@@ -29,6 +29,7 @@ struct SQLLedgerStorage: LedgerStorage {
         var accounts: [AccountID: AccountState?] = [:]
         var points: [PointID: PointState?] = [:]
         var materials: [MaterialCode: MaterialState?] = [:]
+        var tokens: [TokenID: TokenState?] = [:]
     }
 
     func head() throws -> ChainHead {
@@ -77,8 +78,12 @@ struct SQLLedgerStorage: LedgerStorage {
     }
 
     func token(_ id: TokenID) throws -> TokenState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens WHERE id = ?"), arguments: [id.rawValue])
+        // Every write checks its actor twice (before the rules and in Effects): one read.
+        if let cached = cache.tokens[id] { return cached }
+        let token = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens WHERE id = ?"), arguments: [id.rawValue])
             .map(RowDecoding.token)
+        cache.tokens[id] = token
+        return token
     }
 
     func entry(seq: Int64) throws -> Entry? {
@@ -146,6 +151,7 @@ struct SQLLedgerStorage: LedgerStorage {
                     material.minGrams?.value, material.maxGrams?.value, material.lastSeq,
                 ])
         case .putToken(let token):
+            cache.tokens[token.id] = token
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO tokens (id, role, point, merchant, secret_hash, revoked, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
