@@ -37,18 +37,20 @@ struct Session {
         let channel = self.channel
         do {
             try await channel.executeThenClose { inbound, outbound in
-                let (owed, owe) = AsyncStream.makeStream(of: Owed.self)
+                let owed = OwedReplies()
                 let (written, wrote) = AsyncStream.makeStream(of: Void.self)
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    // However the reading side ends (a close, an error), the reply task is let go.
+                    defer { owed.finish() }
                     group.addTask { try await writeReplies(owed, to: outbound, signalling: wrote) }
                     try await withGracefulShutdownHandler {
-                        try await readRequests(inbound, outbound: outbound, owe: owe, written: written, stopping: stopping)
+                        try await readRequests(inbound, outbound: outbound, owe: owed, written: written, stopping: stopping)
                     } onGracefulShutdown: {
                         // Stop reading; writes already queued finish and their replies are sent.
                         stopping.raised.store(true, ordering: .sequentiallyConsistent)
                         channel.channel.close(mode: .input, promise: nil)
                     }
-                    owe.finish()
+                    owed.finish()
                     try await group.waitForAll()
                 }
             }
@@ -57,34 +59,41 @@ struct Session {
         }
     }
 
-    /// The reply task: resolves each owed reply in order and writes it.
-    private func writeReplies(_ owed: AsyncStream<Owed>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+    /// The reply task: resolves the owed replies in order and writes them, every reply that is
+    /// ready at once in one write (one flush, one system call for a whole group commit's worth).
+    private func writeReplies(_ owed: OwedReplies, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
                               signalling wrote: AsyncStream<Void>.Continuation) async throws {
         defer { wrote.finish() }
-        for await item in owed {
-            let reply: Reply, close: Bool
-            switch item {
-            case .reply(let ready, let closing):
-                (reply, close) = (ready, closing)
-            case .transfer(let queued, let command):
-                switch await queued.ticket.result {
-                case .success(let receipt): reply = queued.shape(receipt)
-                case .failure(let error): reply = executor.reply(for: error, to: command)
-                }
-                close = false
+        while let first = await owed.next() {
+            var batch = [await resolve(first)]
+            while !batch[batch.count - 1].close, let ready = owed.nextIfReady() { batch.append(await resolve(ready)) }
+            for (reply, _) in batch {
+                executor.stats.commands.add(1, ordering: .relaxed)
+                if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
             }
-            executor.stats.commands.add(1, ordering: .relaxed)
-            if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
-            try await outbound.write(ByteBuffer(string: reply.encoded))
-            wrote.yield()
-            if close { return }
+            try await outbound.write(contentsOf: batch.map { ByteBuffer(string: $0.reply.encoded) })
+            for _ in batch { wrote.yield() }
+            if batch[batch.count - 1].close { return }
+        }
+    }
+
+    /// The reply an owed item stands for (waiting for its write, if it is a transfer).
+    private func resolve(_ item: Owed) async -> (reply: Reply, close: Bool) {
+        switch item {
+        case .reply(let ready, let closing):
+            return (ready, closing)
+        case .transfer(let queued, let command):
+            switch await queued.ticket.result {
+            case .success(let receipt): return (queued.shape(receipt), false)
+            case .failure(let error): return (executor.reply(for: error, to: command), false)
+            }
         }
     }
 
     /// The reading side: decodes, authorises and either queues a transfer or, once everything
     /// before it is answered, runs the command.
     private func readRequests(_ inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                              owe: AsyncStream<Owed>.Continuation, written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
+                              owe: OwedReplies, written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
         var state = SessionState()
         state.peer = channel.channel.remoteAddress?.ipAddress ?? "unknown"
         var outstanding = 0
@@ -102,18 +111,18 @@ struct Session {
             outstanding += 1
             guard case .line(let buffer) = frame else {
                 logger.notice("line too long; closing")
-                owe.yield(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
+                owe.append(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
                 return
             }
             if stopping.raised.load(ordering: .sequentiallyConsistent) {
-                owe.yield(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false))
+                owe.append(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false))
                 continue
             }
             let command: Command
             var verb: String?
             do {
                 guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
-                    owe.yield(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false))
+                    owe.append(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false))
                     continue
                 }
                 verb = line.verb
@@ -122,11 +131,11 @@ struct Session {
             } catch {
                 // Any AUTH that fails logs the connection out, a malformed one included.
                 if verb == "AUTH" { state.principal = nil }
-                owe.yield(.reply(.error(error), close: false))
+                owe.append(.reply(.error(error), close: false))
                 continue
             }
             if let queued = executor.enqueueTransfer(command, as: state.principal) {
-                owe.yield(.transfer(queued, command))
+                owe.append(.transfer(queued, command))
                 continue
             }
             // Everything else runs only once all earlier requests are answered. Then nothing is

@@ -21,6 +21,14 @@ final class WriteTicket: Sendable {
         waiter?.resume(returning: result)
     }
 
+    /// The outcome if the writer already has it; nil while the write is pending.
+    var completed: Result<LedgerStore.Receipt, any Error>? {
+        state.withLock { state in
+            if case .done(let result) = state { return result }
+            return nil
+        }
+    }
+
     /// The outcome, once the writer has it.
     var result: Result<LedgerStore.Receipt, any Error> {
         get async {
