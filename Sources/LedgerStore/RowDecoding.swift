@@ -82,6 +82,17 @@ enum RowDecoding {
                           secretHash: secretHash, revoked: revoked != 0, lastSeq: try value(row, 6))
     }
 
+    /// A column's value, read straight from the statement's column (GRDB's fast path for the
+    /// types SQLite stores natively: integers, text, blobs), or `corrupt` when it is NULL where a
+    /// value is required or of the wrong type.
+    static func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ row: Row, _ index: Int) throws -> T {
+        do {
+            return try row.decode(T.self, atIndex: index)
+        } catch {
+            throw StoreError.corrupt("column \(index): \(error)")
+        }
+    }
+
     /// A column's value, or `corrupt` when it is NULL where a value is required or of the wrong type.
     static func value<T: DatabaseValueConvertible>(_ row: Row, _ index: Int) throws -> T {
         do {
