@@ -93,6 +93,11 @@ enum RowDecoding {
         }
     }
 
+    /// An optional column's value through the same fast path; nil for NULL.
+    static func optionalValue<T: DatabaseValueConvertible & StatementColumnConvertible>(_ row: Row, _ index: Int) throws -> T? {
+        row.hasNull(atIndex: index) ? nil : try value(row, index) as T
+    }
+
     /// A column's value, or `corrupt` when it is NULL where a value is required or of the wrong type.
     static func value<T: DatabaseValueConvertible>(_ row: Row, _ index: Int) throws -> T {
         do {
@@ -103,7 +108,7 @@ enum RowDecoding {
     }
 
     static func identifier<ID: LedgerIdentifier>(_ row: Row, _ index: Int, _ column: String, _: ID.Type, seq: Int64?) throws -> ID? {
-        guard let text: String = try value(row, index) else { return nil }
+        guard let text: String = try optionalValue(row, index) else { return nil }
         guard ID.isValid(text) else {
             throw StoreError.corrupt("\(seq.map { "journal entry \($0): " } ?? "")\(column) \(text.debugDescription) is not a valid id")
         }
