@@ -21,7 +21,7 @@ public enum CanonicalEncoding {
         appendInt64(body.amount.centipoints, to: &out)
         appendString(body.actor.rawValue, to: &out)
         appendString(body.ref?.rawValue ?? "", to: &out)
-        let keys = body.attributes.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let keys = body.attributes.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         appendUInt32(UInt32(keys.count), to: &out)
         for key in keys {
             appendString(key, to: &out)

@@ -38,7 +38,7 @@ enum AttributesJSON {
     static func decode(_ text: String) -> [String: String]? {
         var bytes = Substring(text).utf8[...]
         guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
-        var attributes: [String: String] = [:]
+        var attributes = [String: String](minimumCapacity: 8)
         var previousKey: Substring.UTF8View.SubSequence?
         while !bytes.isEmpty {
             guard let key = readString(&bytes), bytes.popFirst() == UInt8(ascii: ":"), let value = readString(&bytes) else { return nil }
