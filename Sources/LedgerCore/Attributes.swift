@@ -68,6 +68,8 @@ struct Attributes {
     }
 
     func checkAllUsed() throws(LedgerError) {
+        // Only keys that are present are ever marked used: as many used as present means all.
+        guard used.count != values.count else { return }
         let unknown = Set(values.keys).subtracting(used)
         guard unknown.isEmpty else { throw .invalid("entry", "unexpected attribute(s) \(unknown.sorted().joined(separator: ", "))") }
     }

@@ -37,6 +37,14 @@ public struct Hash256: Hashable, Sendable, CustomStringConvertible {
         self.init(words: words)
     }
 
+    /// Builds a digest from exactly 32 bytes in memory; nil for any other length. Not generic, so
+    /// hot loops (an audit reads two per entry) pay no generic dispatch.
+    public init?(raw: UnsafeRawBufferPointer) {
+        guard raw.count == Self.byteCount else { return nil }
+        func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        self.init(words: (word(0), word(1), word(2), word(3)))
+    }
+
     /// Parses 64 hex digits.
     public init?(hex: String) {
         guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else { return nil }

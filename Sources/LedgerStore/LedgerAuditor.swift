@@ -266,7 +266,7 @@ struct TreeAudit {
                 throw AuditFailure(seq: entry.seq, reason: "the Merkle tree ends before entry \(entry.seq) (no hash at position \(position))")
             }
             let stored: Int64 = row[0]
-            guard stored == position, let data = row[1] as Data?, Hash256(bytes: data) == hash else {
+            guard stored == position, let data = row[1] as Data?, Hash256(blob: data) == hash else {
                 throw AuditFailure(seq: entry.seq, reason: "the Merkle tree's hash at position \(position) is not the one entry \(entry.seq) makes")
             }
         }

@@ -29,8 +29,8 @@ enum RowDecoding {
             actor: try identifier(row, 6, "actor", Actor.self, seq: seq) ?? { throw bad("actor missing") }(),
             ref: try identifier(row, 7, "ref", ClientRef.self, seq: seq),
             attributes: attributes)
-        guard let prev = Hash256(bytes: try value(row, 9) as Data),
-              let hash = Hash256(bytes: try value(row, 10) as Data)
+        guard let prev = Hash256(blob: try value(row, 9) as Data),
+              let hash = Hash256(blob: try value(row, 10) as Data)
         else { throw bad("hashes are not 32 bytes") }
         return Entry(seq: seq, timeMs: try value(row, 1), body: body, prevHash: prev, hash: hash)
     }
