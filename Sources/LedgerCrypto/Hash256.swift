@@ -17,12 +17,8 @@ public struct Hash256: Hashable, Sendable, CustomStringConvertible {
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
         guard bytes.count == Self.byteCount else { return nil }
         // Contiguous storage (arrays, Data): four big-endian loads, no allocation.
-        if let words = bytes.withContiguousStorageIfAvailable({ buffer in
-            let raw = UnsafeRawBufferPointer(buffer)
-            func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
-            return (word(0), word(1), word(2), word(3))
-        }) {
-            self.init(words: words)
+        if let hash = bytes.withContiguousStorageIfAvailable({ Hash256(raw: UnsafeRawBufferPointer($0)) }) {
+            self = hash!
             return
         }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

@@ -33,6 +33,12 @@ public enum Reply: Equatable, Sendable {
         return false
     }
 
+    /// The value of a bare `name=value` field of a reply line (checkpoints, receipts, seqs are
+    /// never quoted), for clients reading what the server sent.
+    public static func field(_ name: String, in line: String) -> String? {
+        line.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+
     private static func line(_ head: String?, _ fields: Fields) -> String {
         var parts: [String] = head.map { [$0] } ?? []
         for (key, value) in fields { parts.append("\(key)=\(quote(value))") }

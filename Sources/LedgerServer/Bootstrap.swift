@@ -106,7 +106,7 @@ public enum Bootstrap {
     }
 
     private static func refuseIfOthersCanRead(_ file: String) throws {
-        if let mode = SecretFile.mode(file), mode & 0o077 != 0 {
+        if SecretFile.isExposed(file) {
             throw Failure(description: "\(file) holds a secret and others on this machine may read or change it; run: chmod 600 \(file)")
         }
     }

@@ -13,8 +13,8 @@ public enum KeyFile {
 
     /// The seed in `path`; refuses a file others may read or change.
     public static func load(_ path: String) throws -> [UInt8] {
-        guard let mode = SecretFile.mode(path) else { throw StoreError.io(path: path, reason: "no such key file") }
-        guard mode & 0o077 == 0 else {
+        guard SecretFile.mode(path) != nil else { throw StoreError.io(path: path, reason: "no such key file") }
+        guard !SecretFile.isExposed(path) else {
             throw StoreError.io(path: path, reason: "the key file is readable or writable by others; run: chmod 600 \(path)")
         }
         guard let data = FileManager.default.contents(atPath: path),

@@ -273,14 +273,15 @@ public final class LedgerStore: Sendable {
     }
 
     public func tokenSnapshot() throws -> TokenSnapshot {
-        try pool.read { db in
-            TokenSnapshot(tokens: try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token),
-                          asOf: try SQLLedgerStorage(db: db).head().seq)
-        }
+        try pool.read { db in TokenSnapshot(tokens: try Self.tokens(db), asOf: try SQLLedgerStorage(db: db).head().seq) }
     }
 
     public func tokens() throws -> [TokenState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token) }
+        try pool.read { db in try Self.tokens(db) }
+    }
+
+    private static func tokens(_ db: Database) throws -> [TokenState] {
+        try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token)
     }
 
     /// Runs `body` on a read-only connection holding one consistent snapshot of the file.

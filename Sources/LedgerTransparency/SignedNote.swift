@@ -18,9 +18,13 @@ public struct SignedNote: Sendable, Equatable {
             self.payload = payload
         }
 
+        /// The signature as the line carries it: key ID (4 bytes, big-endian) ‖ payload.
+        public var bytes: [UInt8] {
+            (0..<4).map { UInt8(truncatingIfNeeded: keyID >> (24 - 8 * $0)) } + payload
+        }
+
         public var line: String {
-            let id = (0..<4).map { UInt8(truncatingIfNeeded: keyID >> (24 - 8 * $0)) }
-            return "— \(name) \(Data(id + payload).base64EncodedString())\n"
+            "— \(name) \(Base64.encode(bytes))\n"
         }
     }
 

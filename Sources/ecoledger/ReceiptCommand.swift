@@ -2,6 +2,7 @@ import ArgumentParser
 import LedgerCLI
 import Foundation
 import LedgerCore
+import LedgerProtocol
 import LedgerStore
 import LedgerTransparency
 
@@ -27,8 +28,8 @@ struct ReceiptCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIFailure.reportAsync {
                 let reply = try await client.withSession { try await $0.call("RECEIPT \(seq)") }[0]
-                guard reply.hasPrefix("OK "), let encoded = reply.split(separator: " ").first(where: { $0.hasPrefix("proof=") })?.dropFirst(6),
-                      let bytes = Base64.decode(String(encoded)) else { throw CLIFailure.message(reply) }
+                guard reply.hasPrefix("OK "), let encoded = Reply.field("proof", in: reply),
+                      let bytes = Base64.decode(encoded) else { throw CLIFailure.message(reply) }
                 if let out {
                     guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw CLIFailure.message("cannot write \(out)") }
                 } else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import LedgerCLI
 import Foundation
 import LedgerCrypto
+import LedgerProtocol
 import LedgerStore
 import LedgerTransparency
 import LedgerWire
@@ -94,7 +95,7 @@ struct WitnessCommand: AsyncParsableCommand {
 
     func check(_ connection: LedgerConnection, signer: NoteSigner, log: NoteKey) async throws -> String {
         let reply = try await connection.call("CHECKPOINT")[0]
-        guard reply.hasPrefix("OK "), let encoded = Self.field("note", reply), let bytes = Base64.decode(encoded) else {
+        guard reply.hasPrefix("OK "), let encoded = Reply.field("note", in: reply), let bytes = Base64.decode(encoded) else {
             throw CLIFailure.message("CHECKPOINT: \(reply)")
         }
         let offeredText = String(decoding: bytes, as: UTF8.self)
@@ -126,8 +127,7 @@ struct WitnessCommand: AsyncParsableCommand {
         }
         let time = UInt64(WallClock.now() / 1000)
         let line = try Cosignature.sign(note, by: signer, time: time)
-        let id = (0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) }
-        let cosigned = try await connection.call("COSIGN \(offered.size) name=\(name) signature=\(Base64.encode(id + line.payload))")[0]
+        let cosigned = try await connection.call("COSIGN \(offered.size) name=\(name) signature=\(Base64.encode(line.bytes))")[0]
         guard cosigned.hasPrefix("OK ") else { throw CLIFailure.message("COSIGN: \(cosigned)") }
         try Self.replace(state, with: offeredText)
         return "cosigned \(offered.origin) size \(offered.size)"
@@ -163,10 +163,6 @@ struct WitnessCommand: AsyncParsableCommand {
             flock(descriptor, LOCK_UN)
             close(descriptor)
         }
-    }
-
-    static func field(_ name: String, _ reply: String) -> String? {
-        reply.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
     }
 
     /// Writes `text` to `path` atomically (a new file renamed over the old), owner-only.

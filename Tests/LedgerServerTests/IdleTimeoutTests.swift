@@ -18,6 +18,12 @@ struct IdleTimeoutTests {
         return channel
     }
 
+    /// The peer stops (or resumes) reading: NIO reports the channel unwritable (or writable).
+    static func setWritable(_ channel: EmbeddedChannel, _ writable: Bool) {
+        channel.isWritable = writable
+        channel.pipeline.fireChannelWritabilityChanged()
+    }
+
     static func request(_ channel: EmbeddedChannel) throws {
         try channel.writeInbound(LineFrame.line(ByteBuffer(string: "PING")))
         _ = try channel.readInbound(as: LineFrame.self)
@@ -88,8 +94,7 @@ struct IdleTimeoutTests {
     func stalledReader() throws {
         let channel = try Self.channel()
         try Self.request(channel)
-        channel.isWritable = false
-        channel.pipeline.fireChannelWritabilityChanged()
+        Self.setWritable(channel, false)
         channel.embeddedEventLoop.advanceTime(by: Self.timeout - .milliseconds(1))
         #expect(channel.isActive, "a request is pending, so before this change it stayed open for ever")
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
@@ -101,11 +106,9 @@ struct IdleTimeoutTests {
     func slowReaderCatchesUp() throws {
         let channel = try Self.channel()
         try Self.request(channel)
-        channel.isWritable = false
-        channel.pipeline.fireChannelWritabilityChanged()
+        Self.setWritable(channel, false)
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
-        channel.isWritable = true
-        channel.pipeline.fireChannelWritabilityChanged()
+        Self.setWritable(channel, true)
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
         #expect(channel.isActive)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerProtocol
 import LedgerTestSupport
 import LedgerTransparency
 import LedgerWire
@@ -41,10 +42,6 @@ struct InteropTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    static func field(_ name: String, _ reply: String) -> String? {
-        reply.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
-    }
-
     @Test("Go's sumdb verifies every checkpoint, consistency proof, receipt and the cosignature; and refuses altered ones")
     func goVerifiesEverything() async throws {
         let scratch = try Scratch()
@@ -56,17 +53,16 @@ struct InteropTests {
         try await TestServer.with { server in
             try await server.session(as: .admin) { connection async throws in
                 var notes: [Int64: String] = [:]
+                /// The checkpoint that covers the whole ledger: RECEIPT of the head returns only
+                /// once one does (the server's own bounded wait; no sleep here).
                 func waitForCheckpoint() async throws {
                     let head = try server.store.head().seq
-                    for _ in 0..<600 {
-                        let reply = try await connection.call("CHECKPOINT")[0]
-                        if Self.field("size", reply) == String(head), let note = Self.field("note", reply).flatMap(Base64.decode) {
-                            notes[head] = String(decoding: note, as: UTF8.self)
-                            return
-                        }
-                        try await Task.sleep(for: .milliseconds(20))
+                    guard try await connection.call("RECEIPT \(head)")[0].hasPrefix("OK ") else { throw TestFailure("no receipt of \(head)") }
+                    let reply = try await connection.call("CHECKPOINT")[0]
+                    guard Reply.field("size", in: reply) == String(head), let note = Reply.field("note", in: reply).flatMap(Base64.decode) else {
+                        throw TestFailure("the checkpoint is not of size \(head): \(reply)")
                     }
-                    throw TestFailure("no checkpoint of size \(head)")
+                    notes[head] = String(decoding: note, as: UTF8.self)
                 }
                 try await waitForCheckpoint()
                 for round in 0..<4 {
@@ -84,12 +80,12 @@ struct InteropTests {
                 var receipts: [String] = []
                 for seq in 1...sizes.last! {
                     let reply = try await connection.call("RECEIPT \(seq)")[0]
-                    receipts.append(String(decoding: try #require(Self.field("proof", reply).flatMap(Base64.decode)), as: UTF8.self))
+                    receipts.append(String(decoding: try #require(Reply.field("proof", in: reply).flatMap(Base64.decode)), as: UTF8.self))
                 }
                 // The witness cosigns the latest checkpoint; the served note then carries it.
                 let latest = try SignedNote(parsing: notes[sizes.last!]!)
                 let line = try Cosignature.sign(latest, by: TestServer.witness, time: 1_764_000_000)
-                let payload = Base64.encode((0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) } + line.payload)
+                let payload = Base64.encode(line.bytes)
                 try await server.session { witness async throws in
                     let (_, secret) = try await HardeningTests.issue("role=witness", on: server)
                     _ = try await witness.call("AUTH \(secret)")

@@ -13,16 +13,12 @@ import Testing
 /// CHECKPOINT, CONSISTENCY, RECEIPT and COSIGN over a real socket, and the checkpoint cadence.
 @Suite("The transparency log over the wire")
 struct TransparencyServerTests {
-    static func field(_ name: String, _ reply: String) -> String? {
-        reply.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
-    }
-
     static func checkpoint(_ connection: LedgerConnection) async throws -> (Checkpoint, SignedNote) {
         let reply = try await connection.call("CHECKPOINT")[0]
-        let encoded = try #require(field("note", reply), "\(reply)")
+        let encoded = try #require(Reply.field("note", in: reply), "\(reply)")
         let note = String(decoding: try #require(Base64.decode(encoded)), as: UTF8.self)
         let (checkpoint, signed) = try Checkpoint.open(note, logKey: TestServer.logSigner.key)
-        #expect(field("size", reply) == String(checkpoint.size) && field("root", reply) == Base64.encode(checkpoint.root.bytes))
+        #expect(Reply.field("size", in: reply) == String(checkpoint.size) && Reply.field("root", in: reply) == Base64.encode(checkpoint.root.bytes))
         return (checkpoint, signed)
     }
 
@@ -45,11 +41,9 @@ struct TransparencyServerTests {
                 try await server.session(as: .operator) { writer async throws in
                     for n in 0..<5 { _ = try await writer.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=t-\(n)") }
                 }
-                var second = first
-                for _ in 0..<200 where second.size < first.size + 5 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    second = try await Self.checkpoint(connection).0
-                }
+                // RECEIPT of the head returns once a checkpoint covers it (a bounded server-side wait).
+                #expect(try await connection.call("RECEIPT \(first.size + 5)")[0].hasPrefix("OK "))
+                let second = try await Self.checkpoint(connection).0
                 #expect(second.size == first.size + 5)
                 let lines = try await connection.call("CONSISTENCY \(first.size) \(second.size)")
                 let proof = lines.dropFirst().map { Hash256(bytes: Base64.decode(String($0.dropFirst(5)))!)! }
@@ -75,7 +69,7 @@ struct TransparencyServerTests {
                         try await server.session(as: .auditor) { connection async throws -> Int in
                             var last: Int64 = 0, backwards = 0
                             for _ in 0..<150 {
-                                let size = Int64(Self.field("size", try await connection.call("CHECKPOINT")[0]) ?? "") ?? 0
+                                let size = Int64(Reply.field("size", in: try await connection.call("CHECKPOINT")[0]) ?? "") ?? 0
                                 if size < last { backwards += 1 }
                                 last = max(last, size)
                             }
@@ -95,11 +89,11 @@ struct TransparencyServerTests {
         try await TestServer.with { server in
             let seq = try await server.session(as: .operator) { connection async throws -> Int64 in
                 let reply = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=2.5 ref=receipt-1")[0]
-                let seqText = try #require(Self.field("seq", reply), "\(reply)")
+                let seqText = try #require(Reply.field("seq", in: reply), "\(reply)")
                 let seq = try #require(Int64(seqText))
                 let receiptReply = try await connection.call("RECEIPT \(seq)")[0]
                 #expect(receiptReply.hasPrefix("OK seq=\(seq) proof="), "\(receiptReply)")
-                let proofText = try #require(Self.field("proof", receiptReply))
+                let proofText = try #require(Reply.field("proof", in: receiptReply))
                 let text = String(decoding: try #require(Base64.decode(proofText)), as: UTF8.self)
                 let receipt = try InclusionReceipt(parsing: text)
                 #expect(try receipt.verify(logKey: TestServer.logSigner.key).size >= seq)
@@ -127,24 +121,20 @@ struct TransparencyServerTests {
             let (_, secret) = try await HardeningTests.issue("role=witness", on: server)
             // The checkpoint that covers everything, the witness's token included.
             let head = try server.store.head().seq
-            let (checkpoint, note) = try await Self.asWitness(server, secret: secret) { connection async throws in
-                var latest = try await Self.checkpoint(connection)
-                for _ in 0..<200 where latest.0.size < head {
-                    try await Task.sleep(for: .milliseconds(20))
-                    latest = try await Self.checkpoint(connection)
-                }
-                return latest
+            try await server.session(as: .admin) { connection async throws in
+                #expect(try await connection.call("RECEIPT \(head)")[0].hasPrefix("OK "))
             }
+            let (checkpoint, note) = try await Self.asWitness(server, secret: secret) { try await Self.checkpoint($0) }
             #expect(checkpoint.size == head)
             let line = try Cosignature.sign(note, by: TestServer.witness, time: 1_764_000_000)
-            let payload = Base64.encode((0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) } + line.payload)
+            let payload = Base64.encode(line.bytes)
             try await server.session(as: .auditor) { connection async throws in
                 #expect(try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(payload)")[0].hasPrefix("ERR FORBIDDEN"))
             }
             try await Self.asWitness(server, secret: secret) { connection async throws in
                 var forged = line.payload
                 forged[20] ^= 1
-                let bad = Base64.encode((0..<4).map { UInt8(truncatingIfNeeded: line.keyID >> (24 - 8 * $0)) } + forged)
+                let bad = Base64.encode(SignedNote.Signature(name: line.name, keyID: line.keyID, payload: forged).bytes)
                 #expect(try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(bad)")[0].hasPrefix("ERR BAD_ARGUMENT"))
                 #expect(try await connection.call("COSIGN \(checkpoint.size) name=witness.test/other signature=\(payload)")[0].hasPrefix("ERR FORBIDDEN"))
                 let reply = try await connection.call("COSIGN \(checkpoint.size) name=\(line.name) signature=\(payload)")[0]
@@ -158,9 +148,9 @@ struct TransparencyServerTests {
             // against the cosigned one, so a resident can check the witness too.
             try await server.session(as: .admin) { connection async throws in
                 _ = try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=1 ref=after-cosign")
-                for _ in 0..<200 where try server.store.latestCheckpoint()?.size == checkpoint.size { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await connection.call("RECEIPT \(checkpoint.size + 1)")[0].hasPrefix("OK "), "a newer checkpoint exists")
                 let reply = try await connection.call("RECEIPT 1")[0]
-                let text = String(decoding: try #require(Self.field("proof", reply).flatMap(Base64.decode)), as: UTF8.self)
+                let text = String(decoding: try #require(Reply.field("proof", in: reply).flatMap(Base64.decode)), as: UTF8.self)
                 let receipt = try InclusionReceipt(parsing: text)
                 #expect(try receipt.verify(logKey: TestServer.logSigner.key).size == checkpoint.size)
                 #expect(try Cosignature.verify(receipt.checkpoint, witness: TestServer.witness.key) != nil)
