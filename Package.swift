@@ -40,7 +40,11 @@ let package = Package(
         .target(name: "LedgerTransparency", dependencies: ["LedgerCrypto"]),
         .target(
             name: "LedgerStore",
-            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LedgerCore", "LedgerCrypto", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the writer's statements bound without GRDB's value boxes.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             // The numbered files in the top-level schema/ folder are the source of truth;
             // Sources/LedgerStore/Schema is a symlink to it, and each file is embedded in the binary.
             resources: [.embedInCode("Schema/001_ledger.sql"), .embedInCode("Schema/002_transparency.sql")]

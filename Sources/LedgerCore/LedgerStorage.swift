@@ -1,7 +1,11 @@
 /// Where the ledger's state lives, as the rules see it.
 ///
 /// The rules and effects in this module are written against this protocol only, so the
-/// same code drives the SQLite store and the in-memory `LedgerSnapshot` that audits replay into.
+/// same code drives the store's writer (its batch state over what it has committed) and the
+/// in-memory `LedgerSnapshot` that audits replay into.
+///
+/// `LedgerEngine` judges a request completely before it calls any of the mutating methods, so
+/// a refused request never leaves a partial change behind.
 public protocol LedgerStorage {
     func head() throws -> ChainHead
     func account(_ id: AccountID) throws -> AccountState?

@@ -63,7 +63,7 @@ struct LedgerAuditor {
     var anchor: Checkpoint? = nil
 
     func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
-        let storage = SQLLedgerStorage(db: db)
+        let storage = SQLReads(db: db)
         var tree = try TreeAudit(db: db, roots: try signedRoots())
         let total = try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
@@ -153,7 +153,7 @@ struct LedgerAuditor {
     func checkStoredHead(_ head: ChainHead) throws {
         let stored: ChainHead
         do {
-            stored = try SQLLedgerStorage(db: db).head()
+            stored = try SQLReads(db: db).head()
         } catch let error as StoreError {
             throw AuditFailure(seq: head.seq, reason: error.description)
         }
@@ -165,7 +165,7 @@ struct LedgerAuditor {
         }
     }
 
-    func check(_ head: ChainHead, against expected: ExpectedHead, storage: SQLLedgerStorage) throws {
+    func check(_ head: ChainHead, against expected: ExpectedHead, storage: SQLReads) throws {
         guard head.seq >= expected.seq else {
             throw AuditFailure(seq: head.seq + 1, reason: "the journal is truncated: it ends at seq \(head.seq), but the expected head is seq \(expected.seq)")
         }

@@ -9,7 +9,7 @@ extension LedgerStore {
     /// The journal's head seq and the tree's root at that size, read together.
     public func treeHead() throws -> (size: Int64, root: Hash256) {
         try pool.read { db in
-            let size = try SQLLedgerStorage(db: db).head().seq
+            let size = try SQLReads(db: db).head().seq
             return (size, try MerkleProver(MerkleTreeStore(db: db)).root(size: size))
         }
     }
@@ -17,7 +17,7 @@ extension LedgerStore {
     /// The root of the tree of the first `size` entries.
     public func treeRoot(size: Int64) throws -> Hash256 {
         try pool.read { db in
-            let head = try SQLLedgerStorage(db: db).head().seq
+            let head = try SQLReads(db: db).head().seq
             guard size >= 0, size <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(size)") }
             return try MerkleProver(MerkleTreeStore(db: db)).root(size: size)
         }
@@ -26,7 +26,7 @@ extension LedgerStore {
     /// The RFC 6962 consistency proof from the tree of `old` entries to the tree of `new`.
     public func consistencyProof(old: Int64, new: Int64) throws -> [Hash256] {
         try pool.read { db in
-            let head = try SQLLedgerStorage(db: db).head().seq
+            let head = try SQLReads(db: db).head().seq
             guard old >= 0, old <= new else { throw LedgerError.invalid("old", "must be between 0 and the new size") }
             guard new <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(new)") }
             return try MerkleProver(MerkleTreeStore(db: db)).consistencyProof(old: old, new: new)
@@ -38,7 +38,7 @@ extension LedgerStore {
     /// covers the entry yet. Throws NOT_FOUND for an entry that does not exist.
     public func receipt(seq: Int64) throws -> InclusionReceipt? {
         try pool.read { db in
-            guard let entry = try SQLLedgerStorage(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
+            guard let entry = try SQLReads(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
             // max(size) over the primary key (size, witness): one index seek, however many cosignatures.
             let cosignedSize = try Int64.fetchOne(db, sql: "SELECT max(size) FROM cosignatures WHERE size >= ?", arguments: [seq])
             let cosigned = try cosignedSize.flatMap { try Self.checkpoints(db, sql: "WHERE size = ?", arguments: [$0]).first }
@@ -65,7 +65,7 @@ extension LedgerStore {
     /// the log never signs what its journal does not say.
     public func recordCheckpoint(size: Int64, root: Hash256, note: String, timeMs: Int64) throws {
         try pool.write { db in
-            let head = try SQLLedgerStorage(db: db).storedHead().seq
+            let head = try SQLReads(db: db).head().seq
             guard size <= head, try MerkleProver(MerkleTreeStore(db: db)).root(size: size) == root else {
                 throw StoreError.corrupt("a checkpoint for size \(size) does not match the journal's tree")
             }

@@ -9,15 +9,15 @@ import Synchronization
 ///
 /// This is the only code that knows SQL. Writes are serialized by GRDB's single writer
 /// connection: `submit` runs one request in a transaction of its own, `submitBatch` runs many in
-/// one transaction with a savepoint each (group commit). Either returns only after the
+/// one transaction (group commit), judged against the writer's state in memory. Either returns only after the
 /// transaction is committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait
 /// for writes.
 public final class LedgerStore: Sendable {
     let pool: DatabasePool
     private let clock: @Sendable () -> Int64
-    /// The tree's right edge after the last commit, kept by the writer so appending a leaf reads
-    /// nothing; nil until first needed, and after a failed write (then it is read again).
-    private let treeFrontier = Mutex<MerkleFrontier?>(nil)
+    /// What the single writer keeps of the committed ledger (head, tree edge, hot rows); the
+    /// lock is only ever taken by the writer, around a whole batch.
+    private let writer = Mutex(WriterState())
     public let path: String
 
     /// What a successful request returns.
@@ -99,67 +99,72 @@ public final class LedgerStore: Sendable {
         try submitBatch([request])[0].get()
     }
 
-    /// Group commit: executes `requests` in order in one SQLite transaction (one fsync), each
-    /// in a savepoint of its own, and returns once the transaction is durable.
+    /// Group commit: executes `requests` in order in one SQLite transaction (one fsync) and
+    /// returns once the transaction is durable.
     ///
-    /// Each request keeps its own outcome: a refused one rolls back its savepoint alone and
-    /// its neighbours are unaffected. The entries and hashes are exactly those that one
-    /// transaction per request would have produced. If the commit itself fails, every
-    /// request fails with that error and nothing is written.
+    /// Each request keeps its own outcome: a refused one changes nothing and its neighbours are
+    /// unaffected. The entries and hashes are exactly those that one transaction per request
+    /// would have produced. If writing or committing the batch fails, nothing is written and,
+    /// when the batch held several requests, each is tried again in a transaction of its own, so
+    /// a request that cannot be stored fails alone.
     public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
-        do {
-            let (results, frontier) = try writeBatch(requests)
-            treeFrontier.withLock { $0 = frontier }
-            return results.map { $0.mapError(StoreError.classify) }
-        } catch {
-            treeFrontier.withLock { $0 = nil }
-            throw StoreError.classify(error)
+        try writer.withLock { state in
+            do {
+                return try writeBatch(requests, state: state).map { $0.mapError(StoreError.classify) }
+            } catch {
+                state.forget()
+                guard requests.count > 1 else { throw StoreError.classify(error) }
+            }
+            return requests.map { request in
+                do {
+                    return try writeBatch([request], state: state)[0].mapError(StoreError.classify)
+                } catch {
+                    state.forget()
+                    return .failure(StoreError.classify(error))
+                }
+            }
         }
     }
 
-    private func writeBatch(_ requests: [LedgerRequest]) throws -> ([Result<Receipt, any Error>], MerkleFrontier?) {
-        let cached = treeFrontier.withLock { $0 }
-        return try pool.write { db in
+    /// One transaction: every request judged against the batch's running state in memory, then
+    /// the batch's changes written at once (`BatchFlush`), then the commit. The writer's state
+    /// takes in the changes only after the commit succeeded.
+    private func writeBatch(_ requests: [LedgerRequest], state: WriterState) throws -> [Result<Receipt, any Error>] {
+        var committed: (WriteBatch.Changes, MerkleFrontier)?
+        let results = try pool.write { db -> [Result<Receipt, any Error>] in
+            // One read per batch: the file is still the one this writer last committed.
+            state.validate(storedHead: try SQLReads(db: db).head())
             let engine = try LedgerEngine()
-            // The head is read once and written once per batch, not per request.
-            let initial = try SQLLedgerStorage(db: db).storedHead()
-            var committed = initial
+            var batch = WriteBatch(db: db, committed: state, head: state.head!)
             var results: [Result<Receipt, any Error>] = []
             results.reserveCapacity(requests.count)
-            var appended: [Hash256] = []
             for request in requests {
-                var storage = SQLLedgerStorage(db: db, batchHead: committed)
-                var outcome: LedgerEngine.Outcome?
+                let outcome: LedgerEngine.Outcome
                 do {
-                    try db.inSavepoint {
-                        outcome = try engine.execute(request, in: &storage, timeMs: clock())
-                        return .commit
-                    }
+                    outcome = try engine.execute(request, in: &batch, timeMs: clock())
                 } catch {
                     results.append(.failure(error))
                     continue
                 }
-                // Committed: the head moves on with this request's entry, if it appended one.
-                committed = storage.batchHead ?? committed
-                switch outcome! {
+                switch outcome {
                 case .appended(let entry):
-                    appended.append(entry.hash)
-                    results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: storage)) })
+                    results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: batch)) })
                 case .replayed(let entry):
-                    results.append(Result { Receipt(entry: entry, replayed: true, balances: try Self.balances(of: entry, in: storage)) })
-                case .rejected(let entry, let error):
-                    appended.append(entry.hash)
+                    results.append(Result { Receipt(entry: entry, replayed: true, balances: try Self.balances(of: entry, in: batch)) })
+                case .rejected(_, let error):
                     results.append(.failure(error))
                 }
             }
-            guard committed != initial else { return (results, cached) }
-            try SQLLedgerStorage(db: db).writeHead(committed)
-            // The entries' leaves, in the same transaction: the tree always covers the journal.
-            let tree = MerkleTreeStore(db: db)
-            var frontier = try cached.flatMap { $0.size == initial.seq ? $0 : nil } ?? tree.frontier(size: initial.seq)
-            try tree.append(appended, to: &frontier)
-            return (results, frontier)
+            let changes = batch.changes
+            guard !changes.entries.isEmpty else { return results }
+            var frontier = try state.frontier.flatMap { $0.size == state.head!.seq ? $0 : nil }
+                ?? MerkleTreeStore(db: db).frontier(size: state.head!.seq)
+            try BatchFlush(db: db).write(changes, tree: &frontier)
+            committed = (changes, frontier)
+            return results
         }
+        if let (changes, frontier) = committed { state.commit(changes, frontier: frontier) }
+        return results
     }
 
     /// Builds the tree for entries it does not cover yet: a ledger made before the tree existed,
@@ -169,7 +174,7 @@ public final class LedgerStore: Sendable {
             let done = try pool.write { db -> Bool in
                 let tree = MerkleTreeStore(db: db)
                 let size = try tree.storedSize()
-                let head = try SQLLedgerStorage(db: db).storedHead().seq
+                let head = try SQLReads(db: db).head().seq
                 guard size < head else { return true }
                 let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM journal WHERE seq > ? ORDER BY seq LIMIT 50000", arguments: [size])
                     .map { data -> Hash256 in
@@ -184,7 +189,7 @@ public final class LedgerStore: Sendable {
         }
     }
 
-    private static func balances(of entry: Entry, in storage: SQLLedgerStorage) throws -> [AccountID: Points] {
+    private static func balances(of entry: Entry, in storage: WriteBatch) throws -> [AccountID: Points] {
         var balances: [AccountID: Points] = [:]
         guard entry.kind.isTransfer else { return balances }
         for id in [entry.body.debit, entry.body.credit].compactMap({ $0 }) {
@@ -208,36 +213,36 @@ public final class LedgerStore: Sendable {
     // MARK: Reads
 
     public func head() throws -> ChainHead {
-        try pool.read { db in try SQLLedgerStorage(db: db).head() }
+        try pool.read { db in try SQLReads(db: db).head() }
     }
 
     public func account(_ id: AccountID) throws -> AccountState? {
-        try pool.read { db in try SQLLedgerStorage(db: db).account(id) }
+        try pool.read { db in try SQLReads(db: db).account(id) }
     }
 
     public func entry(seq: Int64) throws -> Entry? {
-        try pool.read { db in try SQLLedgerStorage(db: db).entry(seq: seq) }
+        try pool.read { db in try SQLReads(db: db).entry(seq: seq) }
     }
 
     public func entry(ref: ClientRef) throws -> Entry? {
-        try pool.read { db in try SQLLedgerStorage(db: db).entry(ref: ref) }
+        try pool.read { db in try SQLReads(db: db).entry(ref: ref) }
     }
 
     /// The stored PIN record of a resident (for checking a PIN off the writer).
     public func pinRecord(_ id: AccountID) throws -> PINRecord? {
-        try pool.read { db in try SQLLedgerStorage(db: db).pinRecord(id) }
+        try pool.read { db in try SQLReads(db: db).pinRecord(id) }
     }
 
     public func point(_ id: PointID) throws -> PointState? {
-        try pool.read { db in try SQLLedgerStorage(db: db).point(id) }
+        try pool.read { db in try SQLReads(db: db).point(id) }
     }
 
     public func material(_ code: MaterialCode) throws -> MaterialState? {
-        try pool.read { db in try SQLLedgerStorage(db: db).material(code) }
+        try pool.read { db in try SQLReads(db: db).material(code) }
     }
 
     public func token(_ id: TokenID) throws -> TokenState? {
-        try pool.read { db in try SQLLedgerStorage(db: db).token(id) }
+        try pool.read { db in try SQLReads(db: db).token(id) }
     }
 
     /// Transfers into or out of `account`, newest first, at most `limit`, with seq below `before`.
@@ -273,7 +278,7 @@ public final class LedgerStore: Sendable {
     }
 
     public func tokenSnapshot() throws -> TokenSnapshot {
-        try pool.read { db in TokenSnapshot(tokens: try Self.tokens(db), asOf: try SQLLedgerStorage(db: db).head().seq) }
+        try pool.read { db in TokenSnapshot(tokens: try Self.tokens(db), asOf: try SQLReads(db: db).head().seq) }
     }
 
     public func tokens() throws -> [TokenState] {

@@ -70,4 +70,46 @@ struct GroupCommitTests {
         #expect(try ledger.store.head().seq == 13)
         guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
     }
+
+    @Test("a request the database refuses fails alone: its batch is retried one request per transaction")
+    func storageFailureIsolated() throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        // A stand-in for a write SQLite refuses for one request only (its row, not the rules).
+        try ledger.store.pool.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON journal WHEN NEW.ref = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+        let results = try ledger.store.submitBatch([
+            try Make.dropoff("R-1", kg: "1", ref: "before"),
+            try Make.dropoff("R-1", kg: "2", ref: "poison"),
+            try Make.dropoff("R-1", kg: "3", ref: "after"),
+        ])
+        let outcomes = results.map(Self.outcome)
+        #expect(outcomes.count == 3)
+        #expect(outcomes.first == "10" && outcomes.last == "11", "its neighbours are written")
+        #expect(outcomes.dropFirst().first?.contains("refused by the test") == true, "\(outcomes)")
+        #expect(try ledger.store.balance("R-1") == Make.points("72"), "1 kg and 3 kg at 18 points/kg, nothing for the refused 2 kg")
+        #expect(try ledger.store.head().seq == 11)
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "next"))
+        #expect(try ledger.store.balance("R-1") == Make.points("90"), "the writer's memory holds no trace of the refused request")
+        guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
+    }
+
+    @Test("a writer notices a ledger changed by another process and forgets what it had cached")
+    func externalWriterInvalidatesCache() throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "mine-1"))
+        let other = try LedgerStore.open(at: ledger.path)
+        defer { try? other.close() }
+        _ = try other.submit(Make.dropoff("R-1", kg: "2", ref: "theirs"))
+        let receipt = try ledger.store.submit(Make.dropoff("R-1", kg: "3", ref: "mine-2"))
+        #expect(receipt.entry.seq == 12, "the next seq after the other writer's entry")
+        #expect(try receipt.balances[AccountID("R-1")] == Make.points("108"), "the other writer's credit is counted")
+        #expect(try ledger.store.submit(Make.dropoff("R-1", kg: "2", ref: "theirs")).replayed, "its ref is known")
+        guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
+    }
 }

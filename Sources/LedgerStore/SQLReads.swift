@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+
+/// The ledger's state read with SQL on one connection: what readers serve, what an audit looks
+/// entries up with, and where the writer goes when its memory does not hold a row yet.
+///
+/// Reads only; the writer's changes are written by `BatchFlush`. Statements are cached per
+/// connection, so no query is prepared twice.
+struct SQLReads {
+    let db: Database
+
+    /// The chain_head row.
+    func head() throws -> ChainHead {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash, time_ms FROM chain_head WHERE id = 1"))
+        guard let row, let hash = Hash256(bytes: try RowDecoding.value(row, 1) as Data) else {
+            throw StoreError.corrupt("chain_head row is missing or malformed")
+        }
+        return ChainHead(seq: try RowDecoding.value(row, 0), hash: hash, timeMs: try RowDecoding.value(row, 2))
+    }
+
+    func account(_ id: AccountID) throws -> AccountState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.accountColumns) FROM accounts WHERE id = ?"), arguments: [id.rawValue])
+            .map(RowDecoding.account)
+    }
+
+    func pinRecord(_ id: AccountID) throws -> PINRecord? {
+        let text = try String.fetchOne(db.cachedStatement(sql: "SELECT pin_hash FROM accounts WHERE id = ?"), arguments: [id.rawValue])
+        guard let text else { return nil }
+        guard let record = PINRecord(text: text) else { throw StoreError.corrupt("account \(id): pin_hash is malformed") }
+        return record
+    }
+
+    func point(_ id: PointID) throws -> PointState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.pointColumns) FROM points WHERE id = ?"), arguments: [id.rawValue])
+            .map(RowDecoding.point)
+    }
+
+    func material(_ code: MaterialCode) throws -> MaterialState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.materialColumns) FROM materials WHERE code = ?"), arguments: [code.rawValue])
+            .map(RowDecoding.material)
+    }
+
+    func token(_ id: TokenID) throws -> TokenState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens WHERE id = ?"), arguments: [id.rawValue])
+            .map(RowDecoding.token)
+    }
+
+    func entry(seq: Int64) throws -> Entry? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.journalColumns) FROM journal WHERE seq = ?"), arguments: [seq])
+            .map(RowDecoding.entry)
+    }
+
+    func entry(ref: ClientRef) throws -> Entry? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.journalColumns) FROM journal WHERE ref = ?"), arguments: [ref.rawValue])
+            .map(RowDecoding.entry)
+    }
+
+    func reversal(of seq: Int64) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT reversal_seq FROM reversals WHERE original_seq = ?"), arguments: [seq])
+    }
+}

@@ -1,0 +1,119 @@
+import GRDB
+import LedgerCore
+import LedgerCrypto
+
+/// The ledger as the requests of one group commit see it: the writer's committed state, with
+/// this batch's entries and changes laid over it in memory.
+///
+/// The engine judges a request completely before it appends anything (`LedgerEngine.append`
+/// computes every effect first), so a refused request leaves no trace here and needs no
+/// savepoint: the next request simply sees the batch's running state. Nothing reaches SQLite
+/// until `BatchFlush` writes the whole batch, each changed row once, just before the commit.
+final class WriteBatch: LedgerStorage {
+    private let reads: SQLReads
+    private let committed: WriterState
+    /// The seq of the last committed entry: entries above it are this batch's.
+    private let committedSeq: Int64
+    private(set) var changes: Changes
+
+    /// What the batch has written, as the rows' final values.
+    struct Changes {
+        var head: ChainHead
+        var entries: [Entry] = []
+        var entryByRef: [ClientRef: Int] = [:]
+        var accounts: [AccountID: AccountState] = [:]
+        var pinRecords: [AccountID: PINRecord] = [:]
+        var points: [PointID: PointState] = [:]
+        var materials: [MaterialCode: MaterialState] = [:]
+        var tokens: [TokenID: TokenState] = [:]
+        /// original seq → reversing seq
+        var reversals: [(original: Int64, by: Int64)] = []
+    }
+
+    init(db: Database, committed: WriterState, head: ChainHead) {
+        reads = SQLReads(db: db)
+        self.committed = committed
+        committedSeq = head.seq
+        changes = Changes(head: head)
+    }
+
+    func head() -> ChainHead { changes.head }
+
+    func account(_ id: AccountID) throws -> AccountState? {
+        if let changed = changes.accounts[id] { return changed }
+        if let cached = committed.accounts.lookup(id) { return cached }
+        let stored = try reads.account(id)
+        committed.remember(account: id, stored)
+        return stored
+    }
+
+    func pinRecord(_ id: AccountID) throws -> PINRecord? {
+        if let changed = changes.pinRecords[id] { return changed }
+        if let cached = committed.pinRecords.lookup(id) { return cached }
+        let stored = try reads.pinRecord(id)
+        committed.remember(pinRecord: id, stored)
+        return stored
+    }
+
+    func point(_ id: PointID) throws -> PointState? {
+        if let changed = changes.points[id] { return changed }
+        if let cached = committed.points.lookup(id) { return cached }
+        let stored = try reads.point(id)
+        committed.remember(point: id, stored)
+        return stored
+    }
+
+    func material(_ code: MaterialCode) throws -> MaterialState? {
+        if let changed = changes.materials[code] { return changed }
+        if let cached = committed.materials.lookup(code) { return cached }
+        let stored = try reads.material(code)
+        committed.remember(material: code, stored)
+        return stored
+    }
+
+    func token(_ id: TokenID) throws -> TokenState? {
+        if let changed = changes.tokens[id] { return changed }
+        if let cached = committed.tokens.lookup(id) { return cached }
+        let stored = try reads.token(id)
+        committed.remember(token: id, stored)
+        return stored
+    }
+
+    func entry(seq: Int64) throws -> Entry? {
+        guard seq > committedSeq else { return try reads.entry(seq: seq) }
+        let index = seq - committedSeq - 1
+        return index < changes.entries.count ? changes.entries[Int(index)] : nil
+    }
+
+    func entry(ref: ClientRef) throws -> Entry? {
+        if let index = changes.entryByRef[ref] { return changes.entries[index] }
+        return try reads.entry(ref: ref)
+    }
+
+    func reversal(of seq: Int64) throws -> Int64? {
+        if let pending = changes.reversals.first(where: { $0.original == seq }) { return pending.by }
+        return try reads.reversal(of: seq)
+    }
+
+    // The writes below only record: they cannot fail, so a request's changes go in whole.
+
+    func append(_ entry: Entry) {
+        if let ref = entry.body.ref { changes.entryByRef[ref] = changes.entries.count }
+        changes.entries.append(entry)
+        changes.head = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
+    }
+
+    func apply(_ change: ProjectionChange, seq: Int64) {
+        switch change {
+        case .putAccount(let account): changes.accounts[account.id] = account
+        case .putPoint(let point): changes.points[point.id] = point
+        case .putMaterial(let material): changes.materials[material.code] = material
+        case .putToken(let token): changes.tokens[token.id] = token
+        case .markReversed(let original): changes.reversals.append((original, seq))
+        }
+    }
+
+    func savePINRecord(_ record: PINRecord, for account: AccountID) {
+        changes.pinRecords[account] = record
+    }
+}

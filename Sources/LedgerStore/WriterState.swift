@@ -1,0 +1,80 @@
+import LedgerCore
+import LedgerTransparency
+
+/// What the single writer knows of the committed ledger, in memory only it touches: the chain
+/// head, the Merkle tree's right edge, and every account, PIN record, point, material and token
+/// it has read or written, so a steady stream of writes reads almost nothing from SQLite.
+///
+/// Every value here is committed: a batch works on its own overlay (`WriteBatch`) and its
+/// changes come here only once its transaction has committed. Rows are cached as the writer
+/// first needs them, absent ones too (`nil`: an account that does not exist yet), and a table's
+/// cache starts again empty when it reaches `capacity`, so memory stays bounded however many
+/// residents a city has.
+///
+/// The head is compared with the chain_head row at the start of every batch: if anything else
+/// wrote the file (another process, a restore), everything cached is forgotten.
+final class WriterState {
+    /// Rows kept per table before its cache is emptied (about 30 MB of accounts).
+    static let capacity = 100_000
+
+    private(set) var head: ChainHead?
+    private(set) var frontier: MerkleFrontier?
+    private(set) var accounts = RowCache<AccountID, AccountState>()
+    private(set) var pinRecords = RowCache<AccountID, PINRecord>()
+    private(set) var points = RowCache<PointID, PointState>()
+    private(set) var materials = RowCache<MaterialCode, MaterialState>()
+    private(set) var tokens = RowCache<TokenID, TokenState>()
+
+    /// The committed head, checked against the stored one: when they differ (or nothing is
+    /// known yet), every cached row is dropped and the stored head is adopted.
+    func validate(storedHead: ChainHead) {
+        guard head != storedHead else { return }
+        forget()
+        head = storedHead
+    }
+
+    /// Drops everything: after a failed commit, or when the file changed behind the writer.
+    func forget() {
+        head = nil
+        frontier = nil
+        accounts = RowCache()
+        pinRecords = RowCache()
+        points = RowCache()
+        materials = RowCache()
+        tokens = RowCache()
+    }
+
+    /// Records a row read from the committed file (or its absence).
+    func remember(account id: AccountID, _ value: AccountState?) { accounts[id] = value }
+    func remember(pinRecord id: AccountID, _ value: PINRecord?) { pinRecords[id] = value }
+    func remember(point id: PointID, _ value: PointState?) { points[id] = value }
+    func remember(material code: MaterialCode, _ value: MaterialState?) { materials[code] = value }
+    func remember(token id: TokenID, _ value: TokenState?) { tokens[id] = value }
+
+    /// Takes in a batch whose transaction has committed.
+    func commit(_ batch: WriteBatch.Changes, frontier: MerkleFrontier) {
+        head = batch.head
+        self.frontier = frontier
+        for (id, account) in batch.accounts { accounts[id] = account }
+        for (id, record) in batch.pinRecords { pinRecords[id] = record }
+        for (id, point) in batch.points { points[id] = point }
+        for (code, material) in batch.materials { materials[code] = material }
+        for (id, token) in batch.tokens { tokens[id] = token }
+    }
+}
+
+/// A bounded map of rows by key, absent rows included: `lookup` distinguishes "not cached"
+/// (nil) from "cached as absent" (`.some(nil)`).
+struct RowCache<Key: Hashable, Value> {
+    private var rows: [Key: Value?] = [:]
+
+    func lookup(_ key: Key) -> Value?? { rows[key] }
+
+    subscript(key: Key) -> Value? {
+        get { rows[key] ?? nil }
+        set {
+            if rows.count >= WriterState.capacity, rows[key] == nil { rows.removeAll() }
+            rows[key] = .some(newValue)
+        }
+    }
+}
