@@ -39,7 +39,7 @@ public struct ChainReplayer {
         guard entry.prevHash == head.hash else { throw fail("prev_hash does not match the hash of entry \(head.seq)") }
         let recomputed: Hash256
         do {
-            recomputed = try hasher.digest(entry.prevHash.bytes, entry.canonicalBytes)
+            recomputed = try entry.canonicalBytes.withUnsafeBytes { bytes in Result { () throws(CryptoError) in try hasher.digest(after: entry.prevHash, bytes) } }.get()
         } catch {
             throw fail("could not hash: \(error)")
         }

@@ -24,7 +24,7 @@ public struct Entry: Hashable, Sendable {
     public static func seal(_ body: EntryBody, seq: Int64, timeMs: Int64, after prevHash: Hash256,
                             hasher: SHA256.Hasher) throws -> Entry {
         let canonical = CanonicalEncoding.encode(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash)
-        let hash = try hasher.digest(prevHash.bytes, canonical)
+        let hash = try canonical.withUnsafeBytes { bytes in Result { () throws(CryptoError) in try hasher.digest(after: prevHash, bytes) } }.get()
         return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
     }
 

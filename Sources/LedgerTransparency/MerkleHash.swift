@@ -8,7 +8,7 @@ public enum MerkleHash {
     public static let empty = Hash256(hex: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")!
 
     public static func leaf(_ entryHash: Hash256) throws(CryptoError) -> Hash256 {
-        try SHA256.digest([0x00] + entryHash.bytes)
+        try hash(0x00, entryHash)
     }
 
     /// A leaf over arbitrary data (the test vectors of RFC 6962 hash byte strings, not entry hashes).
@@ -17,6 +17,21 @@ public enum MerkleHash {
     }
 
     public static func node(_ left: Hash256, _ right: Hash256) throws(CryptoError) -> Hash256 {
-        try SHA256.digest([0x01] + left.bytes + right.bytes)
+        try hash(0x01, left, right)
+    }
+
+    /// SHA-256 of the domain byte and the hashes, assembled on the stack (an audit hashes two
+    /// tree nodes per entry; none of them allocates).
+    private static func hash(_ domain: UInt8, _ first: Hash256, _ second: Hash256? = nil) throws(CryptoError) -> Hash256 {
+        try withUnsafeTemporaryAllocation(byteCount: 1 + 2 * Hash256.byteCount, alignment: 8) { buffer throws(CryptoError) in
+            buffer[0] = domain
+            first.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0) }
+            var count = 33
+            if let second {
+                second.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: $0) }
+                count = 65
+            }
+            return try SHA256.digest(raw: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 }
