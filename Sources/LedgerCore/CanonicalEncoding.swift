@@ -12,40 +12,66 @@ public enum CanonicalEncoding {
     public static func encode(seq: Int64, timeMs: Int64, body: EntryBody, prevHash: Hash256) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160 + body.attributes.count * 24)
-        out.append(version)
-        appendInt64(seq, to: &out)
-        appendInt64(timeMs, to: &out)
-        appendString(body.kind.rawValue, to: &out)
-        appendString(body.debit?.rawValue ?? "", to: &out)
-        appendString(body.credit?.rawValue ?? "", to: &out)
-        appendInt64(body.amount.centipoints, to: &out)
-        appendString(body.actor.rawValue, to: &out)
-        appendString(body.ref?.rawValue ?? "", to: &out)
-        let keys = body.attributes.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        appendUInt32(UInt32(keys.count), to: &out)
-        for key in keys {
-            appendString(key, to: &out)
-            appendString(body.attributes[key]!, to: &out)
+        _ = encode(into: &out, seq: seq, timeMs: timeMs, kind: body.kind.rawValue.utf8, debit: body.debit?.rawValue.utf8,
+               credit: body.credit?.rawValue.utf8, amount: body.amount.centipoints, actor: body.actor.rawValue.utf8,
+               ref: body.ref?.rawValue.utf8, prevHash: prevHash) { out in
+            let keys = body.attributes.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            appendUInt32(UInt32(keys.count), to: &out)
+            for key in keys {
+                appendString(key.utf8, to: &out)
+                appendString(body.attributes[key]!.utf8, to: &out)
+            }
+            return true
         }
-        out.append(contentsOf: prevHash.bytes)
         return out
     }
 
-    static func appendInt64(_ value: Int64, to out: inout [UInt8]) {
+    /// The layout itself, over the fields' UTF-8 bytes wherever they are (Swift strings, or an
+    /// audit's column buffers). `attributes` appends the count and the sorted key/value pairs
+    /// (with `appendUInt32` and `appendString`), or returns false when it cannot.
+    /// Returns false if `attributes` did; `out` is then incomplete.
+    @inlinable
+    public static func encode<Text: Collection<UInt8>>(
+        into out: inout [UInt8], seq: Int64, timeMs: Int64, kind: Text, debit: Text?, credit: Text?, amount: Int64,
+        actor: Text, ref: Text?, prevHash: Hash256, attributes: (inout [UInt8]) -> Bool
+    ) -> Bool {
+        out.append(version)
+        appendInt64(seq, to: &out)
+        appendInt64(timeMs, to: &out)
+        appendString(kind, to: &out)
+        appendOptionalString(debit, to: &out)
+        appendOptionalString(credit, to: &out)
+        appendInt64(amount, to: &out)
+        appendString(actor, to: &out)
+        appendOptionalString(ref, to: &out)
+        guard attributes(&out) else { return false }
+        prevHash.withUnsafeBytes { out.append(contentsOf: $0) }
+        return true
+    }
+
+    /// An absent value encodes as the empty string.
+    @inlinable
+    static func appendOptionalString<Text: Collection<UInt8>>(_ text: Text?, to out: inout [UInt8]) {
+        if let text { appendString(text, to: &out) } else { appendUInt32(0, to: &out) }
+    }
+
+    @inlinable
+    public static func appendInt64(_ value: Int64, to out: inout [UInt8]) {
         let bits = UInt64(bitPattern: value)
         for shift in stride(from: 56, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
         }
     }
 
-    static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
+    @inlinable
+    public static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
         for shift in stride(from: 24, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
         }
     }
 
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        let utf8 = text.utf8
+    @inlinable
+    public static func appendString<Text: Collection<UInt8>>(_ utf8: Text, to out: inout [UInt8]) {
         appendUInt32(UInt32(utf8.count), to: &out)
         out.append(contentsOf: utf8)
     }

@@ -28,23 +28,25 @@ public struct ChainReplayer {
 
     public var head: ChainHead { snapshot.chainHead }
 
+    /// Checks `entry`'s link to the chain (recomputing its hash), then replays it.
     public mutating func feed(_ entry: Entry) throws(AuditFailure) {
-        let head = snapshot.chainHead
-        let fail = { (reason: String) in AuditFailure(seq: entry.seq, reason: reason) }
-        guard entry.seq == head.seq + 1 else {
-            throw entry.seq > head.seq + 1
-                ? AuditFailure(seq: head.seq + 1, reason: "entry \(head.seq + 1) is missing (next stored entry is \(entry.seq))")
-                : fail("sequence goes backwards after \(head.seq)")
-        }
-        guard entry.prevHash == head.hash else { throw fail("prev_hash does not match the hash of entry \(head.seq)") }
         let recomputed: Hash256
         do {
             recomputed = try entry.canonicalBytes.withUnsafeBytes { bytes in Result { () throws(CryptoError) in try hasher.digest(after: entry.prevHash, bytes) } }.get()
         } catch {
-            throw fail("could not hash: \(error)")
+            throw AuditFailure(seq: entry.seq, reason: "could not hash: \(error)")
         }
-        guard recomputed == entry.hash else { throw fail("hash does not match the entry's contents (recomputed \(recomputed.hex))") }
-        guard entry.timeMs >= head.timeMs else { throw fail("time goes backwards") }
+        try ChainLink.check(seq: entry.seq, timeMs: entry.timeMs, prevHash: entry.prevHash, hash: entry.hash,
+                            recomputed: recomputed, after: snapshot.chainHead)
+        try replay(entry)
+    }
+
+    /// Replays an entry whose link to the chain was already checked (`ChainLink`, by an audit
+    /// that hashes the stored bytes elsewhere): it must follow the head, and could it have been
+    /// appended?
+    public mutating func replay(_ entry: Entry) throws(AuditFailure) {
+        let fail = { (reason: String) in AuditFailure(seq: entry.seq, reason: reason) }
+        guard entry.seq == snapshot.chainHead.seq + 1 else { throw fail("replayed out of order after \(snapshot.chainHead.seq)") }
         do {
             let changes = try Effects.changes(of: entry, in: snapshot)
             snapshot.append(entry)
@@ -57,6 +59,23 @@ public struct ChainReplayer {
         if let moved = entry.body.transfer, let violation = snapshot.invariantViolation(moved.debit, moved.credit) {
             throw fail(violation)
         }
+    }
+}
+
+/// The checks that tie an entry to the one before it: the next seq, the predecessor's hash as
+/// `prev_hash`, its own hash recomputed from its bytes, and time that never goes backwards.
+public enum ChainLink {
+    public static func check(seq: Int64, timeMs: Int64, prevHash: Hash256, hash: Hash256, recomputed: Hash256,
+                             after head: ChainHead) throws(AuditFailure) {
+        let fail = { (reason: String) in AuditFailure(seq: seq, reason: reason) }
+        guard seq == head.seq + 1 else {
+            throw seq > head.seq + 1
+                ? AuditFailure(seq: head.seq + 1, reason: "entry \(head.seq + 1) is missing (next stored entry is \(seq))")
+                : fail("sequence goes backwards after \(head.seq)")
+        }
+        guard prevHash == head.hash else { throw fail("prev_hash does not match the hash of entry \(head.seq)") }
+        guard recomputed == hash else { throw fail("hash does not match the entry's contents (recomputed \(recomputed.hex))") }
+        guard timeMs >= head.timeMs else { throw fail("time goes backwards") }
     }
 }
 

@@ -1,3 +1,5 @@
+import LedgerCore
+
 /// The journal's `attrs` column: a JSON object of string values in one canonical form, so the
 /// stored text is deterministic, checkable byte for byte, and readable with SQLite's json
 /// functions.
@@ -75,5 +77,60 @@ enum AttributesJSON {
             }
         }
         return nil
+    }
+
+    /// Appends the attributes of a stored `attrs` text to an entry's canonical bytes (the
+    /// count, then each key and value length-prefixed, unescaped), reading the column's bytes
+    /// in place. False for text that is not in the canonical form (`decode` accepts exactly
+    /// the same texts).
+    static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        var index = 0
+        func next() -> UInt8? {
+            guard index < json.count else { return nil }
+            defer { index += 1 }
+            return json[index]
+        }
+        /// One string literal, as a length-prefixed canonical string.
+        func string() -> Bool {
+            guard next() == UInt8(ascii: "\"") else { return false }
+            let lengthAt = out.count
+            CanonicalEncoding.appendUInt32(0, to: &out)
+            let start = out.count
+            while let byte = next() {
+                switch byte {
+                case UInt8(ascii: "\""):
+                    let length = UInt32(out.count - start)
+                    for offset in 0..<4 { out[lengthAt + offset] = UInt8(truncatingIfNeeded: length >> (24 - 8 * UInt32(offset))) }
+                    return true
+                case UInt8(ascii: "\\"):
+                    guard let escaped = next(), escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else { return false }
+                    out.append(escaped)
+                case 0..<0x20:
+                    return false
+                default:
+                    out.append(byte)
+                }
+            }
+            return false
+        }
+        guard next() == UInt8(ascii: "{"), json.count >= 2, json[json.count - 1] == UInt8(ascii: "}") else { return false }
+        let countAt = out.count
+        CanonicalEncoding.appendUInt32(0, to: &out)
+        var pairs: UInt32 = 0
+        var previousKey = 0..<0
+        while index < json.count - 1 {
+            if pairs > 0, next() != UInt8(ascii: ",") { return false }
+            let keyAt = out.count + 4
+            guard string() else { return false }
+            // Strictly ascending keys: sorted, and never repeated.
+            let key = keyAt..<out.count
+            if pairs > 0, !out[previousKey].lexicographicallyPrecedes(out[key]) { return false }
+            previousKey = key
+            guard next() == UInt8(ascii: ":"), string() else { return false }
+            pairs += 1
+        }
+        guard index == json.count - 1 else { return false }
+        for offset in 0..<4 { out[countAt + offset] = UInt8(truncatingIfNeeded: pairs >> (24 - 8 * UInt32(offset))) }
+        return true
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
+import GRDBSQLite
 
 /// A passed audit.
 public struct AuditReport: Sendable, Equatable {
@@ -62,34 +63,56 @@ struct LedgerAuditor {
     var logKey: NoteKey? = nil
     var anchor: Checkpoint? = nil
 
+    /// The audit in two stages on the two cores: `JournalScan` (chain and tree, from the column
+    /// bytes) on a thread of its own, and the replay here; then the whole-table checks.
     func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
-        let storage = SQLReads(db: db)
-        var tree = try TreeAudit(db: db, roots: try signedRoots())
+        let reads = SQLReads(db: db)
+        let journal = try db.makeStatement(sql: "SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
+        let treeRows = try db.makeStatement(sql: "SELECT position, hash FROM tree_hashes ORDER BY position", ifTableExists: "tree_hashes")
+        let tree = try TreeAudit(rows: treeRows, roots: try signedRoots())
         let total = try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
+        // The scan thread steps this connection's statements; the replay's rare lookups (the
+        // entry a reversal undoes) take the same lock.
+        let connection = NSLock()
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
-            bySeq: { seq in try storage.entry(seq: seq) },
-            byRef: { ref in try storage.entry(ref: ref) }))
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
+            bySeq: { seq in try connection.withLock { try reads.entry(seq: seq) } },
+            byRef: { ref in try connection.withLock { try reads.entry(ref: ref) } }))
+        let scan = JournalScan(journal: journal, tree: tree, connection: connection)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            scan.run()
+            finished.signal()
+        }.start()
         var count: Int64 = 0
-        while let row = try rows.next() {
-            let entry: Entry
-            do {
-                entry = try RowDecoding.entry(row)
-            } catch let error as StoreError {
-                let seq: Int64? = try? RowDecoding.value(row, 0)
-                throw AuditFailure(seq: seq ?? replayer.head.seq + 1, reason: error.description)
+        do {
+            // However the replay ends, the scan stops and is waited for: the statements it steps
+            // are finalized when this function returns.
+            defer {
+                scan.handoff.cancel()
+                finished.wait()
             }
-            try replayer.feed(entry)
-            try tree.append(entry)
-            count += 1
-            if let progress, count % progressEvery == 0 { progress(count, total) }
+            scanning: while true {
+                let chunk = scan.handoff.take()
+                try chunk.bytes.withUnsafeBytes { bytes in
+                    for row in chunk.rows {
+                        try replayer.replay(try row.entry(in: bytes))
+                        count += 1
+                        if let progress, count % progressEvery == 0 { progress(count, total) }
+                    }
+                }
+                switch chunk.end {
+                case nil: continue
+                case .complete: break scanning
+                case .failed(let failure): throw failure
+                }
+            }
         }
         progress?(count, total)
         let head = replayer.head
         try checkRefsAreUnique()
         try checkStoredHead(head)
-        if let expected { try check(head, against: expected, storage: storage) }
-        try tree.finish(head: head.seq)
+        if let expected { try check(head, against: expected, storage: reads) }
+        try scan.finishTree(head: head.seq)
         try compareProjections(with: replayer.snapshot)
         if let violation = replayer.snapshot.invariantViolation() {
             throw AuditFailure(seq: head.seq, reason: violation)
@@ -238,39 +261,51 @@ enum Differences {
     }
 }
 
-/// The audit of the Merkle tree, beside the replay: every hash the entries should have created,
-/// compared with the stored rows in position order, and the root at each signed size.
+/// The audit of the Merkle tree, beside the chain: every hash the entries should have created,
+/// compared with the stored rows in position order, and the root at each signed size. Runs on
+/// `JournalScan`'s thread, stepping its statement through SQLite's C API.
 struct TreeAudit {
     private var frontier = MerkleFrontier()
-    private let rows: RowCursor
+    private let rows: SQLiteStatement?
     private let roots: [Int64: [(root: Hash256, what: String)]]
 
-    init(db: Database, roots: [Int64: [(root: Hash256, what: String)]]) throws {
-        guard try db.tableExists("tree_hashes") else {
-            throw AuditFailure(seq: 1, reason: "the ledger has no Merkle tree yet (it was made before the tree existed): open it once with ecoledgerd")
-        }
-        rows = try Row.fetchCursor(db, sql: "SELECT position, hash FROM tree_hashes ORDER BY position")
+    /// `rows` selects (position, hash) in position order; nil when the table does not exist.
+    init(rows: Statement?, roots: [Int64: [(root: Hash256, what: String)]]) throws {
+        self.rows = rows?.sqliteStatement
         self.roots = roots
         try checkRoot(seq: 0)
     }
 
-    mutating func append(_ entry: Entry) throws {
+    private func nextRow(seq: Int64) throws -> (position: Int64, hash: Hash256?)? {
+        guard let rows else {
+            throw AuditFailure(seq: seq, reason: "the ledger has no Merkle tree yet (it was made before the tree existed): open it once with ecoledgerd")
+        }
+        let code = sqlite3_step(rows)
+        guard code == SQLITE_ROW else {
+            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            return nil
+        }
+        let columns = RawColumns(handle: rows)
+        guard let position = columns.int64(0) else { throw AuditFailure(seq: seq, reason: "a tree_hashes row has no integer position") }
+        return (position, columns.blob(1).flatMap(Hash256.init(raw:)))
+    }
+
+    mutating func append(entryHash: Hash256, seq: Int64) throws {
         let created: [(position: Int64, hash: Hash256)]
         do {
-            created = try frontier.append(leaf: MerkleHash.leaf(entry.hash))
+            created = try frontier.append(leaf: MerkleHash.leaf(entryHash))
         } catch {
-            throw AuditFailure(seq: entry.seq, reason: "could not hash the tree: \(error)")
+            throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)")
         }
         for (position, hash) in created {
-            guard let row = try rows.next() else {
-                throw AuditFailure(seq: entry.seq, reason: "the Merkle tree ends before entry \(entry.seq) (no hash at position \(position))")
+            guard let row = try nextRow(seq: seq) else {
+                throw AuditFailure(seq: seq, reason: "the Merkle tree ends before entry \(seq) (no hash at position \(position))")
             }
-            let stored: Int64 = row[0]
-            guard stored == position, let data = row[1] as Data?, Hash256(blob: data) == hash else {
-                throw AuditFailure(seq: entry.seq, reason: "the Merkle tree's hash at position \(position) is not the one entry \(entry.seq) makes")
+            guard row.position == position, row.hash == hash else {
+                throw AuditFailure(seq: seq, reason: "the Merkle tree's hash at position \(position) is not the one entry \(seq) makes")
             }
         }
-        try checkRoot(seq: entry.seq)
+        try checkRoot(seq: seq)
     }
 
     private func checkRoot(seq: Int64) throws {
@@ -283,12 +318,38 @@ struct TreeAudit {
     }
 
     func finish(head: Int64) throws {
-        if let row = try rows.next() {
-            let position: Int64 = row[0]
-            throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(position))")
+        if rows != nil, let row = try nextRow(seq: head + 1) {
+            throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(row.position))")
         }
         if let beyond = roots.keys.filter({ $0 > head }).min() {
             throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]![0].what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
         }
+    }
+}
+
+extension Database {
+    /// A statement over `table`, or nil when the table does not exist (a ledger from before it).
+    func makeStatement(sql: String, ifTableExists table: String) throws -> Statement? {
+        try tableExists(table) ? makeStatement(sql: sql) : nil
+    }
+}
+
+extension ScannedRow {
+    /// The entry, decoded and validated like `RowDecoding.entry` (on the replay's thread).
+    func entry(in bytes: UnsafeRawBufferPointer) throws -> Entry {
+        func bad(_ what: String) -> AuditFailure { AuditFailure(seq: seq, reason: "the ledger is damaged: journal entry \(seq): \(what)") }
+        func string(_ span: Span) -> String? { span.in(bytes).map { String(decoding: $0, as: UTF8.self) } }
+        func identifier<ID: LedgerIdentifier>(_ span: Span, _ column: String, _: ID.Type) throws -> ID? {
+            guard let text = string(span) else { return nil }
+            guard ID.isValid(text) else { throw bad("\(column) \(text.debugDescription) is not a valid id") }
+            return ID(unchecked: text)
+        }
+        guard let kind = string(kind).flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
+        guard let attributes = string(attrs).flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
+        guard let actor = try identifier(actor, "actor", Actor.self) else { throw bad("actor missing") }
+        let body = EntryBody(kind: kind, debit: try identifier(debit, "debit", AccountID.self),
+                             credit: try identifier(credit, "credit", AccountID.self), amount: Points(centipoints: amount),
+                             actor: actor, ref: try identifier(ref, "ref", ClientRef.self), attributes: attributes)
+        return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
     }
 }

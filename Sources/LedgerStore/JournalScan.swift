@@ -1,0 +1,222 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import LedgerCore
+import LedgerCrypto
+import LedgerTransparency
+
+/// The audit's first stage, on a thread of its own: steps the journal and the tree's rows
+/// through SQLite's C API, checks every entry's link to the chain by hashing its canonical bytes
+/// built straight from the column buffers, checks the Merkle tree beside it, and hands the rows
+/// on, copied into chunks, to the replay on the caller's thread (`LedgerAuditor`). The two run
+/// on the machine's two cores at once; at most `Handoff.capacity` chunks wait between them, so
+/// memory stays bounded whatever the journal's length.
+///
+/// SQLite connections are opened without their own mutex by GRDB, so every use of the audit's
+/// connection from either thread holds `connection`.
+final class JournalScan: @unchecked Sendable {
+    static let chunkRows = 2048
+
+    private let journal: SQLiteStatement
+    private let connection: NSLock
+    private var tree: TreeAudit
+    let handoff = Handoff()
+
+    /// `journal` selects `RowDecoding.journalColumns` in seq order; both statements stay alive
+    /// (owned by the caller) until `run` returns.
+    init(journal: Statement, tree: TreeAudit, connection: NSLock) {
+        self.journal = journal.sqliteStatement
+        self.tree = tree
+        self.connection = connection
+    }
+
+    /// Scans to the end, or to the first failure, which ends the last chunk.
+    func run() {
+        var head = ChainHead.genesis
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(512)
+        var chunk = ScannedRows()
+        do {
+            let hasher = try SHA256.Hasher()
+            while true {
+                let more = try connection.withLock {
+                    try scanChunk(into: &chunk, head: &head, hasher: hasher, scratch: &scratch)
+                }
+                if !more { chunk.end = .complete }
+                guard handoff.put(chunk), more else { return }
+                chunk = ScannedRows()
+            }
+        } catch let failure as AuditFailure {
+            chunk.end = .failed(failure)
+        } catch {
+            chunk.end = .failed(AuditFailure(seq: head.seq + 1, reason: "could not read the journal: \(error)"))
+        }
+        _ = handoff.put(chunk)
+    }
+
+    /// The tree's last checks, once the scan has ended and the journal's head is known to be
+    /// right (called on the replay's thread after `run` has returned).
+    func finishTree(head: Int64) throws {
+        try tree.finish(head: head)
+    }
+
+    /// Up to `chunkRows` rows; false once the journal has no more.
+    private func scanChunk(into chunk: inout ScannedRows, head: inout ChainHead, hasher: SHA256.Hasher,
+                           scratch: inout [UInt8]) throws -> Bool {
+        while chunk.rows.count < Self.chunkRows {
+            let code = sqlite3_step(journal)
+            guard code == SQLITE_ROW else {
+                guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+                return false
+            }
+            let row = try ScannedRow(columns: RawColumns(handle: journal), after: head, copyingInto: &chunk.bytes)
+            scratch.removeAll(keepingCapacity: true)
+            let encoded = chunk.bytes.withUnsafeBytes { bytes in
+                CanonicalEncoding.encode(
+                    into: &scratch, seq: row.seq, timeMs: row.timeMs, kind: row.kind.in(bytes)!, debit: row.debit.in(bytes),
+                    credit: row.credit.in(bytes), amount: row.amount, actor: row.actor.in(bytes)!, ref: row.ref.in(bytes),
+                    prevHash: row.prevHash) { out in AttributesJSON.appendCanonical(row.attrs.in(bytes)!, to: &out) }
+            }
+            guard encoded else {
+                throw AuditFailure(seq: row.seq, reason: "the ledger is damaged: journal entry \(row.seq): attrs is not in the canonical form")
+            }
+            let recomputed = try scratch.withUnsafeBytes { bytes in
+                Result { () throws(CryptoError) in try hasher.digest(after: row.prevHash, bytes) }
+            }.mapError { AuditFailure(seq: row.seq, reason: "could not hash: \($0)") }.get()
+            try ChainLink.check(seq: row.seq, timeMs: row.timeMs, prevHash: row.prevHash, hash: row.hash,
+                                recomputed: recomputed, after: head)
+            try tree.append(entryHash: row.hash, seq: row.seq)
+            head = ChainHead(seq: row.seq, hash: row.hash, timeMs: row.timeMs)
+            chunk.rows.append(row)
+        }
+        return true
+    }
+}
+
+/// Rows the scan has checked, for the replay: the fixed-size fields, and the text columns'
+/// bytes copied into one buffer.
+struct ScannedRows: Sendable {
+    var bytes: [UInt8] = []
+    var rows: [ScannedRow] = []
+    /// Set on the last chunk.
+    var end: End?
+
+    enum End: Sendable {
+        case complete
+        case failed(AuditFailure)
+    }
+
+    init() {
+        bytes.reserveCapacity(JournalScan.chunkRows * 160)
+        rows.reserveCapacity(JournalScan.chunkRows)
+    }
+}
+
+/// One journal row as the scan read it; text columns are spans of `ScannedRows.bytes`.
+struct ScannedRow: Sendable {
+    let seq: Int64
+    let timeMs: Int64
+    let amount: Int64
+    let prevHash: Hash256
+    let hash: Hash256
+    let kind: Span, debit: Span, credit: Span, actor: Span, ref: Span, attrs: Span
+
+    /// A text column's place in the chunk's bytes; `length` -1 for NULL.
+    struct Span: Sendable {
+        let offset: Int32
+        let length: Int32
+
+        static let null = Span(offset: 0, length: -1)
+
+        func `in`(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+            length < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[Int(offset)..<Int(offset) + Int(length)])
+        }
+    }
+
+    /// Reads and type-checks the current row (`RowDecoding.journalColumns`), copying its text.
+    init(columns: RawColumns, after head: ChainHead, copyingInto bytes: inout [UInt8]) throws {
+        let seq = columns.int64(0)
+        let at = seq ?? head.seq + 1
+        func bad(_ what: String) -> AuditFailure { AuditFailure(seq: at, reason: "the ledger is damaged: journal entry \(at): \(what)") }
+        func text(_ index: Int32, _ name: String, optional: Bool = false) throws -> Span {
+            guard let raw = columns.text(index) else {
+                if optional, columns.isNull(index) { return .null }
+                throw bad("\(name) is \(columns.isNull(index) ? "missing" : "not text")")
+            }
+            defer { bytes.append(contentsOf: raw) }
+            return Span(offset: Int32(bytes.count), length: Int32(raw.count))
+        }
+        guard let seq else { throw bad("seq is not an integer") }
+        guard let timeMs = columns.int64(1) else { throw bad("time_ms is not an integer") }
+        guard let amount = columns.int64(5) else { throw bad("amount is not an integer") }
+        guard let prevHash = columns.blob(9).flatMap(Hash256.init(raw:)), let hash = columns.blob(10).flatMap(Hash256.init(raw:)) else {
+            throw bad("hashes are not 32 bytes")
+        }
+        (self.seq, self.timeMs, self.amount, self.prevHash, self.hash) = (seq, timeMs, amount, prevHash, hash)
+        kind = try text(2, "kind")
+        debit = try text(3, "debit", optional: true)
+        credit = try text(4, "credit", optional: true)
+        actor = try text(6, "actor")
+        ref = try text(7, "ref", optional: true)
+        attrs = try text(8, "attrs")
+    }
+}
+
+/// The current row's columns, read in place; a value of another storage class reads as nil.
+struct RawColumns {
+    let handle: SQLiteStatement
+
+    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
+    func int64(_ index: Int32) -> Int64? {
+        sqlite3_column_type(handle, index) == SQLITE_INTEGER ? sqlite3_column_int64(handle, index) : nil
+    }
+
+    func text(_ index: Int32) -> UnsafeRawBufferPointer? {
+        guard sqlite3_column_type(handle, index) == SQLITE_TEXT, let start = sqlite3_column_text(handle, index) else { return nil }
+        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, index)))
+    }
+
+    func blob(_ index: Int32) -> UnsafeRawBufferPointer? {
+        guard sqlite3_column_type(handle, index) == SQLITE_BLOB else { return nil }
+        let start = sqlite3_column_blob(handle, index)
+        return UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(handle, index)))
+    }
+}
+
+/// The scan's chunks on their way to the replay: at most `capacity` wait; `cancel` (the replay
+/// failed) makes the scan stop at its next chunk.
+final class Handoff: @unchecked Sendable {
+    static let capacity = 4
+
+    private let condition = NSCondition()
+    private var chunks: [ScannedRows] = []
+    private var cancelled = false
+
+    /// Waits for room; false when cancelled (the chunk is dropped).
+    func put(_ chunk: ScannedRows) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= Self.capacity, !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        chunks.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    func take() -> ScannedRows {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty { condition.wait() }
+        condition.broadcast()
+        return chunks.removeFirst()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        chunks = []
+        condition.broadcast()
+        condition.unlock()
+    }
+}
