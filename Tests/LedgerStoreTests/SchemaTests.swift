@@ -114,6 +114,56 @@ struct AttributesJSONTests {
     ])
     func strict(text: String) {
         #expect(AttributesJSON.decode(text) == nil)
+        var out: [UInt8] = []
+        #expect(!Array(text.utf8).withUnsafeBytes { AttributesJSON.appendCanonical($0, to: &out) }, "the audit's scan refuses it too")
+    }
+
+    /// The audit's scan hashes attrs straight from the column (`appendCanonical`), the replay
+    /// decodes them (`decode`): on any text, both must accept the same, and mean the same bytes.
+    @Test("the scan's reading of attrs agrees with the decoder on 20,000 random and mutated texts")
+    func scanAgreesWithDecoder() {
+        var generator = SystemRandomNumberGenerator()
+        // Values never hold control characters (the rules refuse them), but a damaged row might.
+        let alphabet = Array(#"ab"\{}:,ñ🌱 "#.unicodeScalars)
+        func randomText(_ length: Int, controls: Bool = false) -> String {
+            let scalars = controls ? alphabet + [Unicode.Scalar(0x09)!] : alphabet
+            return String(String.UnicodeScalarView((0..<length).map { _ in scalars.randomElement(using: &generator)! }))
+        }
+        var accepted = 0
+        for round in 0..<20_000 {
+            var text: String
+            if round % 2 == 0 {
+                let pairs = (0..<Int.random(in: 0...3, using: &generator)).map { _ in (randomText(Int.random(in: 0...3, using: &generator)), randomText(Int.random(in: 0...4, using: &generator))) }
+                text = AttributesJSON.encode(Dictionary(pairs, uniquingKeysWith: { a, _ in a }))
+                if round % 4 == 0, !text.isEmpty {
+                    // One byte changed, inserted or removed.
+                    var bytes = Array(text.utf8)
+                    let at = Int.random(in: 0..<bytes.count, using: &generator)
+                    switch Int.random(in: 0..<3, using: &generator) {
+                    case 0: bytes[at] = Array(#"ab"\{}:, "#.utf8).randomElement(using: &generator)!
+                    case 1: bytes.insert(Array(#""\,:}"#.utf8).randomElement(using: &generator)!, at: at)
+                    default: bytes.remove(at: at)
+                    }
+                    text = String(decoding: bytes, as: UTF8.self)
+                }
+            } else {
+                text = "{" + randomText(Int.random(in: 0...12, using: &generator), controls: true) + "}"
+            }
+            let decoded = AttributesJSON.decode(text)
+            var scanned: [UInt8] = []
+            let scanOK = Array(text.utf8).withUnsafeBytes { AttributesJSON.appendCanonical($0, to: &scanned) }
+            #expect(scanOK == (decoded != nil), "\(text.debugDescription)")
+            guard let decoded, scanOK else { continue }
+            accepted += 1
+            var expected: [UInt8] = []
+            CanonicalEncoding.appendUInt32(UInt32(decoded.count), to: &expected)
+            for key in decoded.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                CanonicalEncoding.appendString(key.utf8, to: &expected)
+                CanonicalEncoding.appendString(decoded[key]!.utf8, to: &expected)
+            }
+            #expect(scanned == expected, "\(text.debugDescription)")
+        }
+        #expect(accepted > 5_000, "enough valid texts were tried")
     }
 }
 
