@@ -17,14 +17,16 @@ import LedgerTransparency
 final class JournalScan: @unchecked Sendable {
     static let chunkRows = 2048
 
+    /// Held, not only its handle: the statement is finalized when the object goes.
+    private let statement: Statement
     private let journal: SQLiteStatement
     private let connection: NSLock
     private var tree: TreeAudit
     let handoff = Handoff()
 
-    /// `journal` selects `RowDecoding.journalColumns` in seq order; both statements stay alive
-    /// (owned by the caller) until `run` returns.
+    /// `journal` selects `RowDecoding.journalColumns` in seq order.
     init(journal: Statement, tree: TreeAudit, connection: NSLock) {
+        statement = journal
         self.journal = journal.sqliteStatement
         self.tree = tree
         self.connection = connection

@@ -79,14 +79,16 @@ struct LedgerAuditor {
             byRef: { ref in try connection.withLock { try reads.entry(ref: ref) } }))
         let scan = JournalScan(journal: journal, tree: tree, connection: connection)
         let finished = DispatchSemaphore(value: 0)
-        Thread {
+        // Unowned: this function keeps the scan (and the statements it holds) until the thread
+        // has signalled, so they are finalized here, on the connection's own queue.
+        Thread { [unowned scan] in
             scan.run()
             finished.signal()
         }.start()
         var count: Int64 = 0
         do {
-            // However the replay ends, the scan stops and is waited for: the statements it steps
-            // are finalized when this function returns.
+            // However the replay ends, the scan stops and is waited for; the statements it steps
+            // are held by `scan` and `tree`, and finalized with them.
             defer {
                 scan.handoff.cancel()
                 finished.wait()
@@ -266,11 +268,14 @@ enum Differences {
 /// `JournalScan`'s thread, stepping its statement through SQLite's C API.
 struct TreeAudit {
     private var frontier = MerkleFrontier()
+    /// Held, not only its handle: the statement is finalized when the object goes.
+    private let statement: Statement?
     private let rows: SQLiteStatement?
     private let roots: [Int64: [(root: Hash256, what: String)]]
 
     /// `rows` selects (position, hash) in position order; nil when the table does not exist.
     init(rows: Statement?, roots: [Int64: [(root: Hash256, what: String)]]) throws {
+        statement = rows
         self.rows = rows?.sqliteStatement
         self.roots = roots
         try checkRoot(seq: 0)
@@ -338,14 +343,22 @@ extension ScannedRow {
     /// The entry, decoded and validated like `RowDecoding.entry` (on the replay's thread).
     func entry(in bytes: UnsafeRawBufferPointer) throws -> Entry {
         func bad(_ what: String) -> AuditFailure { AuditFailure(seq: seq, reason: "the ledger is damaged: journal entry \(seq): \(what)") }
-        func string(_ span: Span) -> String? { span.in(bytes).map { String(decoding: $0, as: UTF8.self) } }
+        // The scan hashed the stored bytes as they are, so a repaired reading here would judge
+        // something other than what was hashed: attrs must be valid UTF-8. (Ids and kinds need
+        // no such check: a replacement character is never a valid id or kind.)
+        func string(_ span: Span, validating: Bool = false) throws -> String? {
+            guard let raw = span.in(bytes) else { return nil }
+            guard validating else { return String(decoding: raw, as: UTF8.self) }
+            guard let text = String(validating: raw, as: UTF8.self) else { throw bad("attrs is not valid UTF-8") }
+            return text
+        }
         func identifier<ID: LedgerIdentifier>(_ span: Span, _ column: String, _: ID.Type) throws -> ID? {
-            guard let text = string(span) else { return nil }
+            guard let text = try string(span) else { return nil }
             guard ID.isValid(text) else { throw bad("\(column) \(text.debugDescription) is not a valid id") }
             return ID(unchecked: text)
         }
-        guard let kind = string(kind).flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
-        guard let attributes = string(attrs).flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
+        guard let kind = try string(kind).flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
+        guard let attributes = try string(attrs, validating: true).flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
         guard let actor = try identifier(actor, "actor", Actor.self) else { throw bad("actor missing") }
         let body = EntryBody(kind: kind, debit: try identifier(debit, "debit", AccountID.self),
                              credit: try identifier(credit, "credit", AccountID.self), amount: Points(centipoints: amount),
