@@ -40,43 +40,34 @@ final class WriteBatch: LedgerStorage {
     func head() -> ChainHead { changes.head }
 
     func account(_ id: AccountID) throws -> AccountState? {
-        if let changed = changes.accounts[id] { return changed }
-        if let cached = committed.accounts.lookup(id) { return cached }
-        let stored = try reads.account(id)
-        committed.remember(account: id, stored)
-        return stored
+        try row(id, changed: changes.accounts[id], cache: \.accounts, stored: reads.account)
     }
 
     func pinRecord(_ id: AccountID) throws -> PINRecord? {
-        if let changed = changes.pinRecords[id] { return changed }
-        if let cached = committed.pinRecords.lookup(id) { return cached }
-        let stored = try reads.pinRecord(id)
-        committed.remember(pinRecord: id, stored)
-        return stored
+        try row(id, changed: changes.pinRecords[id], cache: \.pinRecords, stored: reads.pinRecord)
     }
 
     func point(_ id: PointID) throws -> PointState? {
-        if let changed = changes.points[id] { return changed }
-        if let cached = committed.points.lookup(id) { return cached }
-        let stored = try reads.point(id)
-        committed.remember(point: id, stored)
-        return stored
+        try row(id, changed: changes.points[id], cache: \.points, stored: reads.point)
     }
 
     func material(_ code: MaterialCode) throws -> MaterialState? {
-        if let changed = changes.materials[code] { return changed }
-        if let cached = committed.materials.lookup(code) { return cached }
-        let stored = try reads.material(code)
-        committed.remember(material: code, stored)
-        return stored
+        try row(code, changed: changes.materials[code], cache: \.materials, stored: reads.material)
     }
 
     func token(_ id: TokenID) throws -> TokenState? {
-        if let changed = changes.tokens[id] { return changed }
-        if let cached = committed.tokens.lookup(id) { return cached }
-        let stored = try reads.token(id)
-        committed.remember(token: id, stored)
-        return stored
+        try row(id, changed: changes.tokens[id], cache: \.tokens, stored: reads.token)
+    }
+
+    /// A row as this batch sees it: its own change, else the committed value the writer
+    /// remembers, else the file's (remembered from then on, absent or not).
+    private func row<Key: Hashable, Value>(_ key: Key, changed: Value?, cache: ReferenceWritableKeyPath<WriterState, RowCache<Key, Value>>,
+                                          stored: (Key) throws -> Value?) throws -> Value? {
+        if let changed { return changed }
+        if let cached = committed[keyPath: cache].lookup(key) { return cached }
+        let value = try stored(key)
+        committed[keyPath: cache][key] = value
+        return value
     }
 
     func entry(seq: Int64) throws -> Entry? {

@@ -19,11 +19,13 @@ final class WriterState {
 
     private(set) var head: ChainHead?
     private(set) var frontier: MerkleFrontier?
-    private(set) var accounts = RowCache<AccountID, AccountState>()
-    private(set) var pinRecords = RowCache<AccountID, PINRecord>()
-    private(set) var points = RowCache<PointID, PointState>()
-    private(set) var materials = RowCache<MaterialCode, MaterialState>()
-    private(set) var tokens = RowCache<TokenID, TokenState>()
+    /// Committed rows only: a batch adds what it reads from the file, and its own changes once
+    /// they are committed (`commit`).
+    var accounts = RowCache<AccountID, AccountState>()
+    var pinRecords = RowCache<AccountID, PINRecord>()
+    var points = RowCache<PointID, PointState>()
+    var materials = RowCache<MaterialCode, MaterialState>()
+    var tokens = RowCache<TokenID, TokenState>()
 
     /// The committed head, checked against the stored one: when they differ (or nothing is
     /// known yet), every cached row is dropped and the stored head is adopted.
@@ -43,13 +45,6 @@ final class WriterState {
         materials = RowCache()
         tokens = RowCache()
     }
-
-    /// Records a row read from the committed file (or its absence).
-    func remember(account id: AccountID, _ value: AccountState?) { accounts[id] = value }
-    func remember(pinRecord id: AccountID, _ value: PINRecord?) { pinRecords[id] = value }
-    func remember(point id: PointID, _ value: PointState?) { points[id] = value }
-    func remember(material code: MaterialCode, _ value: MaterialState?) { materials[code] = value }
-    func remember(token id: TokenID, _ value: TokenState?) { tokens[id] = value }
 
     /// Takes in a batch whose transaction has committed.
     func commit(_ batch: WriteBatch.Changes, frontier: MerkleFrontier) {
