@@ -171,7 +171,9 @@ struct DaemonTests {
         let operatorToken = try DaemonProcess.demoToken("operator", db: db)
         let port = daemon.port
 
-        // Four clients pipeline drop-offs; each records which refs were acknowledged.
+        // Four clients pipeline drop-offs; each records which refs were acknowledged. Each first
+        // waits for one acknowledged drop-off and says so: SIGTERM comes once the load is under way.
+        let (underWay, signal) = AsyncStream.makeStream(of: Void.self)
         let load = Task {
             try await withThrowingTaskGroup(of: (acknowledged: [String], refused: [String]).self) { group in
                 for client in 0..<4 {
@@ -179,6 +181,12 @@ struct DaemonTests {
                         var acknowledged: [String] = [], refused: [String] = []
                         try? await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
                             _ = try await connection.call("AUTH \(operatorToken)")
+                            let first = "c\(client)-first"
+                            if try await connection.call("DROPOFF R-DEMO-\(1 + client % 2) point=CP-DEMO material=PET kg=1.5 ref=\(first)")[0]
+                                .hasPrefix("OK seq=") {
+                                acknowledged.append(first)
+                            }
+                            signal.yield()
                             var sent: [String] = []
                             for n in 0..<400 {
                                 let ref = "c\(client)-\(n)"
@@ -206,7 +214,7 @@ struct DaemonTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(150))
+        for await _ in underWay { break }
         #expect(daemon.terminate() == 0, "SIGTERM is a clean exit")
         let (acknowledged, refused) = try await load.value // refused: answered SHUTTING_DOWN
         #expect(!acknowledged.isEmpty, "the load must have been under way")

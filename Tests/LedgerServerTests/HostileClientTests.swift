@@ -79,15 +79,11 @@ struct HostileClientTests {
         let db = scratch.path("ledger.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
         let token = try DaemonProcess.demoToken("operator", db: db)
-        // The hog writes requests until its socket blocks, and never reads a reply.
+        // The hog writes requests until its socket blocks (the server has stopped reading it,
+        // its replies unread), and never reads a reply.
         let hog = try RawClient(port: daemon.port)
-        let writer = Thread {
-            try? hog.write("AUTH \(token)\n")
-            let batch = String(repeating: "MATERIAL LIST\n", count: 2000)
-            for _ in 0..<500 { try? hog.write(batch) } // blocks once TCP buffers are full
-        }
-        writer.start()
-        try await Task.sleep(for: .seconds(1))
+        try hog.write("AUTH \(token)\n")
+        #expect(hog.floodUntilBlocked("MATERIAL LIST"), "the hog's socket must block")
         try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
             _ = try await connection.call("AUTH \(token)")
             #expect(try await connection.call("PING") == ["OK pong"])
