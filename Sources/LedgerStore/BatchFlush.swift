@@ -104,15 +104,7 @@ struct BatchFlush {
             }
         }
         // The entries' leaves: the tree always covers exactly the journal.
-        let tree = try DirectStatement(db, "INSERT INTO tree_hashes (position, hash) VALUES (?, ?)")
-        for entry in changes.entries {
-            for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(entry.hash)) {
-                try tree.run { bind in
-                    bind(1, position)
-                    bind(2, hash)
-                }
-            }
-        }
+        try MerkleTreeStore(db: db).append(changes.entries.lazy.map(\.hash), to: &frontier)
         let head = changes.head
         try DirectStatement(db, "UPDATE chain_head SET seq = ?, hash = ?, time_ms = ? WHERE id = 1").run { bind in
             bind(1, head.seq)

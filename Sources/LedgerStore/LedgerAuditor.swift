@@ -97,7 +97,13 @@ struct LedgerAuditor {
                 let chunk = scan.handoff.take()
                 try chunk.bytes.withUnsafeBytes { bytes in
                     for row in chunk.rows {
-                        try replayer.replay(try row.entry(in: bytes))
+                        let entry: Entry
+                        do {
+                            entry = try row.entry(in: bytes)
+                        } catch let error as StoreError {
+                            throw AuditFailure(seq: row.seq, reason: error.description)
+                        }
+                        try replayer.replay(entry)
                         count += 1
                         if let progress, count % progressEvery == 0 { progress(count, total) }
                     }
@@ -340,29 +346,20 @@ extension Database {
 }
 
 extension ScannedRow {
-    /// The entry, decoded and validated like `RowDecoding.entry` (on the replay's thread).
+    /// The entry, decoded and validated by `RowDecoding.entry` (on the replay's thread).
     func entry(in bytes: UnsafeRawBufferPointer) throws -> Entry {
-        func bad(_ what: String) -> AuditFailure { AuditFailure(seq: seq, reason: "the ledger is damaged: journal entry \(seq): \(what)") }
+        func string(_ span: Span) -> String? { span.in(bytes).map { String(decoding: $0, as: UTF8.self) } }
         // The scan hashed the stored bytes as they are, so a repaired reading here would judge
         // something other than what was hashed: attrs must be valid UTF-8. (Ids and kinds need
         // no such check: a replacement character is never a valid id or kind.)
-        func string(_ span: Span, validating: Bool = false) throws -> String? {
-            guard let raw = span.in(bytes) else { return nil }
-            guard validating else { return String(decoding: raw, as: UTF8.self) }
-            guard let text = String(validating: raw, as: UTF8.self) else { throw bad("attrs is not valid UTF-8") }
+        let attrs = try self.attrs.in(bytes).map { raw in
+            guard let text = String(validating: raw, as: UTF8.self) else {
+                throw StoreError.corrupt("journal entry \(seq): attrs is not valid UTF-8")
+            }
             return text
         }
-        func identifier<ID: LedgerIdentifier>(_ span: Span, _ column: String, _: ID.Type) throws -> ID? {
-            guard let text = try string(span) else { return nil }
-            guard ID.isValid(text) else { throw bad("\(column) \(text.debugDescription) is not a valid id") }
-            return ID(unchecked: text)
-        }
-        guard let kind = try string(kind).flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
-        guard let attributes = try string(attrs, validating: true).flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
-        guard let actor = try identifier(actor, "actor", Actor.self) else { throw bad("actor missing") }
-        let body = EntryBody(kind: kind, debit: try identifier(debit, "debit", AccountID.self),
-                             credit: try identifier(credit, "credit", AccountID.self), amount: Points(centipoints: amount),
-                             actor: actor, ref: try identifier(ref, "ref", ClientRef.self), attributes: attributes)
-        return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
+        return try RowDecoding.entry(seq: seq, timeMs: timeMs, kind: string(kind), debit: string(debit), credit: string(credit),
+                                     amount: amount, actor: string(actor), ref: string(ref), attrs: attrs,
+                                     prevHash: prevHash, hash: hash)
     }
 }

@@ -133,9 +133,10 @@ public final class LedgerStore: Sendable {
         var committed: (WriteBatch.Changes, MerkleFrontier)?
         let results = try pool.write { db -> [Result<Receipt, any Error>] in
             // One read per batch: the file is still the one this writer last committed.
-            state.validate(storedHead: try SQLReads(db: db).head())
+            let head = try SQLReads(db: db).head()
+            state.validate(storedHead: head)
             let engine = try LedgerEngine()
-            var batch = WriteBatch(db: db, committed: state, head: state.head!)
+            var batch = WriteBatch(db: db, committed: state, head: head)
             var results: [Result<Receipt, any Error>] = []
             results.reserveCapacity(requests.count)
             for request in requests {
@@ -157,8 +158,8 @@ public final class LedgerStore: Sendable {
             }
             let changes = batch.changes
             guard !changes.entries.isEmpty else { return results }
-            var frontier = try state.frontier.flatMap { $0.size == state.head!.seq ? $0 : nil }
-                ?? MerkleTreeStore(db: db).frontier(size: state.head!.seq)
+            var frontier = try state.frontier.flatMap { $0.size == head.seq ? $0 : nil }
+                ?? MerkleTreeStore(db: db).frontier(size: head.seq)
             try BatchFlush(db: db).write(changes, tree: &frontier)
             committed = (changes, frontier)
             return results

@@ -26,11 +26,14 @@ struct MerkleTreeStore: SubtreeHashReader {
     }
 
     /// Appends one leaf per entry hash, inserting the hashes each creates.
-    func append(_ entryHashes: [Hash256], to frontier: inout MerkleFrontier) throws {
-        let insert = try db.cachedStatement(sql: "INSERT INTO tree_hashes (position, hash) VALUES (?, ?)")
+    func append<Hashes: Sequence<Hash256>>(_ entryHashes: Hashes, to frontier: inout MerkleFrontier) throws {
+        let insert = try DirectStatement(db, "INSERT INTO tree_hashes (position, hash) VALUES (?, ?)")
         for entryHash in entryHashes {
             for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(entryHash)) {
-                try insert.execute(arguments: [position, hash.blob])
+                try insert.run { bind in
+                    bind(1, position)
+                    bind(2, hash)
+                }
             }
         }
     }

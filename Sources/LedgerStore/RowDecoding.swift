@@ -16,23 +16,30 @@ enum RowDecoding {
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     static func entry(_ row: Row) throws -> Entry {
-        let seq: Int64 = try value(row, 0)
+        try entry(seq: try value(row, 0), timeMs: try value(row, 1), kind: try optionalValue(row, 2),
+                  debit: try optionalValue(row, 3), credit: try optionalValue(row, 4), amount: try value(row, 5),
+                  actor: try optionalValue(row, 6), ref: try optionalValue(row, 7), attrs: try optionalValue(row, 8),
+                  prevHash: Hash256(blob: try value(row, 9) as Data), hash: Hash256(blob: try value(row, 10) as Data))
+    }
+
+    /// An entry from a journal row's values, however they were read (GRDB's rows here, the
+    /// audit's column buffers in `ScannedRow`): the one place a stored entry is validated.
+    static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
+                      actor: String?, ref: String?, attrs: String?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
         func bad(_ what: String) -> StoreError { .corrupt("journal entry \(seq): \(what)") }
-        guard let kind = EntryKind(rawValue: try value(row, 2)) else { throw bad("unknown kind") }
-        let attrsText: String = try value(row, 8)
-        guard let attributes = AttributesJSON.decode(attrsText) else { throw bad("attrs is not in the canonical form") }
-        let body = EntryBody(
-            kind: kind,
-            debit: try identifier(row, 3, "debit", AccountID.self, seq: seq),
-            credit: try identifier(row, 4, "credit", AccountID.self, seq: seq),
-            amount: Points(centipoints: try value(row, 5)),
-            actor: try identifier(row, 6, "actor", Actor.self, seq: seq) ?? { throw bad("actor missing") }(),
-            ref: try identifier(row, 7, "ref", ClientRef.self, seq: seq),
-            attributes: attributes)
-        guard let prev = Hash256(blob: try value(row, 9) as Data),
-              let hash = Hash256(blob: try value(row, 10) as Data)
-        else { throw bad("hashes are not 32 bytes") }
-        return Entry(seq: seq, timeMs: try value(row, 1), body: body, prevHash: prev, hash: hash)
+        func identifier<ID: LedgerIdentifier>(_ text: String?, _ column: String, _: ID.Type) throws -> ID? {
+            guard let text else { return nil }
+            guard ID.isValid(text) else { throw bad("\(column) \(text.debugDescription) is not a valid id") }
+            return ID(unchecked: text)
+        }
+        guard let kind = kind.flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
+        guard let attributes = attrs.flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
+        guard let actor = try identifier(actor, "actor", Actor.self) else { throw bad("actor missing") }
+        guard let prevHash, let hash else { throw bad("hashes are not 32 bytes") }
+        let body = EntryBody(kind: kind, debit: try identifier(debit, "debit", AccountID.self),
+                             credit: try identifier(credit, "credit", AccountID.self), amount: Points(centipoints: amount),
+                             actor: actor, ref: try identifier(ref, "ref", ClientRef.self), attributes: attributes)
+        return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
     }
 
     static func account(_ row: Row) throws -> AccountState {
