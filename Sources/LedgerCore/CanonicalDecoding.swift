@@ -82,6 +82,8 @@ public enum EntryDescription {
         case .pinChanged: what = "PIN of \(a(AttributeKey.account)) changed"
         case .pinRejected: what = "wrong PIN for \(a(AttributeKey.account))"
         case .accountUnlocked: what = "account \(a(AttributeKey.account)) unlocked"
+        case .accountClosed:
+            what = "account \(a(AttributeKey.account)) closed" + (body.amount > .zero ? ", \(body.amount) points forfeited" : "")
         case .pointAdded: what = "collection point \(a(AttributeKey.point)) added"
         case .pointClosed: what = "collection point \(a(AttributeKey.point)) closed"
         case .materialSet: what = "material \(a(AttributeKey.material)) set to \(Int64(a(AttributeKey.rate)).map { Points(centipoints: $0).description } ?? "?") points/kg"

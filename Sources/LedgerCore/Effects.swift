@@ -20,6 +20,9 @@ public enum Effects {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) must have debit, credit and ref")
             }
             result = try transferChanges(of: entry, moving: moved, attributes: &attributes, in: state)
+        } else if body.kind == .accountClosed {
+            // The one record kind that may move points: the closed account's remainder.
+            result = try recordChanges(of: entry, attributes: &attributes, in: state)
         } else {
             guard body.debit == nil, body.credit == nil, body.amount == .zero, body.ref == nil else {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) moves no points")
@@ -53,12 +56,12 @@ public enum Effects {
             result = [.putAccount(AccountState(id: id, kind: kind, name: name, district: district, minRedeem: minRedeem,
                                                pinDigest: pinDigest, lastSeq: seq))]
         case .pinChanged:
-            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            var account = try open(resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state))
             account.pinDigest = try attributes.hash(AttributeKey.pinDigest)
             account.lastSeq = seq
             result = [.putAccount(account)]
         case .pinRejected:
-            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            var account = try open(resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state))
             guard account.pinDigest != nil, !account.locked else {
                 throw LedgerError.forbidden("a PIN can only be rejected for an unlocked resident with a PIN")
             }
@@ -67,12 +70,35 @@ public enum Effects {
             account.lastSeq = seq
             result = [.putAccount(account)]
         case .accountUnlocked:
-            var account = try resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state)
+            var account = try open(resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state))
             guard account.locked else { throw LedgerError.conflict("account \(account.id) is not locked") }
             account.pinFailures = 0
             account.locked = false
             account.lastSeq = seq
             result = [.putAccount(account)]
+        case .accountClosed:
+            let id = try attributes.identifier(AttributeKey.account, AccountID.self)
+            try SystemReserved.check(id)
+            _ = try attributes.text(AttributeKey.reason)
+            var account = try open(try self.account(id, in: state))
+            guard body.ref == nil else { throw LedgerError.invalid("entry", "an account closure has no ref") }
+            if account.balance > .zero {
+                guard account.kind == .resident else {
+                    throw LedgerError.conflict("\(account.kind.rawValue) \(id) still holds \(account.balance) points; \(account.kind == .merchant ? "settle it" : "it must be emptied") first")
+                }
+                guard body.debit == id, body.credit == .forfeit, body.amount == account.balance else {
+                    throw LedgerError.invalid("entry", "closing \(id) must forfeit its \(account.balance) points to sys:forfeit")
+                }
+                account.closed = true
+                result = try transfer(body, seq: seq, debitAccount: account, creditAccount: try self.account(.forfeit, in: state))
+            } else {
+                guard body.debit == nil, body.credit == nil, body.amount == .zero else {
+                    throw LedgerError.invalid("entry", "\(id) holds no points to forfeit")
+                }
+                account.closed = true
+                account.lastSeq = seq
+                result = [.putAccount(account)]
+            }
         case .pointAdded:
             let id = try attributes.identifier(AttributeKey.point, PointID.self)
             try SystemReserved.check(id)
@@ -190,9 +216,12 @@ public enum Effects {
         return result
     }
 
-    /// Moves `body.amount` from debit to credit; non-system balances may not go negative.
+    /// Moves `body.amount` from debit to credit; non-system balances may not go negative, and
+    /// closed accounts neither pay nor receive (an account closure's own forfeiture aside).
     static func transfer(_ body: EntryBody, seq: Int64, debitAccount: AccountState, creditAccount: AccountState) throws -> [ProjectionChange] {
         guard body.amount > .zero else { throw LedgerError.invalid("points", "a transfer moves a positive amount") }
+        if body.kind != .accountClosed { _ = try open(debitAccount) }
+        _ = try open(creditAccount)
         guard debitAccount.id != creditAccount.id else { throw LedgerError.invalid("account", "debit and credit are the same account") }
         var debit = debitAccount, credit = creditAccount
         debit.balance = try debit.balance.subtracting(body.amount)
@@ -207,6 +236,12 @@ public enum Effects {
 
     static func account<S: LedgerStorage>(_ id: AccountID, in state: S) throws -> AccountState {
         guard let account = try state.account(id) else { throw LedgerError.notFound("no account \(id)") }
+        return account
+    }
+
+    /// The account, if it is not closed.
+    static func open(_ account: AccountState) throws -> AccountState {
+        guard !account.closed else { throw LedgerError.conflict("account \(account.id) is closed") }
         return account
     }
 
@@ -265,7 +300,8 @@ enum TokenRules {
             guard site.active else { throw LedgerError.conflict("point \(point) is closed") }
         case .merchant:
             guard let merchant, point == nil else { throw LedgerError.invalid("merchant", "a merchant token is bound to exactly one merchant") }
-            guard try state.account(merchant)?.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }
+            guard let account = try state.account(merchant), account.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }
+            _ = try Effects.open(account)
         case .admin, .auditor, .witness:
             guard point == nil, merchant == nil else { throw LedgerError.invalid("role", "\(role.rawValue) tokens are not bound to a point or merchant") }
         }

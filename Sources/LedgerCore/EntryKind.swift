@@ -5,6 +5,9 @@ public enum EntryKind: String, CaseIterable, Sendable {
     case pinChanged = "pin_changed"
     case pinRejected = "pin_rejected"
     case accountUnlocked = "account_unlocked"
+    /// The account is closed for good; a resident's remaining points go to `sys:forfeit` in the
+    /// same entry (its debit, credit and amount), which has no ref.
+    case accountClosed = "account_closed"
     case pointAdded = "point_added"
     case pointClosed = "point_closed"
     case materialSet = "material_set"

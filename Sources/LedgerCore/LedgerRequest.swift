@@ -18,6 +18,8 @@ public enum LedgerCommand: Sendable {
     case openAccount(OpenAccount)
     case changePIN(account: AccountID, pin: PINRecord)
     case unlock(account: AccountID)
+    /// Closes an account for good; a resident's remaining points are forfeited.
+    case closeAccount(account: AccountID, reason: String)
     case addPoint(id: PointID, name: String, district: String?)
     case closePoint(id: PointID)
     /// Omitted name and limits keep their current values (name is required for a new material).

@@ -34,6 +34,14 @@ public enum Rules {
         case .unlock(let id):
             return .append(EntryBody(kind: .accountUnlocked, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
 
+        case .closeAccount(let id, let reason):
+            // What is left moves to sys:forfeit in the same entry; Effects judges whether it may.
+            guard let account = try state.account(id) else { throw LedgerError.notFound("no account \(id)") }
+            let forfeits = account.balance > .zero && !account.closed
+            return .append(EntryBody(kind: .accountClosed, debit: forfeits ? id : nil, credit: forfeits ? .forfeit : nil,
+                                     amount: forfeits ? account.balance : .zero, actor: actor,
+                                     attributes: [AttributeKey.account: id.rawValue, AttributeKey.reason: reason]), pin: nil)
+
         case .addPoint(let id, let name, let district):
             var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
             if let district { attributes[AttributeKey.district] = district }

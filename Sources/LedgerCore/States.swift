@@ -19,12 +19,14 @@ public struct AccountState: Hashable, Sendable {
     /// Wrong PINs in a row since the last success or unlock.
     public var pinFailures: Int
     public var locked: Bool
+    /// Closed for good (`account_closed`): no point moves into or out of it again.
+    public var closed: Bool
     /// The last entry that changed this account (0: genesis).
     public var lastSeq: Int64
 
     public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, balance: Points = .zero,
                 minRedeem: Points? = nil, pinDigest: Hash256? = nil, pinFailures: Int = 0, locked: Bool = false,
-                lastSeq: Int64 = 0) {
+                closed: Bool = false, lastSeq: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.name = name
@@ -34,6 +36,7 @@ public struct AccountState: Hashable, Sendable {
         self.pinDigest = pinDigest
         self.pinFailures = pinFailures
         self.locked = locked
+        self.closed = closed
         self.lastSeq = lastSeq
     }
 

@@ -10,6 +10,7 @@ public enum Command: Sendable {
     case accountShow(AccountID)
     case accountPIN(AccountID, PIN)
     case accountUnlock(AccountID)
+    case accountClose(AccountID, reason: String)
     case pointAdd(PointID, name: String, district: String?)
     case pointClose(PointID)
     case pointList
@@ -49,6 +50,7 @@ public enum Command: Sendable {
         case .accountShow: "ACCOUNT SHOW"
         case .accountPIN: "ACCOUNT PIN"
         case .accountUnlock: "ACCOUNT UNLOCK"
+        case .accountClose: "ACCOUNT CLOSE"
         case .pointAdd: "POINT ADD"
         case .pointClose: "POINT CLOSE"
         case .pointList: "POINT LIST"
@@ -78,7 +80,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

@@ -96,6 +96,7 @@ public enum CommandParser {
         case ("ACCOUNT", "SHOW"): return .accountShow(try arguments.identifier(positional: "account"))
         case ("ACCOUNT", "PIN"): return .accountPIN(try arguments.identifier(positional: "account"), try arguments.pin("pin"))
         case ("ACCOUNT", "UNLOCK"): return .accountUnlock(try arguments.identifier(positional: "account"))
+        case ("ACCOUNT", "CLOSE"): return .accountClose(try arguments.identifier(positional: "account"), reason: try arguments.text("reason"))
         case ("POINT", "ADD"):
             return .pointAdd(try arguments.identifier(positional: "point"), name: try arguments.text("name"),
                              district: try arguments.optionalText("district"))

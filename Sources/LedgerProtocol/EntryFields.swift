@@ -47,6 +47,7 @@ public enum EntryFields {
             fields += [("pin", account.pinDigest == nil ? "none" : "set"), ("pin_failures", String(account.pinFailures)),
                        ("locked", account.locked ? "1" : "0")]
         }
+        if account.closed { fields.append(("closed", "1")) }
         return fields
     }
 

@@ -195,6 +195,9 @@ final class CommandExecutor: Sendable {
             return Self.appended(try await submit(.changePIN(account: id, pin: record)))
         case .accountUnlock(let id):
             return Self.appended(try await submit(.unlock(account: id)))
+        case .accountClose(let id, let reason):
+            let receipt = try await submit(.closeAccount(account: id, reason: reason))
+            return Self.appended(receipt, [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)])
 
         case .pointAdd(let id, let name, let district):
             return Self.appended(try await submit(.addPoint(id: id, name: name, district: district)))

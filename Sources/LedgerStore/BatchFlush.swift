@@ -36,11 +36,11 @@ struct BatchFlush {
         }
         if !changes.accounts.isEmpty {
             let upsert = try DirectStatement(db, """
-                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
                     balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
-                    locked = excluded.locked, last_seq = excluded.last_seq
+                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed
                 """)
             for account in changes.accounts.values {
                 try upsert.run { bind in
@@ -53,6 +53,7 @@ struct BatchFlush {
                     bind(7, Int64(account.pinFailures))
                     bind(8, account.locked)
                     bind(9, account.lastSeq)
+                    bind(10, account.closed)
                 }
             }
         }

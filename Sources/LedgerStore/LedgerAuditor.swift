@@ -47,6 +47,11 @@ extension LedgerStore {
                        progressEvery: Int64 = 50_000,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         try withSnapshot { db in
+            // A file no writer of this version has opened yet cannot be read as this version reads.
+            let applied = try Schema.migrator.appliedIdentifiers(db)
+            if let missing = Schema.migrations.map(\.name).first(where: { !applied.contains($0) }) {
+                throw StoreError.needsUpgrade(path: path, migration: missing)
+            }
             do {
                 let auditor = LedgerAuditor(db: db, logKey: logKey, anchor: anchor)
                 return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))

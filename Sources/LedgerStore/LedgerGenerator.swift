@@ -7,9 +7,12 @@ import LedgerCrypto
 /// The catalogue: material PET (18.00/kg), point CP-GEN, merchant M-GEN and residents
 /// R-GEN-0 … R-GEN-(accounts−1), all with PIN 1234 (one PIN record, hashed once, shared by every
 /// generated resident: these ledgers are synthetic). Then drop-offs round-robin over the
-/// residents until the journal holds `entries` entries.
+/// residents until the journal holds `entries` entries; every `leaverInterval` drop-offs a
+/// resident who leaves is opened, credited once and closed (their points forfeited), so audits
+/// and benchmarks meet more than drop-offs.
 public enum LedgerGenerator {
     public static let transactionSize = 5_000
+    public static let leaverInterval = 10_000
 
     /// Fills `store` (which must be empty); calls `progress` with the entries written so far.
     public static func generate(into store: LedgerStore, entries: Int64, accounts: Int,
@@ -42,6 +45,15 @@ public enum LedgerGenerator {
                 account: try AccountID("R-GEN-\(next % accounts)"), point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
                 grams: grams, ref: try ClientRef("gen-\(next)")))))
             next += 1
+            if next % leaverInterval == 0, written + Int64(pending.count) + 3 <= entries {
+                let leaver = try AccountID("R-GEN-LEFT-\(next / leaverInterval)")
+                pending += [
+                    .openAccount(.init(id: leaver, kind: .resident, name: "Resident who left")),
+                    .dropoff(.init(account: leaver, point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
+                                   grams: Grams(2_000), ref: try ClientRef("gen-left-\(next / leaverInterval)"))),
+                    .closeAccount(account: leaver, reason: "moved away"),
+                ].map { LedgerRequest(actor: actor, command: $0) }
+            }
         }
         if !pending.isEmpty { try flush() }
     }

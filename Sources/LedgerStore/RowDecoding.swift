@@ -10,7 +10,7 @@ import LedgerCrypto
 /// name (GRDB's by-name lookup lower-cases the name on every call, the writer's hottest cost).
 enum RowDecoding {
     static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
-    static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq"
+    static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed"
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
@@ -50,12 +50,13 @@ enum RowDecoding {
         let minRedeem: Int64? = try value(row, 5)
         let locked: Int64 = try value(row, 8)
         let failures: Int64 = try value(row, 7)
+        let closed: Int64 = try value(row, 10)
         guard let pinFailures = Int(exactly: failures) else { throw bad("pin_failures out of range") }
         return AccountState(
             id: AccountID(unchecked: id), kind: kind, name: try value(row, 2), district: try value(row, 3),
             balance: Points(centipoints: try value(row, 4)), minRedeem: minRedeem.map(Points.init(centipoints:)),
             pinDigest: try pinHash.map { try SHA256.digest(Array($0.utf8)) }, pinFailures: pinFailures,
-            locked: locked != 0, lastSeq: try value(row, 9))
+            locked: locked != 0, closed: closed != 0, lastSeq: try value(row, 9))
     }
 
     static func point(_ row: Row) throws -> PointState {

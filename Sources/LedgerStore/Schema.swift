@@ -9,6 +9,7 @@ public enum Schema {
     public static let migrations: [(name: String, sql: [UInt8])] = [
         ("001_ledger.sql", PackageResources._01_ledger_sql),
         ("002_transparency.sql", PackageResources._02_transparency_sql),
+        ("003_account_closed.sql", PackageResources._03_account_closed_sql),
     ]
 
     static var migrator: DatabaseMigrator {

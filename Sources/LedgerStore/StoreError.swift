@@ -8,6 +8,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The storage refused the write (disk full, I/O error); the transaction was rolled back,
     /// nothing was written, and writes work again once the cause is gone.
     case unavailable(String)
+    /// The file was made by an older version and has not been opened for writing since, so it
+    /// lacks tables or columns this version reads (`Schema.migrations`).
+    case needsUpgrade(path: String, migration: String)
     /// A file next to the ledger (a key, a token) could not be created or read.
     case io(path: String, reason: String)
 
@@ -18,6 +21,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notALedger(let path, let reason): "\(path) is not an ecoledger ledger: \(reason)"
         case .corrupt(let what): "the ledger is damaged: \(what)"
         case .unavailable(let why): "storage unavailable: \(why)"
+        case .needsUpgrade(let path, let migration):
+            "\(path) was made by an older ecoledger and lacks \(migration): start ecoledgerd on it once (it upgrades the file), then try again"
         case .io(let path, let reason): "\(path): \(reason)"
         }
     }

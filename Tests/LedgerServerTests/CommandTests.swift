@@ -63,6 +63,10 @@ struct CommandTests {
         ("REDEEM R-3 points=1 merchant=M-1 pin=5555 ref=p-17", "ERR LOCKED"),
         ("ACCOUNT UNLOCK R-3", "OK seq="),
         ("REDEEM R-3 points=1 merchant=M-1 pin=5555 ref=p-17", "OK seq="),
+        ("ACCOUNT CLOSE M-3 reason=\"left the scheme\"", "OK seq="),
+        ("ACCOUNT SHOW M-3", "OK account=M-3 kind=merchant name=Meralco balance=0.00 min_redeem=200.00 closed=1"),
+        ("ACCOUNT CLOSE M-3 reason=again", "ERR CONFLICT account M-3 is closed"),
+        ("ACCOUNT CLOSE R-3", "ERR BAD_ARGUMENT"),
         ("QUIT", "OK bye"),
     ]
 

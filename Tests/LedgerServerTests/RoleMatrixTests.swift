@@ -42,6 +42,7 @@ struct RoleMatrixTests {
         ("CONSISTENCY 1 2", ["admin", "operator", "merchant", "auditor", "witness"]),
         ("RECEIPT 1", ["admin", "auditor"]),
         ("COSIGN 1 name=witness.test/barangay signature=AAAA", ["witness"]),
+        ("ACCOUNT CLOSE R-2 reason=moved", ["admin"]),
     ]
 
     @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",

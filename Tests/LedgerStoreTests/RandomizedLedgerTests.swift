@@ -52,6 +52,10 @@ struct RandomizedLedgerTests {
                 request = try Make.reverse(transfers.randomElement(using: &random)!.seq, ref: ref)
             case 88..<91:
                 request = Make.request(.unlock(account: try AccountID(resident)))
+            case 94 where Int.random(in: 0..<4, using: &random) == 0:
+                // Rare: a resident leaves (the remainder forfeited), or a merchant that may still hold points.
+                let account = Bool.random(using: &random) ? resident : merchant
+                request = Make.request(.closeAccount(account: try AccountID(account), reason: "leaving"))
             case 91..<94:
                 request = Make.request(.setMaterial(code: try MaterialCode("PET"),
                                                     rate: Rate(perKilogram: Points(centipoints: Int64.random(in: 1...5_000, using: &random))),
@@ -67,6 +71,11 @@ struct RandomizedLedgerTests {
                 let receipt = try store.submit(request)
                 outcomes[receipt.replayed ? "replayed" : "ok", default: 0] += 1
                 if let ref = receipt.entry.body.ref?.rawValue, !receipt.replayed { usedRefs.append(ref) }
+                if receipt.entry.kind == .accountClosed, let debit = receipt.entry.body.debit {
+                    model[debit.rawValue, default: 0] -= receipt.entry.body.amount.centipoints
+                    model[AccountID.forfeit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
+                    outcomes["closed", default: 0] += 1
+                }
                 if receipt.entry.kind.isTransfer, !receipt.replayed {
                     let body = receipt.entry.body
                     model[body.debit!.rawValue, default: 0] -= body.amount.centipoints

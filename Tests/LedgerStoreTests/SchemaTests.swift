@@ -91,6 +91,20 @@ struct ClosingTests {
     }
 }
 
+@Suite("Upgrades")
+struct UpgradeTests {
+    @Test("a read-only audit of a file not yet upgraded names the missing migration instead of failing on SQL")
+    func auditNeedsUpgrade() throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        // As an older version left it: the last migration not recorded as applied.
+        try ledger.store.tamper("DELETE FROM grdb_migrations WHERE identifier = '\(Schema.migrations.last!.name)'")
+        let readOnly = try LedgerStore.open(at: ledger.path, readOnly: true)
+        defer { try? readOnly.close() }
+        #expect(throws: StoreError.needsUpgrade(path: ledger.path, migration: Schema.migrations.last!.name)) { _ = try readOnly.verify() }
+    }
+}
+
 @Suite("The attrs column")
 struct AttributesJSONTests {
     @Test("what the store writes reads back the same, and is JSON that any library reads the same way")

@@ -170,6 +170,13 @@ struct TamperCampaignTests {
             }
             if let receipt = try? store.submit(request), receipt.entry.kind.isReversible { transfers.append(receipt.entry.seq) }
             if step % 97 == 0 { _ = try? store.submit(Make.request(.unlock(account: AccountID(resident)))) }
+            if step % 131 == 0 {
+                // A resident who leaves: opened, credited, closed (the remainder forfeited).
+                let leaver = try AccountID("R-LEAVER-\(step)")
+                _ = try store.submit(Make.request(.openAccount(.init(id: leaver, kind: .resident, name: "Leaver"))))
+                _ = try store.submit(Make.dropoff(leaver.rawValue, kg: "3", ref: "leave-\(step)"))
+                _ = try store.submit(Make.request(.closeAccount(account: leaver, reason: "moved away")))
+            }
         }
         try store.close()
         let kept = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-campaign-\(UUID().uuidString)")
