@@ -89,6 +89,7 @@ public enum EntryDescription {
         case .materialSet: what = "material \(a(AttributeKey.material)) set to \(Int64(a(AttributeKey.rate)).map { Points(centipoints: $0).description } ?? "?") points/kg"
         case .tokenIssued: what = "token \(a(AttributeKey.token)) issued (\(a(AttributeKey.role)))"
         case .tokenRevoked: what = "token \(a(AttributeKey.token)) revoked"
+        case .schemeSet: what = "scheme settings changed"
         }
         return "seq \(entry.seq), \(utcMinute(entry.timeMs)): \(what)"
     }
@@ -96,17 +97,10 @@ public enum EntryDescription {
     /// `YYYY-MM-DD HH:MM UTC` from milliseconds since the epoch (civil-from-days, no Foundation).
     public static func utcMinute(_ timeMs: Int64) -> String {
         let seconds = timeMs >= 0 ? timeMs / 1000 : (timeMs - 999) / 1000
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let minuteOfDay = (seconds - days * 86_400) / 60
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let date = CivilDate(days: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(year)-\(two(month))-\(two(day)) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) UTC"
     }

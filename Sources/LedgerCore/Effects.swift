@@ -142,6 +142,17 @@ public enum Effects {
             token.revoked = true
             token.lastSeq = seq
             result = [.putToken(token)]
+        case .schemeSet:
+            let offset = try attributes.integer(AttributeKey.offsetMinutes)
+            guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
+                throw LedgerError.invalid("tz", "must be a UTC offset from -12:00 to +14:00")
+            }
+            let dailyCap = try attributes.optionalPoints(AttributeKey.dailyCap)
+            let monthlyCap = try attributes.optionalPoints(AttributeKey.monthlyCap)
+            for (name, cap) in [("daily_cap", dailyCap), ("monthly_cap", monthlyCap)] where cap.map({ $0 <= .zero }) == true {
+                throw LedgerError.invalid(name, "must be positive")
+            }
+            result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap, lastSeq: seq))]
         case .dropoff, .redemption, .donation, .settlement, .reversal:
             preconditionFailure("a transfer kind reached recordChanges")
         }
@@ -170,6 +181,7 @@ public enum Effects {
             guard try rate.points(for: grams) == body.amount else {
                 throw LedgerError.conflict("amount \(body.amount) is not floor(grams × rate ÷ 1000) = \(try rate.points(for: grams))")
             }
+            try CapRules.check(resident: moved.credit, amount: body.amount, at: entry.timeMs, in: state)
             result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
         case .redemption, .donation:
             let payer = try resident(moved.debit, in: state)

@@ -13,6 +13,8 @@ public enum EntryKind: String, CaseIterable, Sendable {
     case materialSet = "material_set"
     case tokenIssued = "token_issued"
     case tokenRevoked = "token_revoked"
+    /// The scheme's whole settings after the change (`SchemeState`).
+    case schemeSet = "scheme_set"
     case dropoff = "dropoff"
     case redemption = "redemption"
     case donation = "donation"
@@ -51,4 +53,7 @@ public enum AttributeKey {
     public static let secretHash = "secret_hash"
     public static let reverses = "reverses"
     public static let reason = "reason"
+    public static let offsetMinutes = "utc_offset_minutes"
+    public static let dailyCap = "daily_cap"
+    public static let monthlyCap = "monthly_cap"
 }

@@ -26,6 +26,8 @@ public enum LedgerCommand: Sendable {
     case setMaterial(code: MaterialCode, rate: Rate, name: String?, minGrams: Grams?, maxGrams: Grams?)
     case issueToken(id: TokenID, role: Role, point: PointID?, merchant: AccountID?, secretHash: Hash256)
     case revokeToken(id: TokenID)
+    /// Changes the scheme's settings; nil leaves one as it is, `.some(nil)` clears a cap.
+    case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??)
     case dropoff(Dropoff)
     /// Resident → merchant.
     case redeem(Spend)

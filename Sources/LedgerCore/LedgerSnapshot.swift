@@ -14,6 +14,10 @@ public struct LedgerSnapshot: LedgerStorage {
     /// original seq → reversing seq
     public var reversals: [Int64: Int64] = [:]
     public var pinRecords: [AccountID: PINRecord] = [:]
+    public var schemeState = SchemeState.initial
+    /// Each resident's drop-offs (time, centipoints) of the last 32 days, for the caps.
+    private var recentDropoffs: [AccountID: [(timeMs: Int64, centipoints: Int64)]] = [:]
+    static let recentWindowMs: Int64 = 32 * 86_400_000
     public private(set) var chainHead = ChainHead.genesis
     private let lookup: EntryLookup
 
@@ -42,9 +46,27 @@ public struct LedgerSnapshot: LedgerStorage {
     public func entry(seq: Int64) throws -> Entry? { try lookup.bySeq(seq) }
     public func entry(ref: ClientRef) throws -> Entry? { try lookup.byRef(ref) }
     public func reversal(of seq: Int64) -> Int64? { reversals[seq] }
+    public func scheme() -> SchemeState { schemeState }
+
+    public func earned(by account: AccountID, since timeMs: Int64) -> Points {
+        var sum: Int64 = 0
+        for dropoff in (recentDropoffs[account] ?? []).reversed() {
+            guard dropoff.timeMs >= timeMs else { break }
+            sum &+= dropoff.centipoints // bounded by the caps' own arithmetic, checked in CapRules
+        }
+        return Points(centipoints: sum)
+    }
 
     public mutating func append(_ entry: Entry) {
         chainHead = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
+        if entry.kind == .dropoff, let resident = entry.body.credit {
+            let cutoff = entry.timeMs - Self.recentWindowMs
+            recentDropoffs[resident, default: []].append((entry.timeMs, entry.body.amount.centipoints))
+            // Times never decrease, so what is too old is at the front.
+            if let first = recentDropoffs[resident]?.first, first.timeMs < cutoff {
+                recentDropoffs[resident]!.removeAll { $0.timeMs < cutoff }
+            }
+        }
     }
 
     public mutating func apply(_ change: ProjectionChange, seq: Int64) {
@@ -53,6 +75,7 @@ public struct LedgerSnapshot: LedgerStorage {
         case .putPoint(let point): points[point.id] = point
         case .putMaterial(let material): materials[material.code] = material
         case .putToken(let token): tokens[token.id] = token
+        case .putScheme(let scheme): schemeState = scheme
         case .markReversed(let original): reversals[original] = seq
         }
     }

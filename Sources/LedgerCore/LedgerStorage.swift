@@ -18,6 +18,11 @@ public protocol LedgerStorage {
     func entry(ref: ClientRef) throws -> Entry?
     /// The seq of the reversal of entry `seq`, if it was reversed.
     func reversal(of seq: Int64) throws -> Int64?
+    /// The scheme's settings (`SchemeState.initial` before any `scheme_set`).
+    func scheme() throws -> SchemeState
+    /// The points of `account`'s drop-offs whose time is at least `timeMs` (for the caps; only
+    /// ever asked for the last 31 days).
+    func earned(by account: AccountID, since timeMs: Int64) throws -> Points
 
     /// Appends a sealed entry and makes it the head.
     mutating func append(_ entry: Entry) throws

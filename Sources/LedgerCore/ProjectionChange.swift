@@ -7,6 +7,7 @@ public enum ProjectionChange: Hashable, Sendable {
     case putPoint(PointState)
     case putMaterial(MaterialState)
     case putToken(TokenState)
+    case putScheme(SchemeState)
     /// Entry `original` has been reversed by the entry being applied.
     case markReversed(original: Int64)
 }

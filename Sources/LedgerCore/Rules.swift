@@ -67,6 +67,14 @@ public enum Rules {
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
 
+        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap):
+            // The entry records the whole state after the change, like material_set.
+            let current = try state.scheme()
+            var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes)]
+            if let cap = dailyCap ?? current.dailyCap { attributes[AttributeKey.dailyCap] = String(cap.centipoints) }
+            if let cap = monthlyCap ?? current.monthlyCap { attributes[AttributeKey.monthlyCap] = String(cap.centipoints) }
+            return .append(EntryBody(kind: .schemeSet, actor: actor, attributes: attributes), pin: nil)
+
         case .revokeToken(let id):
             return .append(EntryBody(kind: .tokenRevoked, actor: actor, attributes: [AttributeKey.token: id.rawValue]), pin: nil)
 

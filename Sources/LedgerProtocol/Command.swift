@@ -32,6 +32,9 @@ public enum Command: Sendable {
     case stats
     /// The latest signed checkpoint, with witnesses' cosignatures.
     case checkpoint
+    /// nil leaves a setting as it is; `.some(nil)` clears a cap.
+    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??)
+    case schemeShow
     /// The RFC 6962 consistency proof between two tree sizes.
     case consistency(old: Int64, new: Int64)
     /// A tlog-proof receipt for one entry.
@@ -71,6 +74,8 @@ public enum Command: Sendable {
         case .audit: "AUDIT"
         case .stats: "STATS"
         case .checkpoint: "CHECKPOINT"
+        case .schemeSet: "SCHEME SET"
+        case .schemeShow: "SCHEME SHOW"
         case .consistency: "CONSISTENCY"
         case .receipt: "RECEIPT"
         case .cosign: "COSIGN"
@@ -80,7 +85,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

@@ -23,7 +23,7 @@ public enum CommandParser {
             command = .hello(version: version.map { _ in 1 })
         case "AUTH":
             command = .auth(secret: try arguments.positional("token"))
-        case "ACCOUNT", "POINT", "MATERIAL", "TOKEN":
+        case "ACCOUNT", "POINT", "MATERIAL", "TOKEN", "SCHEME":
             command = try parseGroup(line.verb, &arguments)
         case "DROPOFF":
             command = .dropoff(LedgerCommand.Dropoff(
@@ -115,6 +115,19 @@ public enum CommandParser {
                                merchant: try arguments.optionalIdentifier(named: "merchant"))
         case ("TOKEN", "REVOKE"): return .tokenRevoke(try arguments.identifier(positional: "token"))
         case ("TOKEN", "LIST"): return .tokenList
+        case ("SCHEME", "SHOW"): return .schemeShow
+        case ("SCHEME", "SET"):
+            let offset = try arguments.optionalNamed("tz").map { (text: String) throws(ProtocolError) -> Int in
+                guard let minutes = SchemeState.offsetMinutes(parsing: text) else {
+                    throw ProtocolError.badArgument("tz", "must be a UTC offset ±HH:MM from -12:00 to +14:00, such as +08:00")
+                }
+                return minutes
+            }
+            let daily = try arguments.optionalCap("daily_cap"), monthly = try arguments.optionalCap("monthly_cap")
+            guard offset != nil || daily != nil || monthly != nil else {
+                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap")
+            }
+            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly)
         default:
             throw ProtocolError(.unknownCommand, "unknown command \("\(group) \(sub)".debugDescription)")
         }
@@ -203,6 +216,13 @@ private struct Arguments {
         let points = try Self.convert(name) { () throws(LedgerError) in try Points(parsing: text) }
         guard points > .zero else { throw ProtocolError.badArgument(name, "must be positive") }
         return points
+    }
+
+    /// A cap: positive points, or `none` to clear it (`.some(nil)`); nil when absent.
+    mutating func optionalCap(_ name: String) throws(ProtocolError) -> Points?? {
+        if optionalNamed(name) == "none" { return .some(nil) }
+        guard let points = try optionalPositivePoints(name) else { return nil }
+        return .some(points)
     }
 
     mutating func positivePoints(_ name: String) throws(ProtocolError) -> Points {

@@ -51,6 +51,12 @@ public enum EntryFields {
         return fields
     }
 
+    /// `tz=+08:00 daily_cap=P|none monthly_cap=P|none`.
+    public static func scheme(_ scheme: SchemeState) -> Reply.Fields {
+        [("tz", scheme.offsetText), ("daily_cap", scheme.dailyCap?.description ?? "none"),
+         ("monthly_cap", scheme.monthlyCap?.description ?? "none")]
+    }
+
     public static func point(_ point: PointState) -> Reply.Fields {
         var fields: Reply.Fields = [("point", point.id.rawValue), ("name", point.name)]
         if let district = point.district { fields.append(("district", district)) }

@@ -8,7 +8,7 @@ import LedgerProtocol
 /// `sys:` ones, MATERIAL LIST. merchant:
 /// REDEEM into its own account, BALANCE and HISTORY of its own account. auditor: the read-only
 /// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS, RECEIPT and the lists. witness: CHECKPOINT,
-/// CONSISTENCY and COSIGN only. Every authenticated role may read CHECKPOINT and CONSISTENCY;
+/// CONSISTENCY and COSIGN only. Every authenticated role may read CHECKPOINT, CONSISTENCY and SCHEME SHOW;
 /// RECEIPT is further limited per entry (`CommandExecutor.checkReceiptAccess`).
 public enum AccessPolicy {
     public static func check(_ command: Command, by principal: Principal?) throws(ProtocolError) {
@@ -21,10 +21,10 @@ public enum AccessPolicy {
         guard let principal else {
             throw ProtocolError(.notAuthenticated, "\(command.verb) needs AUTH first")
         }
-        // Checkpoints and consistency proofs are public to every authenticated role; a
-        // cosignature is a witness's to give.
+        // Checkpoints, consistency proofs and the scheme's settings are public to every
+        // authenticated role; a cosignature is a witness's to give.
         switch command {
-        case .checkpoint, .consistency:
+        case .checkpoint, .consistency, .schemeShow:
             return
         case .cosign:
             guard principal.role == .witness else {

@@ -199,6 +199,11 @@ final class CommandExecutor: Sendable {
             let receipt = try await submit(.closeAccount(account: id, reason: reason))
             return Self.appended(receipt, [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)])
 
+        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap):
+            return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap)))
+        case .schemeShow:
+            return .ok(EntryFields.scheme(try await gateway.read { try $0.scheme() }))
+
         case .pointAdd(let id, let name, let district):
             return Self.appended(try await submit(.addPoint(id: id, name: name, district: district)))
         case .pointClose(let id):

@@ -98,6 +98,16 @@ struct BatchFlush {
                 bind(7, token.lastSeq)
             }
         }
+        if let scheme = changes.scheme {
+            try DirectStatement(db, """
+                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, last_seq) VALUES (1, ?, ?, ?, ?)
+                """).run { bind in
+                bind(1, Int64(scheme.offsetMinutes))
+                bind(2, scheme.dailyCap?.centipoints)
+                bind(3, scheme.monthlyCap?.centipoints)
+                bind(4, scheme.lastSeq)
+            }
+        }
         for reversal in changes.reversals {
             try DirectStatement(db, "INSERT INTO reversals (original_seq, reversal_seq) VALUES (?, ?)").run { bind in
                 bind(1, reversal.original)

@@ -220,6 +220,15 @@ struct LedgerAuditor {
                     expected: snapshot.materials, lastSeq: \.lastSeq)
         try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", decode: RowDecoding.token, key: \.id,
                     expected: snapshot.tokens, lastSeq: \.lastSeq)
+        struct Scheme: Equatable { let id: Int64, state: SchemeState, lastSeq: Int64 }
+        try compare("scheme", sql: "SELECT 1, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id",
+                    decode: { row in
+                        let id: Int64 = try RowDecoding.value(row, 0)
+                        let state = try RowDecoding.scheme(row, from: 1)
+                        return Scheme(id: id, state: state, lastSeq: state.lastSeq)
+                    }, key: \.id,
+                    expected: snapshot.schemeState.lastSeq == 0 ? [:] : [1: Scheme(id: 1, state: snapshot.schemeState, lastSeq: snapshot.schemeState.lastSeq)],
+                    lastSeq: \.lastSeq)
         struct Reversal: Equatable { let original: Int64, by: Int64 }
         try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq, reversal_seq AS last_seq FROM reversals ORDER BY original_seq",
                     decode: { row in Reversal(original: try RowDecoding.value(row, 0), by: try RowDecoding.value(row, 1)) },

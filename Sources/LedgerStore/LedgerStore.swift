@@ -242,6 +242,10 @@ public final class LedgerStore: Sendable {
         try pool.read { db in try SQLReads(db: db).material(code) }
     }
 
+    public func scheme() throws -> SchemeState {
+        try pool.read { db in try SQLReads(db: db).scheme() }
+    }
+
     public func token(_ id: TokenID) throws -> TokenState? {
         try pool.read { db in try SQLReads(db: db).token(id) }
     }

@@ -13,6 +13,7 @@ enum RowDecoding {
     static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed"
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq"
+    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, last_seq"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     static func entry(_ row: Row) throws -> Entry {
@@ -76,6 +77,18 @@ enum RowDecoding {
                              rate: Rate(perKilogram: Points(centipoints: try value(row, 2))),
                              minGrams: minGrams.map(Grams.init), maxGrams: maxGrams.map(Grams.init),
                              lastSeq: try value(row, 5))
+    }
+
+    /// The scheme's columns, starting at column `first`.
+    static func scheme(_ row: Row, from first: Int = 0) throws -> SchemeState {
+        let offset: Int64 = try value(row, first)
+        guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
+            throw StoreError.corrupt("scheme: utc_offset_minutes out of range")
+        }
+        let daily: Int64? = try optionalValue(row, first + 1)
+        let monthly: Int64? = try optionalValue(row, first + 2)
+        return SchemeState(offsetMinutes: offsetMinutes, dailyCap: daily.map(Points.init(centipoints:)),
+                           monthlyCap: monthly.map(Points.init(centipoints:)), lastSeq: try value(row, first + 3))
     }
 
     static func token(_ row: Row) throws -> TokenState {

@@ -57,6 +57,19 @@ struct SQLReads {
             .map(RowDecoding.entry)
     }
 
+    /// The scheme row, or the initial settings when no `scheme_set` was written yet.
+    func scheme() throws -> SchemeState {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.schemeColumns) FROM scheme WHERE id = 1"))
+            .map { try RowDecoding.scheme($0) } ?? .initial
+    }
+
+    /// The points of the account's drop-offs at or after `timeMs` (through the credit index).
+    func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
+        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND kind = 'dropoff' AND time_ms >= ?
+            """), arguments: [account.rawValue, timeMs]) ?? 0)
+    }
+
     func reversal(of seq: Int64) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT reversal_seq FROM reversals WHERE original_seq = ?"), arguments: [seq])
     }

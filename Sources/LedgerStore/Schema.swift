@@ -10,6 +10,7 @@ public enum Schema {
         ("001_ledger.sql", PackageResources._01_ledger_sql),
         ("002_transparency.sql", PackageResources._02_transparency_sql),
         ("003_account_closed.sql", PackageResources._03_account_closed_sql),
+        ("004_scheme.sql", PackageResources._04_scheme_sql),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -26,6 +26,7 @@ final class WriteBatch: LedgerStorage {
         var points: [PointID: PointState] = [:]
         var materials: [MaterialCode: MaterialState] = [:]
         var tokens: [TokenID: TokenState] = [:]
+        var scheme: SchemeState?
         /// original seq → reversing seq
         var reversals: [(original: Int64, by: Int64)] = []
     }
@@ -70,6 +71,23 @@ final class WriteBatch: LedgerStorage {
         return value
     }
 
+    func scheme() throws -> SchemeState {
+        if let changed = changes.scheme { return changed }
+        if let cached = committed.scheme { return cached }
+        let stored = try reads.scheme()
+        committed.scheme = stored
+        return stored
+    }
+
+    /// The committed journal's sum (SQL; asked only while a cap is set), plus this batch's own.
+    func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
+        var sum = try reads.earned(by: account, since: timeMs)
+        for entry in changes.entries where entry.kind == .dropoff && entry.body.credit == account && entry.timeMs >= timeMs {
+            sum = try sum.adding(entry.body.amount)
+        }
+        return sum
+    }
+
     func entry(seq: Int64) throws -> Entry? {
         guard seq > committedSeq else { return try reads.entry(seq: seq) }
         let index = seq - committedSeq - 1
@@ -100,6 +118,7 @@ final class WriteBatch: LedgerStorage {
         case .putPoint(let point): changes.points[point.id] = point
         case .putMaterial(let material): changes.materials[material.code] = material
         case .putToken(let token): changes.tokens[token.id] = token
+        case .putScheme(let scheme): changes.scheme = scheme
         case .markReversed(let original): changes.reversals.append((original, seq))
         }
     }

@@ -26,6 +26,8 @@ final class WriterState {
     var points = RowCache<PointID, PointState>()
     var materials = RowCache<MaterialCode, MaterialState>()
     var tokens = RowCache<TokenID, TokenState>()
+    /// The scheme's settings, once read.
+    var scheme: SchemeState?
 
     /// The committed head, checked against the stored one: when they differ (or nothing is
     /// known yet), every cached row is dropped and the stored head is adopted.
@@ -44,6 +46,7 @@ final class WriterState {
         points = RowCache()
         materials = RowCache()
         tokens = RowCache()
+        scheme = nil
     }
 
     /// Takes in a batch whose transaction has committed.
@@ -55,6 +58,7 @@ final class WriterState {
         for (id, point) in batch.points { points[id] = point }
         for (code, material) in batch.materials { materials[code] = material }
         for (id, token) in batch.tokens { tokens[id] = token }
+        if let changed = batch.scheme { scheme = changed }
     }
 }
 

@@ -35,7 +35,7 @@ struct CommandParserTests {
         "ACCOUNT OPEN R-1 kind=resident name=\"Juan dela Cruz\" pin=1234", "ACCOUNT OPEN M-1 kind=merchant name=Biller min_redeem=200",
         "ACCOUNT OPEN B-1 kind=beneficiary name=Fund district=\"Batasan Hills\"",
         "ACCOUNT SHOW R-1", "ACCOUNT PIN R-1 pin=87654321", "ACCOUNT UNLOCK R-1",
-        "ACCOUNT CLOSE R-1 reason=\"moved to Cebu\"",
+        "ACCOUNT CLOSE R-1 reason=\"moved to Cebu\"", "SCHEME SHOW", "SCHEME SET daily_cap=50 monthly_cap=none tz=-03:30",
         "POINT ADD CP-1 name=Hall district=North", "POINT CLOSE CP-1", "POINT LIST",
         "MATERIAL SET PET rate=18 name=PET min_kg=1 max_kg=100", "MATERIAL SET PET rate=18.5", "MATERIAL LIST",
         "TOKEN ISSUE role=operator point=CP-1", "TOKEN ISSUE role=merchant merchant=M-1", "TOKEN ISSUE role=auditor",
@@ -48,7 +48,7 @@ struct CommandParserTests {
     func everyCommand(text: String) throws {
         // The decoded command is the one the line names (ASCII letters fold to upper case).
         let words = text.split(separator: " ").map { LineTokenizer.asciiUppercased(String($0)) }
-        let expected = ["ACCOUNT", "POINT", "MATERIAL", "TOKEN"].contains(words[0]) ? "\(words[0]) \(words[1])" : words[0]
+        let expected = ["ACCOUNT", "POINT", "MATERIAL", "TOKEN", "SCHEME"].contains(words[0]) ? "\(words[0]) \(words[1])" : words[0]
         #expect(try command(text).verb == expected)
     }
 

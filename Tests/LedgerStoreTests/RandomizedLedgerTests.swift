@@ -56,6 +56,10 @@ struct RandomizedLedgerTests {
                 // Rare: a resident leaves (the remainder forfeited), or a merchant that may still hold points.
                 let account = Bool.random(using: &random) ? resident : merchant
                 request = Make.request(.closeAccount(account: try AccountID(account), reason: "leaving"))
+            case 95 where Int.random(in: 0..<3, using: &random) == 0:
+                // Rare: the scheme's caps change (sometimes tight enough to refuse drop-offs).
+                let cap: Points?? = Bool.random(using: &random) ? .some(nil) : .some(Points(centipoints: Int64.random(in: 1_000...500_000, using: &random)))
+                request = Make.request(.setScheme(offsetMinutes: Int.random(in: -720...840, using: &random), dailyCap: cap, monthlyCap: nil))
             case 91..<94:
                 request = Make.request(.setMaterial(code: try MaterialCode("PET"),
                                                     rate: Rate(perKilogram: Points(centipoints: Int64.random(in: 1...5_000, using: &random))),

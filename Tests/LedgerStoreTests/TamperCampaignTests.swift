@@ -156,6 +156,9 @@ struct TamperCampaignTests {
         _ = try store.submit(Make.request(.issueToken(id: TokenID("tok-a"), role: .auditor, point: nil, merchant: nil, secretHash: secret)))
         _ = try store.submit(Make.request(.issueToken(id: TokenID("tok-o"), role: .operator, point: PointID("CP-1"), merchant: nil, secretHash: secret)))
         _ = try store.submit(Make.request(.revokeToken(id: TokenID("tok-o"))))
+        // Caps on earnings, so the replay's counting of each resident's day is exercised too.
+        _ = try store.submit(Make.request(.setScheme(offsetMinutes: 480, dailyCap: .some(Points(centipoints: 400_000)),
+                                                     monthlyCap: .some(Points(centipoints: 2_000_000)))))
         for step in 0..<400 {
             let resident = "R-\(1 + step % 2)"
             let request: LedgerRequest = switch Int.random(in: 0..<10, using: &random) {

@@ -1,0 +1,107 @@
+/// The scheme's own settings (`scheme_set`): the UTC offset its days and months are counted in,
+/// and the caps on what one resident may earn from drop-offs in a day and in a month.
+///
+/// Before any `scheme_set` the scheme is `initial`: the Philippines' UTC+08:00 and no caps.
+public struct SchemeState: Hashable, Sendable {
+    /// UTC offsets run from −12:00 to +14:00.
+    public static let offsetRange = -720...840
+
+    /// Minutes east of UTC.
+    public var offsetMinutes: Int
+    public var dailyCap: Points?
+    public var monthlyCap: Points?
+    /// The last `scheme_set` (0: none yet).
+    public var lastSeq: Int64
+
+    public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, lastSeq: Int64) {
+        self.offsetMinutes = offsetMinutes
+        self.dailyCap = dailyCap
+        self.monthlyCap = monthlyCap
+        self.lastSeq = lastSeq
+    }
+
+    public static let initial = SchemeState(offsetMinutes: 480, dailyCap: nil, monthlyCap: nil, lastSeq: 0)
+
+    /// `+08:00`, `-03:30`, `+00:00`.
+    public var offsetText: String {
+        let magnitude = abs(offsetMinutes)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return (offsetMinutes < 0 ? "-" : "+") + two(magnitude / 60) + ":" + two(magnitude % 60)
+    }
+
+    /// Parses `±HH:MM` within `offsetRange`; nil otherwise.
+    public static func offsetMinutes(parsing text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: ":"),
+              let hours = Int(String(decoding: bytes[1...2], as: UTF8.self)), bytes[1...2].allSatisfy({ (48...57).contains($0) }),
+              let minutes = Int(String(decoding: bytes[4...5], as: UTF8.self)), bytes[4...5].allSatisfy({ (48...57).contains($0) }),
+              minutes < 60 else { return nil }
+        let value = (hours * 60 + minutes) * (bytes[0] == UInt8(ascii: "-") ? -1 : 1)
+        return offsetRange.contains(value) ? value : nil
+    }
+}
+
+/// Days and months in a fixed UTC offset, in integer milliseconds (no Foundation, no time zone
+/// database: a scheme's offset is one number, changed by a `scheme_set` when the city needs).
+public enum SchemeCalendar {
+    static let dayMs: Int64 = 86_400_000
+
+    /// When the local day holding `timeMs` began.
+    public static func dayStart(_ timeMs: Int64, offsetMinutes: Int) -> Int64 {
+        let offset = Int64(offsetMinutes) * 60_000
+        return floorDivide(timeMs + offset, dayMs) * dayMs - offset
+    }
+
+    /// When the local month holding `timeMs` began.
+    public static func monthStart(_ timeMs: Int64, offsetMinutes: Int) -> Int64 {
+        let offset = Int64(offsetMinutes) * 60_000
+        let day = floorDivide(timeMs + offset, dayMs)
+        let date = CivilDate(days: day)
+        return (day - (date.day - 1)) * dayMs - offset
+    }
+
+    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let quotient = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+    }
+}
+
+/// A proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's civil_from_days).
+public struct CivilDate: Hashable, Sendable {
+    public let year: Int64
+    public let month: Int64
+    public let day: Int64
+
+    public init(days: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * mp + 2) / 5 + 1
+        month = mp < 10 ? mp + 3 : mp - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+}
+
+/// The caps on what a resident earns, judged for every drop-off (by the writer and the audit
+/// alike, from `Effects`). What counts is the points of the resident's drop-offs whose time falls
+/// in the same local day (month) as this one; a later reversal does not give the allowance back.
+enum CapRules {
+    static func check<S: LedgerStorage>(resident: AccountID, amount: Points, at timeMs: Int64, in state: S) throws {
+        let scheme = try state.scheme()
+        let caps: [(cap: Points?, since: Int64, period: String, when: String)] = [
+            (scheme.dailyCap, SchemeCalendar.dayStart(timeMs, offsetMinutes: scheme.offsetMinutes), "daily", "today"),
+            (scheme.monthlyCap, SchemeCalendar.monthStart(timeMs, offsetMinutes: scheme.offsetMinutes), "monthly", "this month"),
+        ]
+        for (cap, since, period, when) in caps {
+            guard let cap else { continue }
+            let earned = try state.earned(by: resident, since: since)
+            guard try earned.adding(amount) <= cap else {
+                let left = max(.zero, try cap.subtracting(earned))
+                throw LedgerError.limitExceeded("the \(period) cap is \(cap) points: \(resident) may earn \(left) more \(when), this drop-off is \(amount)")
+            }
+        }
+    }
+}
