@@ -221,7 +221,7 @@ struct LedgerAuditor {
         try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", decode: RowDecoding.token, key: \.id,
                     expected: snapshot.tokens, lastSeq: \.lastSeq)
         struct Scheme: Equatable { let id: Int64, state: SchemeState, lastSeq: Int64 }
-        try compare("scheme", sql: "SELECT 1, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id",
+        try compare("scheme", sql: "SELECT id, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id",
                     decode: { row in
                         let id: Int64 = try RowDecoding.value(row, 0)
                         let state = try RowDecoding.scheme(row, from: 1)
