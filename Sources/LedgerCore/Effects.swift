@@ -12,6 +12,9 @@ public enum Effects {
     public static func changes<S: LedgerStorage>(of entry: Entry, in state: S) throws -> [ProjectionChange] {
         let body = entry.body
         try ActorRules.check(body.actor, in: state)
+        if body.actor == .resident, body.kind != .pinChanged, body.kind != .pinRejected {
+            throw LedgerError.forbidden("the resident actor writes only PIN changes and rejected PINs")
+        }
         var attributes = Attributes(body: body)
         let result: [ProjectionChange]
         if body.kind.isTransfer {
@@ -316,6 +319,8 @@ enum TokenRules {
             _ = try Effects.open(account)
         case .admin, .auditor, .witness:
             guard point == nil, merchant == nil else { throw LedgerError.invalid("role", "\(role.rawValue) tokens are not bound to a point or merchant") }
+        case .resident:
+            throw LedgerError.invalid(AttributeKey.role, "must be admin, operator, merchant, auditor or witness")
         }
     }
 }

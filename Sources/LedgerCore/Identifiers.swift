@@ -100,9 +100,12 @@ public struct Actor: LedgerIdentifier {
     public static let example = Actor(unchecked: "example")
     /// `ecoledger generate`, the benchmark ledgers.
     public static let generator = Actor(unchecked: "generator")
+    /// A resident in their own session (`AUTH RESIDENT`, proven by their PIN): writes only their
+    /// own `pin_changed` and the `pin_rejected` of a failed login or PIN change.
+    public static let resident = Actor(unchecked: "resident")
     /// The actors that are not tokens. Every other actor must be a token issued by an earlier
     /// entry and not revoked by one (docs/LEDGER.md, "Who may write").
-    public static let fixed: Set<Actor> = [.server, .demo, .example, .generator]
+    public static let fixed: Set<Actor> = [.server, .demo, .example, .generator, .resident]
 }
 
 /// Ids beginning `sys:` belong to the system accounts; nothing else may be created with one.

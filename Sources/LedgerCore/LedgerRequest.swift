@@ -18,6 +18,9 @@ public enum LedgerCommand: Sendable {
     case openAccount(OpenAccount)
     case changePIN(account: AccountID, pin: PINRecord)
     case unlock(account: AccountID)
+    /// Records a wrong PIN checked outside the writer (a resident's login or PIN change): it
+    /// counts towards the lock like one given at a merchant.
+    case rejectPIN(account: AccountID)
     /// Closes an account for good; a resident's remaining points are forfeited.
     case closeAccount(account: AccountID, reason: String)
     case addPoint(id: PointID, name: String, district: String?)

@@ -31,6 +31,9 @@ public enum Rules {
                                      attributes: [AttributeKey.account: id.rawValue, AttributeKey.pinDigest: try pin.digest.hex]),
                            pin: pin)
 
+        case .rejectPIN(let id):
+            return .append(EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
+
         case .unlock(let id):
             return .append(EntryBody(kind: .accountUnlocked, actor: actor, attributes: [AttributeKey.account: id.rawValue]), pin: nil)
 

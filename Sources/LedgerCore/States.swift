@@ -98,6 +98,9 @@ public enum Role: String, CaseIterable, Sendable {
     /// An independent witness of the transparency log: reads checkpoints and consistency
     /// proofs, and hands in cosignatures; nothing else.
     case witness
+    /// A resident in a session opened with their own PIN (`AUTH RESIDENT`). No token has this
+    /// role: `token_issued` refuses it.
+    case resident
 }
 
 /// An access token (its secret is only ever held as a SHA-256 hash).

@@ -5,10 +5,13 @@ public enum Command: Sendable {
     case ping
     case hello(version: Int?)
     case auth(secret: String)
+    /// `AUTH RESIDENT ID pin=PIN`: a resident's own session.
+    case authResident(AccountID, pin: PIN)
     case quit
     case accountOpen(id: AccountID, kind: AccountKind, name: String, district: String?, pin: PIN?, minRedeem: Points?)
     case accountShow(AccountID)
-    case accountPIN(AccountID, PIN)
+    /// `old`: the current PIN, which a resident changing their own must give.
+    case accountPIN(AccountID, PIN, old: PIN?)
     case accountUnlock(AccountID)
     case accountClose(AccountID, reason: String)
     case pointAdd(PointID, name: String, district: String?)
@@ -47,7 +50,7 @@ public enum Command: Sendable {
         switch self {
         case .ping: "PING"
         case .hello: "HELLO"
-        case .auth: "AUTH"
+        case .auth, .authResident: "AUTH"
         case .quit: "QUIT"
         case .accountOpen: "ACCOUNT OPEN"
         case .accountShow: "ACCOUNT SHOW"

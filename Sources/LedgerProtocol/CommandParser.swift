@@ -22,7 +22,13 @@ public enum CommandParser {
             guard version == nil || version == "1" else { throw ProtocolError(.badArgument, "version: this server speaks protocol 1 only") }
             command = .hello(version: version.map { _ in 1 })
         case "AUTH":
-            command = .auth(secret: try arguments.positional("token"))
+            let first = try arguments.positional("token")
+            if LineTokenizer.asciiUppercased(first) == "RESIDENT", let account = try arguments.optionalPositional("account") {
+                let id = try Arguments.convert("account") { () throws(LedgerError) in try AccountID(account) }
+                command = .authResident(id, pin: try arguments.pin("pin"))
+            } else {
+                command = .auth(secret: first)
+            }
         case "ACCOUNT", "POINT", "MATERIAL", "TOKEN", "SCHEME":
             command = try parseGroup(line.verb, &arguments)
         case "DROPOFF":
@@ -94,7 +100,8 @@ public enum CommandParser {
             return .accountOpen(id: id, kind: kind, name: try arguments.text("name"), district: try arguments.optionalText("district"),
                                 pin: try arguments.optionalPIN("pin"), minRedeem: try arguments.optionalPositivePoints("min_redeem"))
         case ("ACCOUNT", "SHOW"): return .accountShow(try arguments.identifier(positional: "account"))
-        case ("ACCOUNT", "PIN"): return .accountPIN(try arguments.identifier(positional: "account"), try arguments.pin("pin"))
+        case ("ACCOUNT", "PIN"):
+            return .accountPIN(try arguments.identifier(positional: "account"), try arguments.pin("pin"), old: try arguments.optionalPIN("old"))
         case ("ACCOUNT", "UNLOCK"): return .accountUnlock(try arguments.identifier(positional: "account"))
         case ("ACCOUNT", "CLOSE"): return .accountClose(try arguments.identifier(positional: "account"), reason: try arguments.text("reason"))
         case ("POINT", "ADD"):
@@ -258,7 +265,7 @@ private struct Arguments {
     }
 
     /// Runs a core validation, reporting its failure as a bad argument named `name`.
-    private static func convert<T>(_ name: String, _ body: () throws(LedgerError) -> T) throws(ProtocolError) -> T {
+    static func convert<T>(_ name: String, _ body: () throws(LedgerError) -> T) throws(ProtocolError) -> T {
         do {
             return try body()
         } catch {

@@ -8,12 +8,14 @@ import LedgerProtocol
 /// `sys:` ones, MATERIAL LIST. merchant:
 /// REDEEM into its own account, BALANCE and HISTORY of its own account. auditor: the read-only
 /// BALANCE, HISTORY, ENTRY, HEAD, AUDIT, STATS, RECEIPT and the lists. witness: CHECKPOINT,
-/// CONSISTENCY and COSIGN only. Every authenticated role may read CHECKPOINT, CONSISTENCY and SCHEME SHOW;
+/// CONSISTENCY and COSIGN only. resident (a session opened with the resident's PIN): BALANCE,
+/// HISTORY and RECEIPT of their own account, and ACCOUNT PIN with the old PIN. Every token role may
+/// read CHECKPOINT, CONSISTENCY and SCHEME SHOW;
 /// RECEIPT is further limited per entry (`CommandExecutor.checkReceiptAccess`).
 public enum AccessPolicy {
     public static func check(_ command: Command, by principal: Principal?) throws(ProtocolError) {
         switch command {
-        case .ping, .hello, .auth, .quit:
+        case .ping, .hello, .auth, .authResident, .quit:
             return
         default:
             break
@@ -21,11 +23,11 @@ public enum AccessPolicy {
         guard let principal else {
             throw ProtocolError(.notAuthenticated, "\(command.verb) needs AUTH first")
         }
-        // Checkpoints, consistency proofs and the scheme's settings are public to every
-        // authenticated role; a cosignature is a witness's to give.
+        // Checkpoints, consistency proofs and the scheme's settings are public to every token's
+        // role (a resident's session is narrower); a cosignature is a witness's to give.
         switch command {
         case .checkpoint, .consistency, .schemeShow:
-            return
+            guard principal.role == .resident else { return }
         case .cosign:
             guard principal.role == .witness else {
                 throw ProtocolError(.forbidden, "only witness tokens hand in cosignatures")
@@ -77,6 +79,20 @@ public enum AccessPolicy {
             }
         case .witness:
             throw forbid("witness tokens read checkpoints and consistency proofs and hand in cosignatures only")
+        case .resident:
+            let own = principal.resident
+            switch command {
+            case .balance(let account), .history(let account, _, _):
+                guard account == own else { throw forbid("a resident sees their own account only") }
+            case .accountPIN(let account, _, let old):
+                guard account == own, old != nil else {
+                    throw forbid("a resident changes their own PIN only, giving the current one: ACCOUNT PIN ID old=PIN pin=NEW")
+                }
+            case .receipt:
+                return // per entry, in CommandExecutor.checkReceiptAccess
+            default:
+                throw forbid("a resident's session allows BALANCE, HISTORY and RECEIPT of their own account and ACCOUNT PIN, nothing else")
+            }
         }
     }
 }

@@ -9,6 +9,9 @@ import NIOPosix
 /// What a connection knows about itself between commands.
 struct SessionState {
     var principal: Principal?
+    /// A resident session's PIN record as it was at login: a changed record (or a lock, or a
+    /// closure) ends the session.
+    var residentRecord: String?
     var failedAuths = 0
     /// The client's IP address, for throttling AUTH across connections.
     var peer = "unknown"
@@ -30,6 +33,8 @@ final class CommandExecutor: Sendable {
     let authThrottle: AuthThrottle
     let randomBytes: @Sendable (Int) throws -> [UInt8]
     let pinKey: PINKey?
+    /// Checked when a resident login names no PIN record, so that it costs what a real check does.
+    let decoyRecord: PINRecord?
     let checkpointer: Checkpointer?
     let witnesses: [NoteKey]
 
@@ -37,6 +42,7 @@ final class CommandExecutor: Sendable {
          randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }, pinKey: PINKey? = nil,
          checkpointer: Checkpointer? = nil, witnesses: [NoteKey] = []) {
         self.pinKey = pinKey
+        decoyRecord = try? PINRecord.make(for: PIN("0000"), key: pinKey)
         self.checkpointer = checkpointer
         self.witnesses = witnesses
         self.gateway = gateway
@@ -50,14 +56,14 @@ final class CommandExecutor: Sendable {
     /// May this connection run `command` now? A connection whose token has been revoked since
     /// its AUTH is logged out here, on its next command, and told so.
     func authorize(_ command: Command, state: inout SessionState) throws(ProtocolError) {
-        if let principal = state.principal, !tokens.isActive(principal.token) {
+        if let principal = state.principal, let token = principal.token, !tokens.isActive(token) {
             state.principal = nil
             switch command {
             case .ping, .hello, .auth, .quit:
                 break
             default:
-                logger.info("logged out: token revoked", metadata: ["token": "\(principal.token)"])
-                throw ProtocolError(.notAuthenticated, "token \(principal.token) has been revoked; this connection is logged out")
+                logger.info("logged out: token revoked", metadata: ["token": "\(token)"])
+                throw ProtocolError(.notAuthenticated, "token \(token) has been revoked; this connection is logged out")
             }
         }
         try AccessPolicy.check(command, by: state.principal)
@@ -70,14 +76,101 @@ final class CommandExecutor: Sendable {
             switch command {
             case .auth(let secret):
                 return try authenticate(secret, state: &state)
+            case .authResident(let account, let pin):
+                return try await authenticateResident(account, pin: pin, state: &state)
             case .quit:
                 return (.word("bye"), true)
+            case .accountPIN(let account, let pin, .some(let old)):
+                try await checkResidentSession(&state)
+                return (try await changePIN(account, to: pin, old: old, state: &state), false)
             default:
+                try await checkResidentSession(&state)
                 return (try await run(command, as: state.principal), false)
             }
         } catch {
             return (reply(for: error, to: command), false)
         }
+    }
+
+    /// A resident's session lasts while their account is open and unlocked and their PIN record
+    /// is the one they logged in with (a PIN changed by an administrator ends it).
+    private func checkResidentSession(_ state: inout SessionState) async throws {
+        guard let account = state.principal?.resident else { return }
+        let current = try await gateway.read { store -> String? in
+            guard let state = try store.account(account), !state.closed, !state.locked else { return nil }
+            return try store.pinRecord(account)?.text
+        }
+        guard let current, current == state.residentRecord else {
+            state.principal = nil
+            state.residentRecord = nil
+            throw ProtocolError(.notAuthenticated, "this resident session has ended (the PIN was changed, or the account locked or closed); log in again")
+        }
+    }
+
+    /// `AUTH RESIDENT ID pin=PIN`. Every failure has the same answer, whether the account is
+    /// unknown, not a resident, closed, locked or without a PIN, or the PIN is wrong, and takes
+    /// the same time (a decoy PBKDF2 when there is no record to check): an anonymous caller
+    /// learns nothing about accounts. A wrong PIN for a resident who has one is journaled
+    /// (`pin_rejected`, by the fixed actor `resident`) and counts towards the lock; failures
+    /// count towards the connection's and the address's AUTH limits like wrong tokens.
+    private func authenticateResident(_ id: AccountID, pin: PIN, state: inout SessionState) async throws -> (Reply, close: Bool) {
+        state.principal = nil
+        state.residentRecord = nil
+        guard authThrottle.allows(state.peer) else {
+            state.failedAuths += 1
+            let closing = state.failedAuths >= SessionState.maxFailedAuths
+            return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
+        }
+        enum Outcome: Sendable { case matched(String), rejected, refused }
+        let key = pinKey, decoy = decoyRecord
+        let outcome = try await gateway.read { store -> Outcome in
+            guard let account = try store.account(id), account.kind == .resident, !account.closed, !account.locked,
+                  let record = try store.pinRecord(id) else {
+                _ = try decoy?.matches(pin, key: key)
+                return .refused
+            }
+            return try record.matches(pin, key: key) ? .matched(record.text) : .rejected
+        }
+        switch outcome {
+        case .matched(let record):
+            state.principal = .resident(id)
+            state.residentRecord = record
+            logger.info("AUTH", metadata: ["resident": "\(id)"])
+            return (.ok([("role", Role.resident.rawValue), ("account", id.rawValue)]), false)
+        case .rejected:
+            // Journaled before answering; a race with a lock or a PIN change is refused by the
+            // writer, which is fine: the attempt failed either way.
+            _ = try? await gateway.submit(LedgerRequest(actor: .resident, command: .rejectPIN(account: id)))
+            fallthrough
+        case .refused:
+            state.failedAuths += 1
+            authThrottle.recordFailure(state.peer)
+            let closing = state.failedAuths >= SessionState.maxFailedAuths
+            logger.warning("AUTH RESIDENT failed", metadata: ["failures": "\(state.failedAuths)", "closing": "\(closing)"])
+            return (.error(ProtocolError(.notAuthenticated, closing ? "wrong account or PIN; too many failures, closing" : "wrong account or PIN")), closing)
+        }
+    }
+
+    /// `ACCOUNT PIN ID old=PIN pin=NEW`: the current PIN is checked off the writer; a wrong one is
+    /// journaled and counts towards the lock (`WRONG_PIN`, with the attempts left: the caller
+    /// is the resident, or an administrator). A resident's session carries on with the new PIN.
+    private func changePIN(_ id: AccountID, to pin: PIN, old: PIN, state: inout SessionState) async throws -> Reply {
+        let actor = state.principal?.actor ?? .resident
+        let key = pinKey
+        let check = try await gateway.read { store -> (matches: Bool, failures: Int)? in
+            guard let account = try store.account(id), account.kind == .resident, let record = try store.pinRecord(id) else { return nil }
+            guard !account.locked else { throw LedgerError.locked("account \(id) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it") }
+            return (try record.matches(old, key: key), account.pinFailures)
+        }
+        guard let check else { throw LedgerError.forbidden("account \(id) has no PIN set") }
+        guard check.matches else {
+            _ = try await gateway.submit(LedgerRequest(actor: actor, command: .rejectPIN(account: id)))
+            throw LedgerError.wrongPIN(account: id.rawValue, remaining: max(0, Effects.pinAttemptLimit - check.failures - 1))
+        }
+        let record = try await pinRecord(pin)!
+        let receipt = try await gateway.submit(LedgerRequest(actor: actor, command: .changePIN(account: id, pin: record)))
+        if state.principal?.resident == id { state.residentRecord = record.text }
+        return Self.appended(receipt)
     }
 
     /// The `ERR` reply for anything a command threw.
@@ -161,11 +254,11 @@ final class CommandExecutor: Sendable {
             return (.error(ProtocolError(.notAuthenticated, closing ? "invalid token; too many failures, closing" : "invalid token")), closing)
         }
         state.principal = principal
-        logger.info("AUTH", metadata: ["token": "\(principal.token)", "role": "\(principal.role.rawValue)"])
+        logger.info("AUTH", metadata: ["token": "\(principal.actor)", "role": "\(principal.role.rawValue)"])
         var fields: Reply.Fields = [("role", principal.role.rawValue)]
         if let point = principal.point { fields.append(("point", point.rawValue)) }
         if let merchant = principal.merchant { fields.append(("merchant", merchant.rawValue)) }
-        fields.append(("token", principal.token.rawValue))
+        fields.append(("token", principal.actor.rawValue))
         return (.ok(fields), false)
     }
 
@@ -179,7 +272,7 @@ final class CommandExecutor: Sendable {
             return .word("pong")
         case .hello:
             return .ok([("proto", "1"), ("server", "ecoledger"), ("version", Self.serverVersion)])
-        case .auth, .quit:
+        case .auth, .authResident, .quit:
             preconditionFailure("handled by execute")
 
         case .accountOpen(let id, let kind, let name, let district, let pin, let minRedeem):
@@ -190,7 +283,7 @@ final class CommandExecutor: Sendable {
         case .accountShow(let id):
             guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
             return .ok(EntryFields.account(account))
-        case .accountPIN(let id, let pin):
+        case .accountPIN(let id, let pin, _):
             let record = try await pinRecord(pin)!
             return Self.appended(try await submit(.changePIN(account: id, pin: record)))
         case .accountUnlock(let id):
@@ -346,7 +439,8 @@ final class CommandExecutor: Sendable {
         guard let principal else { throw ProtocolError(.notAuthenticated, "RECEIPT needs AUTH first") }
         // Anyone may have the receipt of an entry written under their own token (a DONATE an
         // operator registered, say), witnesses excepted.
-        if entry.body.actor == principal.actor, principal.role != .witness { return }
+        // Residents share one fixed actor, so for them this shortcut would reach other residents' entries.
+        if entry.body.actor == principal.actor, principal.role != .witness, principal.role != .resident { return }
         switch principal.role {
         case .admin, .auditor:
             return
@@ -360,6 +454,10 @@ final class CommandExecutor: Sendable {
             }
         case .witness:
             throw ProtocolError(.forbidden, "witness tokens have no receipts")
+        case .resident:
+            guard let own = principal.resident, entry.body.debit == own || entry.body.credit == own else {
+                throw ProtocolError(.forbidden, "residents have receipts for their own account's entries only")
+            }
         }
     }
 

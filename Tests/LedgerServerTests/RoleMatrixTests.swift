@@ -8,8 +8,8 @@ import Testing
 struct RoleMatrixTests {
     /// A request and the roles allowed to send it ("-" for no AUTH at all).
     static let matrix: [(request: String, allowed: Set<String>)] = [
-        ("PING", ["-", "admin", "operator", "merchant", "auditor", "witness"]),
-        ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor", "witness"]),
+        ("PING", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
+        ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
         ("ACCOUNT OPEN R-NEW kind=resident name=New", ["admin", "operator"]),
         ("ACCOUNT OPEN M-NEW kind=merchant name=New", ["admin"]),
         ("ACCOUNT SHOW R-1", ["admin"]),
@@ -30,9 +30,10 @@ struct RoleMatrixTests {
         ("DONATE R-1 points=1 to=B-1 pin=1234 ref=REF", ["admin", "operator"]),
         ("SETTLE M-1 points=1 ref=REF", ["admin"]),
         ("REVERSE 1 reason=test ref=REF", ["admin"]),
-        ("BALANCE R-1", ["admin", "operator", "auditor"]),
+        ("BALANCE R-1", ["admin", "operator", "auditor", "resident"]),
+        ("BALANCE R-2", ["admin", "operator", "auditor"]),
         ("BALANCE M-1", ["admin", "operator", "merchant", "auditor"]),
-        ("HISTORY R-1", ["admin", "operator", "auditor"]),
+        ("HISTORY R-1", ["admin", "operator", "auditor", "resident"]),
         ("HISTORY M-1 limit=5", ["admin", "operator", "merchant", "auditor"]),
         ("ENTRY 1", ["admin", "auditor"]),
         ("HEAD", ["admin", "auditor"]),
@@ -48,12 +49,13 @@ struct RoleMatrixTests {
     ]
 
     @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
-          arguments: ["-", "admin", "operator", "merchant", "auditor", "witness"])
+          arguments: ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"])
     func matrix(role: String) async throws {
         try await TestServer.with { server in
             let witnessSecret = role == "witness" ? try await HardeningTests.issue("role=witness", on: server).secret : nil
-            try await server.session(as: witnessSecret == nil ? Role(rawValue: role) : nil) { connection async throws in
+            try await server.session(as: witnessSecret == nil && role != "resident" ? Role(rawValue: role) : nil) { connection async throws in
                 if let witnessSecret { #expect(try await connection.call("AUTH \(witnessSecret)")[0].hasPrefix("OK role=witness")) }
+                if role == "resident" { #expect(try await connection.call("AUTH RESIDENT R-1 pin=1234") == ["OK role=resident account=R-1"]) }
                 for (index, (template, allowed)) in Self.matrix.enumerated() {
                     let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
                     let reply = try await connection.call(request)[0]

@@ -40,15 +40,20 @@ struct ActorTests {
         }
     }
 
-    @Test("a token may write its own revocation; the fixed actors always may")
+    @Test("a token may write its own revocation; the fixed program actors always may; the resident actor only PIN entries")
     func selfRevocationAndFixedActors() throws {
         let ledger = try TemporaryLedger()
         try ledger.store.seedCatalogue()
         try Self.issue("tok-op", in: ledger.store)
         _ = try ledger.store.submit(LedgerRequest(actor: Actor(unchecked: "tok-op"), command: .revokeToken(id: TokenID("tok-op"))))
-        for actor in Actor.fixed.sorted() {
+        for actor in Actor.fixed.sorted() where actor != .resident {
             _ = try ledger.store.submit(LedgerRequest(actor: actor, command: Make.dropoff("R-1", kg: "1", ref: "by-\(actor)").command))
         }
+        expectLedgerError("FORBIDDEN") {
+            _ = try ledger.store.submit(LedgerRequest(actor: .resident, command: Make.dropoff("R-1", kg: "1", ref: "by-resident").command))
+        }
+        _ = try ledger.store.submit(LedgerRequest(actor: .resident, command: .rejectPIN(account: AccountID("R-1"))))
+        _ = try ledger.store.submit(LedgerRequest(actor: .resident, command: .changePIN(account: AccountID("R-1"), pin: Make.pin("2468"))))
         #expect(try ledger.store.verify().get().entries == ledger.store.head().seq)
     }
 }
