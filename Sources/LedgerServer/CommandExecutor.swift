@@ -138,8 +138,10 @@ final class CommandExecutor: Sendable {
             logger.info("AUTH", metadata: ["resident": "\(id)"])
             return (.ok([("role", Role.resident.rawValue), ("account", id.rawValue)]), false)
         case .rejected:
-            // Journaled before answering; a race with a lock or a PIN change is refused by the
-            // writer, which is fine: the attempt failed either way.
+            // Journaled before answering, so the next attempt, on any connection, sees it counted
+            // (this costs a durable write, which an unknown account's answer does not: see
+            // PROTOCOL.md). A race with a lock or a PIN change is refused by the writer, which is
+            // fine: the attempt failed either way.
             _ = try? await gateway.submit(LedgerRequest(actor: .resident, command: .rejectPIN(account: id)))
             fallthrough
         case .refused:
