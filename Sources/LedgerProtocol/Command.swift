@@ -38,6 +38,8 @@ public enum Command: Sendable {
     /// nil leaves a setting as it is; `.some(nil)` clears a cap.
     case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??)
     case schemeShow
+    /// Fraud signals raised by drop-offs after `since`.
+    case alerts(since: Int64, limit: Int)
     /// The RFC 6962 consistency proof between two tree sizes.
     case consistency(old: Int64, new: Int64)
     /// A tlog-proof receipt for one entry.
@@ -79,6 +81,7 @@ public enum Command: Sendable {
         case .checkpoint: "CHECKPOINT"
         case .schemeSet: "SCHEME SET"
         case .schemeShow: "SCHEME SHOW"
+        case .alerts: "ALERTS"
         case .consistency: "CONSISTENCY"
         case .receipt: "RECEIPT"
         case .cosign: "COSIGN"

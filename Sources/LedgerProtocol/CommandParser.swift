@@ -57,6 +57,10 @@ public enum CommandParser {
             let limit = try arguments.optionalInteger("limit", in: 1...Int64(maxHistoryLimit)).map(Int.init) ?? defaultHistoryLimit
             let before = try arguments.optionalInteger("before", in: 1...Int64.max)
             command = .history(account, limit: limit, before: before)
+        case "ALERTS":
+            let since = try arguments.optionalInteger("since", in: 0...Int64.max) ?? 0
+            let limit = try arguments.optionalInteger("limit", in: 1...Int64(maxHistoryLimit)).map(Int.init) ?? defaultHistoryLimit
+            command = .alerts(since: since, limit: limit)
         case "ENTRY":
             command = .entry(try arguments.seq(positional: "seq"))
         case "CHECKPOINT":

@@ -51,6 +51,15 @@ public enum EntryFields {
         return fields
     }
 
+    /// `alert=RULE seq=N [account=ID] [point=ID] entries=N,N,… detail="…"`.
+    public static func alert(_ alert: AlertRules.Alert) -> Reply.Fields {
+        var fields: Reply.Fields = [("alert", alert.rule.rawValue), ("seq", String(alert.seq))]
+        if let resident = alert.resident { fields.append(("account", resident.rawValue)) }
+        if let point = alert.point { fields.append(("point", point.rawValue)) }
+        fields += [("entries", alert.entries.map(String.init).joined(separator: ",")), ("detail", alert.detail)]
+        return fields
+    }
+
     /// `tz=+08:00 daily_cap=P|none monthly_cap=P|none`.
     public static func scheme(_ scheme: SchemeState) -> Reply.Fields {
         [("tz", scheme.offsetText), ("daily_cap", scheme.dailyCap?.description ?? "none"),

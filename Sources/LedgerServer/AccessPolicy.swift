@@ -72,7 +72,7 @@ public enum AccessPolicy {
             }
         case .auditor:
             switch command {
-            case .balance, .history, .entry, .head, .audit, .stats, .pointList, .materialList, .tokenList, .receipt:
+            case .balance, .history, .entry, .head, .audit, .stats, .pointList, .materialList, .tokenList, .receipt, .alerts:
                 return
             default:
                 throw forbid()

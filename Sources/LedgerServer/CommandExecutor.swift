@@ -298,6 +298,8 @@ final class CommandExecutor: Sendable {
             return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap)))
         case .schemeShow:
             return .ok(EntryFields.scheme(try await gateway.read { try $0.scheme() }))
+        case .alerts(let since, let limit):
+            return .list(try await gateway.read { try $0.alerts(since: since, limit: limit) }.map(EntryFields.alert))
 
         case .pointAdd(let id, let name, let district):
             return Self.appended(try await submit(.addPoint(id: id, name: name, district: district)))

@@ -63,6 +63,7 @@ struct CommandTests {
         ("REDEEM R-3 points=1 merchant=M-1 pin=5555 ref=p-17", "ERR LOCKED"),
         ("ACCOUNT UNLOCK R-3", "OK seq="),
         ("REDEEM R-3 points=1 merchant=M-1 pin=5555 ref=p-17", "OK seq="),
+        ("ALERTS", "OK n=0"),
         ("SCHEME SHOW", "OK tz=+08:00 daily_cap=none monthly_cap=none"),
         ("SCHEME SET daily_cap=25 tz=+07:00", "OK seq="),
         ("SCHEME SHOW", "OK tz=+07:00 daily_cap=25.00 monthly_cap=none"),
