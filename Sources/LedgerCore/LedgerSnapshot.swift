@@ -48,13 +48,13 @@ public struct LedgerSnapshot: LedgerStorage {
     public func reversal(of seq: Int64) -> Int64? { reversals[seq] }
     public func scheme() -> SchemeState { schemeState }
 
-    public func earned(by account: AccountID, since timeMs: Int64) -> Points {
-        var sum: Int64 = 0
+    public func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
+        var sum = Points.zero
         for dropoff in (recentDropoffs[account] ?? []).reversed() {
             guard dropoff.timeMs >= timeMs else { break }
-            sum &+= dropoff.centipoints // bounded by the caps' own arithmetic, checked in CapRules
+            sum = try sum.adding(Points(centipoints: dropoff.centipoints)) // overflow is an error, as in the writer
         }
-        return Points(centipoints: sum)
+        return sum
     }
 
     public mutating func append(_ entry: Entry) {

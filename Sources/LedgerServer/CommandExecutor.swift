@@ -12,6 +12,9 @@ struct SessionState {
     /// A resident session's PIN record as it was at login: a changed record (or a lock, or a
     /// closure) ends the session.
     var residentRecord: String?
+    /// The ledger's head when the resident logged in: an unlock after it means the account was
+    /// locked meanwhile, which ends the session too.
+    var residentSince: Int64 = 0
     var failedAuths = 0
     /// The client's IP address, for throttling AUTH across connections.
     var peer = "unknown"
@@ -35,6 +38,7 @@ final class CommandExecutor: Sendable {
     let pinKey: PINKey?
     /// Checked when a resident login names no PIN record, so that it costs what a real check does.
     let decoyRecord: PINRecord?
+    let residentLogins = ResidentLogins()
     let checkpointer: Checkpointer?
     let witnesses: [NoteKey]
 
@@ -96,8 +100,10 @@ final class CommandExecutor: Sendable {
     /// is the one they logged in with (a PIN changed by an administrator ends it).
     private func checkResidentSession(_ state: inout SessionState) async throws {
         guard let account = state.principal?.resident else { return }
+        let since = state.residentSince
         let current = try await gateway.read { store -> String? in
-            guard let state = try store.account(account), !state.closed, !state.locked else { return nil }
+            guard let state = try store.account(account), !state.closed, !state.locked,
+                  !(try store.wasUnlocked(account, after: since)) else { return nil }
             return try store.pinRecord(account)?.text
         }
         guard let current, current == state.residentRecord else {
@@ -121,30 +127,40 @@ final class CommandExecutor: Sendable {
             let closing = state.failedAuths >= SessionState.maxFailedAuths
             return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
         }
-        enum Outcome: Sendable { case matched(String), rejected, refused }
-        let key = pinKey, decoy = decoyRecord
-        let outcome = try await gateway.read { store -> Outcome in
-            guard let account = try store.account(id), account.kind == .resident, !account.closed, !account.locked,
-                  let record = try store.pinRecord(id) else {
-                _ = try decoy?.matches(pin, key: key)
-                return .refused
+        enum Outcome: Sendable { case matched(String, head: Int64), rejected, refused }
+        // One attempt per account at a time: parallel guesses cannot all be checked before the
+        // first wrong one is journaled and counted towards the lock.
+        let outcome: Outcome
+        if residentLogins.begin(id) {
+            defer { residentLogins.end(id) }
+            let key = pinKey, decoy = decoyRecord
+            outcome = try await gateway.read { store -> Outcome in
+                let head = try store.head().seq
+                guard let account = try store.account(id), account.kind == .resident, !account.closed, !account.locked,
+                      let record = try store.pinRecord(id) else {
+                    _ = try decoy?.matches(pin, key: key)
+                    return .refused
+                }
+                return try record.matches(pin, key: key) ? .matched(record.text, head: head) : .rejected
             }
-            return try record.matches(pin, key: key) ? .matched(record.text) : .rejected
+            if case .rejected = outcome {
+                // Journaled before the next attempt may start, so that attempt sees it counted
+                // (this costs a durable write, which an unknown account's answer does not: see
+                // PROTOCOL.md). A race with a lock or a PIN change is refused by the writer,
+                // which is fine: the attempt failed either way.
+                _ = try? await gateway.submit(LedgerRequest(actor: .resident, command: .rejectPIN(account: id)))
+            }
+        } else {
+            outcome = .refused
         }
         switch outcome {
-        case .matched(let record):
+        case .matched(let record, let head):
             state.principal = .resident(id)
             state.residentRecord = record
+            state.residentSince = head
             logger.info("AUTH", metadata: ["resident": "\(id)"])
             return (.ok([("role", Role.resident.rawValue), ("account", id.rawValue)]), false)
-        case .rejected:
-            // Journaled before answering, so the next attempt, on any connection, sees it counted
-            // (this costs a durable write, which an unknown account's answer does not: see
-            // PROTOCOL.md). A race with a lock or a PIN change is refused by the writer, which is
-            // fine: the attempt failed either way.
-            _ = try? await gateway.submit(LedgerRequest(actor: .resident, command: .rejectPIN(account: id)))
-            fallthrough
-        case .refused:
+        case .rejected, .refused:
             state.failedAuths += 1
             authThrottle.recordFailure(state.peer)
             let closing = state.failedAuths >= SessionState.maxFailedAuths
@@ -160,7 +176,9 @@ final class CommandExecutor: Sendable {
         let actor = state.principal?.actor ?? .resident
         let key = pinKey
         let check = try await gateway.read { store -> (matches: Bool, failures: Int)? in
-            guard let account = try store.account(id), account.kind == .resident, let record = try store.pinRecord(id) else { return nil }
+            guard let account = try store.account(id) else { throw LedgerError.notFound("no account \(id)") }
+            guard account.kind == .resident else { throw LedgerError.invalid("account", "\(id) is not a resident") }
+            guard let record = try store.pinRecord(id) else { return nil }
             guard !account.locked else { throw LedgerError.locked("account \(id) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it") }
             return (try record.matches(old, key: key), account.pinFailures)
         }

@@ -242,6 +242,16 @@ public final class LedgerStore: Sendable {
         try pool.read { db in try SQLReads(db: db).material(code) }
     }
 
+    /// Whether an entry after `seq` unlocked `account` (it was locked in between): a resident's
+    /// session that began before ends then, even if the lock is already lifted.
+    public func wasUnlocked(_ account: AccountID, after seq: Int64) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM journal WHERE seq > ? AND kind = 'account_unlocked' AND json_extract(attrs, '$.account') = ?)
+                """), arguments: [seq, account.rawValue]) ?? false
+        }
+    }
+
     public func scheme() throws -> SchemeState {
         try pool.read { db in try SQLReads(db: db).scheme() }
     }

@@ -1,6 +1,7 @@
 import LedgerCore
 import LedgerProtocol
 import LedgerTestSupport
+@testable import LedgerServer
 import Testing
 
 @Suite("Residents' own sessions (AUTH RESIDENT)")
@@ -90,5 +91,41 @@ struct ResidentSessionTests {
                 #expect(try await resident.call("HISTORY R-2")[0].hasPrefix("ERR NOT_AUTHENTICATED this resident session has ended"))
             }
         }
+    }
+
+    @Test("a lock ends a resident's session even once lifted; an unknown account's PIN change is NOT_FOUND")
+    func lockEndsSession() async throws {
+        try await TestServer.with { server in
+            try await server.session { resident async throws in
+                #expect(try await resident.call("AUTH RESIDENT R-1 pin=1234")[0].hasPrefix("OK role=resident"))
+                // Someone else locks R-1 with wrong PINs; an administrator unlocks it.
+                try await server.session { guesser async throws in
+                    for _ in 0..<4 { _ = try await guesser.call("AUTH RESIDENT R-1 pin=0000") }
+                }
+                try await server.session { guesser async throws in _ = try await guesser.call("AUTH RESIDENT R-1 pin=0000") }
+                try await server.session(as: .admin) { admin async throws in
+                    #expect(try await admin.call("ACCOUNT SHOW R-1")[0].contains("locked=1"))
+                    #expect(try await admin.call("ACCOUNT UNLOCK R-1")[0].hasPrefix("OK seq="))
+                    #expect(try await admin.call("ACCOUNT PIN R-NOPE old=1234 pin=5678") == ["ERR NOT_FOUND no account R-NOPE"])
+                }
+                #expect(try await resident.call("BALANCE R-1")[0].hasPrefix("ERR NOT_AUTHENTICATED this resident session has ended"))
+                #expect(try await resident.call("AUTH RESIDENT R-1 pin=1234")[0].hasPrefix("OK role=resident"), "a new login works")
+                #expect(try await resident.call("BALANCE R-1")[0].hasPrefix("OK account=R-1"))
+            }
+        }
+    }
+}
+
+@Suite("One resident login attempt per account at a time")
+struct ResidentLoginsTests {
+    @Test("a second attempt for a busy account is refused until the first ends; other accounts are free")
+    func oneAtATime() throws {
+        let logins = ResidentLogins()
+        let account = try AccountID("R-1")
+        #expect(logins.begin(account))
+        #expect(!logins.begin(account))
+        #expect(logins.begin(try AccountID("R-2")))
+        logins.end(account)
+        #expect(logins.begin(account))
     }
 }

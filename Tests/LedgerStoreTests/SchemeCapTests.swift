@@ -108,7 +108,7 @@ struct SchemeCapTests {
             for change in try Effects.changes(of: entry, in: snapshot) { snapshot.apply(change, seq: seq) }
             snapshot.append(entry)
         }
-        #expect(snapshot.earned(by: try AccountID("R-1"), since: SchemeCalendar.dayStart(Self.noonManila, offsetMinutes: 480)) == (try Make.points("36")))
+        #expect(try snapshot.earned(by: AccountID("R-1"), since: SchemeCalendar.dayStart(Self.noonManila, offsetMinutes: 480)) == (try Make.points("36")))
         let over = EntryBody(kind: .dropoff, debit: .issuance, credit: try AccountID("R-1"), amount: try Make.points("18"),
                              actor: last.body.actor, ref: try ClientRef("forged"),
                              attributes: ["point": "CP-1", "material": "PET", "grams": "1000", "rate": "1800"])
