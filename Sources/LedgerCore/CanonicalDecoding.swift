@@ -90,6 +90,7 @@ public enum EntryDescription {
         case .tokenIssued: what = "token \(a(AttributeKey.token)) issued (\(a(AttributeKey.role)))"
         case .tokenRevoked: what = "token \(a(AttributeKey.token)) revoked"
         case .schemeSet: what = "scheme settings changed"
+        case .expiry: what = "\(body.amount) points of \(body.debit?.rawValue ?? "?") expired"
         }
         return "seq \(entry.seq), \(utcMinute(entry.timeMs)): \(what)"
     }

@@ -23,8 +23,8 @@ public enum Effects {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) must have debit, credit and ref")
             }
             result = try transferChanges(of: entry, moving: moved, attributes: &attributes, in: state)
-        } else if body.kind == .accountClosed {
-            // The one record kind that may move points: the closed account's remainder.
+        } else if body.kind.forfeits {
+            // Record kinds that move points without a ref: a closed account's remainder, expired points.
             result = try recordChanges(of: entry, attributes: &attributes, in: state)
         } else {
             guard body.debit == nil, body.credit == nil, body.amount == .zero, body.ref == nil else {
@@ -145,6 +145,18 @@ public enum Effects {
             token.revoked = true
             token.lastSeq = seq
             result = [.putToken(token)]
+        case .expiry:
+            let asOf = try attributes.integer(AttributeKey.asOf)
+            guard body.ref == nil, let id = body.debit, body.credit == .forfeit else {
+                throw LedgerError.invalid("entry", "an expiry moves a resident's points to sys:forfeit, without a ref")
+            }
+            guard asOf <= entry.timeMs else { throw LedgerError.invalid(AttributeKey.asOf, "is after the entry's own time") }
+            let account = try resident(id, in: state)
+            let expired = try ExpiryRules.expired(of: account, asOf: asOf, in: state)
+            guard body.amount == expired else {
+                throw LedgerError.conflict("\(body.amount) points is not what of \(id)'s had expired at \(asOf): \(expired)")
+            }
+            result = try transfer(body, seq: seq, debitAccount: account, creditAccount: try self.account(.forfeit, in: state))
         case .schemeSet:
             let offset = try attributes.integer(AttributeKey.offsetMinutes)
             guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
@@ -155,7 +167,10 @@ public enum Effects {
             for (name, cap) in [("daily_cap", dailyCap), ("monthly_cap", monthlyCap)] where cap.map({ $0 <= .zero }) == true {
                 throw LedgerError.invalid(name, "must be positive")
             }
-            result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap, lastSeq: seq))]
+            let expiryMs = try attributes.integer(AttributeKey.expiryMs)
+            guard SchemeState.expiryRange.contains(expiryMs) else { throw LedgerError.invalid("expiry", "must be from 1s to 10y") }
+            result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
+                                             expiryMs: expiryMs, lastSeq: seq))]
         case .dropoff, .redemption, .donation, .settlement, .reversal:
             preconditionFailure("a transfer kind reached recordChanges")
         }

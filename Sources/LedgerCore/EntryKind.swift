@@ -15,6 +15,9 @@ public enum EntryKind: String, CaseIterable, Sendable {
     case tokenRevoked = "token_revoked"
     /// The scheme's whole settings after the change (`SchemeState`).
     case schemeSet = "scheme_set"
+    /// A resident's expired points, as of `as_of`, moved to `sys:forfeit` (debit, credit and
+    /// amount, no ref).
+    case expiry = "expiry"
     case dropoff = "dropoff"
     case redemption = "redemption"
     case donation = "donation"
@@ -31,6 +34,10 @@ public enum EntryKind: String, CaseIterable, Sendable {
 
     /// Kinds a reversal may undo (a reversal itself cannot be reversed).
     public var isReversible: Bool { isTransfer && self != .reversal }
+
+    /// Kinds that move points without a client's ref: what the ledger does by itself (a closed
+    /// account's remainder, expired points), always to `sys:forfeit`.
+    public var forfeits: Bool { self == .accountClosed || self == .expiry }
 }
 
 /// Attribute keys, the names used in the canonical encoding and exports.
@@ -56,4 +63,6 @@ public enum AttributeKey {
     public static let offsetMinutes = "utc_offset_minutes"
     public static let dailyCap = "daily_cap"
     public static let monthlyCap = "monthly_cap"
+    public static let expiryMs = "expiry_ms"
+    public static let asOf = "as_of"
 }

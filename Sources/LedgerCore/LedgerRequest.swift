@@ -30,7 +30,9 @@ public enum LedgerCommand: Sendable {
     case issueToken(id: TokenID, role: Role, point: PointID?, merchant: AccountID?, secretHash: Hash256)
     case revokeToken(id: TokenID)
     /// Changes the scheme's settings; nil leaves one as it is, `.some(nil)` clears a cap.
-    case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??)
+    case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64? = nil)
+    /// Moves what of `account`'s points had expired at `asOf` to `sys:forfeit`.
+    case expire(account: AccountID, asOf: Int64)
     case dropoff(Dropoff)
     /// Resident → merchant.
     case redeem(Spend)

@@ -15,9 +15,11 @@ public struct LedgerSnapshot: LedgerStorage {
     public var reversals: [Int64: Int64] = [:]
     public var pinRecords: [AccountID: PINRecord] = [:]
     public var schemeState = SchemeState.initial
-    /// Each resident's drop-offs (time, centipoints) of the last 32 days, for the caps.
-    private var recentDropoffs: [AccountID: [(timeMs: Int64, centipoints: Int64)]] = [:]
-    static let recentWindowMs: Int64 = 32 * 86_400_000
+    /// Each resident's credits (time, centipoints, whether a drop-off) for as long as the rules
+    /// may ask about them: the caps look back a month, expiry at most `SchemeState.expiryRange`'s
+    /// longest. So an audit's memory grows with residents' credits of the last ten years.
+    private var recentCredits: [AccountID: [(timeMs: Int64, centipoints: Int64, dropoff: Bool)]] = [:]
+    private static let keptMs = SchemeState.expiryRange.upperBound + 86_400_000
     public private(set) var chainHead = ChainHead.genesis
     private let lookup: EntryLookup
 
@@ -50,21 +52,30 @@ public struct LedgerSnapshot: LedgerStorage {
 
     public func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
         var sum = Points.zero
-        for dropoff in (recentDropoffs[account] ?? []).reversed() {
-            guard dropoff.timeMs >= timeMs else { break }
-            sum = try sum.adding(Points(centipoints: dropoff.centipoints)) // overflow is an error, as in the writer
+        for credit in (recentCredits[account] ?? []).reversed() {
+            guard credit.timeMs >= timeMs else { break }
+            if credit.dropoff { sum = try sum.adding(Points(centipoints: credit.centipoints)) } // overflow is an error, as in the writer
+        }
+        return sum
+    }
+
+    public func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
+        var sum = Points.zero
+        for credit in (recentCredits[account] ?? []).reversed() {
+            guard credit.timeMs > timeMs else { break }
+            sum = try sum.adding(Points(centipoints: credit.centipoints))
         }
         return sum
     }
 
     public mutating func append(_ entry: Entry) {
         chainHead = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
-        if entry.kind == .dropoff, let resident = entry.body.credit {
-            let cutoff = entry.timeMs - Self.recentWindowMs
-            recentDropoffs[resident, default: []].append((entry.timeMs, entry.body.amount.centipoints))
+        if let resident = entry.body.credit, accounts[resident]?.kind == .resident {
+            let cutoff = entry.timeMs - Self.keptMs
+            recentCredits[resident, default: []].append((entry.timeMs, entry.body.amount.centipoints, entry.kind == .dropoff))
             // Times never decrease, so what is too old is at the front.
-            if let first = recentDropoffs[resident]?.first, first.timeMs < cutoff {
-                recentDropoffs[resident]!.removeAll { $0.timeMs < cutoff }
+            if let first = recentCredits[resident]?.first, first.timeMs < cutoff {
+                recentCredits[resident]!.removeAll { $0.timeMs < cutoff }
             }
         }
     }

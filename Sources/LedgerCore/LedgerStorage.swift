@@ -23,6 +23,9 @@ public protocol LedgerStorage {
     /// The points of `account`'s drop-offs whose time is at least `timeMs` (for the caps; only
     /// ever asked for the last 31 days).
     func earned(by account: AccountID, since timeMs: Int64) throws -> Points
+    /// The points of every entry crediting `account` whose time is after `timeMs` (for expiry;
+    /// only ever asked for the scheme's expiry period).
+    func credited(to account: AccountID, after timeMs: Int64) throws -> Points
 
     /// Appends a sealed entry and makes it the head.
     mutating func append(_ entry: Entry) throws

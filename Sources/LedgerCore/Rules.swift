@@ -70,13 +70,20 @@ public enum Rules {
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
 
-        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap):
+        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs):
             // The entry records the whole state after the change, like material_set.
             let current = try state.scheme()
-            var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes)]
+            var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes),
+                              AttributeKey.expiryMs: String(expiryMs ?? current.expiryMs)]
             if let cap = dailyCap ?? current.dailyCap { attributes[AttributeKey.dailyCap] = String(cap.centipoints) }
             if let cap = monthlyCap ?? current.monthlyCap { attributes[AttributeKey.monthlyCap] = String(cap.centipoints) }
             return .append(EntryBody(kind: .schemeSet, actor: actor, attributes: attributes), pin: nil)
+
+        case .expire(let id, let asOf):
+            let amount = try ExpiryRules.expired(of: try Effects.resident(id, in: state), asOf: asOf, in: state)
+            guard amount > .zero else { throw LedgerError.conflict("none of \(id)'s points had expired at \(asOf)") }
+            return .append(EntryBody(kind: .expiry, debit: id, credit: .forfeit, amount: amount, actor: actor,
+                                     attributes: [AttributeKey.asOf: String(asOf)]), pin: nil)
 
         case .revokeToken(let id):
             return .append(EntryBody(kind: .tokenRevoked, actor: actor, attributes: [AttributeKey.token: id.rawValue]), pin: nil)

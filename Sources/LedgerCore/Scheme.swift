@@ -1,7 +1,9 @@
 /// The scheme's own settings (`scheme_set`): the UTC offset its days and months are counted in,
-/// and the caps on what one resident may earn from drop-offs in a day and in a month.
+/// the caps on what one resident may earn from drop-offs in a day and in a month, and how long
+/// points last before they expire.
 ///
-/// Before any `scheme_set` the scheme is `initial`: the Philippines' UTC+08:00 and no caps.
+/// Before any `scheme_set` the scheme is `initial`: the Philippines' UTC+08:00, no caps, and
+/// points that expire five years (of 365 days) after they were credited, as Quezon City's do.
 public struct SchemeState: Hashable, Sendable {
     /// UTC offsets run from −12:00 to +14:00.
     public static let offsetRange = -720...840
@@ -10,17 +12,44 @@ public struct SchemeState: Hashable, Sendable {
     public var offsetMinutes: Int
     public var dailyCap: Points?
     public var monthlyCap: Points?
+    /// How long after its credit a point expires, in milliseconds.
+    public var expiryMs: Int64
     /// The last `scheme_set` (0: none yet).
     public var lastSeq: Int64
 
-    public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, lastSeq: Int64) {
+    public static let yearMs: Int64 = 365 * 86_400_000
+    public static let defaultExpiryMs: Int64 = 5 * yearMs
+    /// Expiry runs from one second to 10 years (an audit keeps each resident's credits that long).
+    public static let expiryRange: ClosedRange<Int64> = 1_000...(10 * yearMs)
+
+    public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, expiryMs: Int64 = defaultExpiryMs, lastSeq: Int64) {
         self.offsetMinutes = offsetMinutes
         self.dailyCap = dailyCap
         self.monthlyCap = monthlyCap
+        self.expiryMs = expiryMs
         self.lastSeq = lastSeq
     }
 
     public static let initial = SchemeState(offsetMinutes: 480, dailyCap: nil, monthlyCap: nil, lastSeq: 0)
+
+    private static let units: [(suffix: Character, ms: Int64)] = [("y", yearMs), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)]
+
+    /// `10s`, `15m`, `12h`, `7d`, `5y` (a year is 365 days): a positive whole number and a unit;
+    /// nil for anything else, or outside `expiryRange`.
+    public static func durationMs(parsing text: String) -> Int64? {
+        guard let unit = text.last, let scale = units.first(where: { $0.suffix == unit })?.ms else { return nil }
+        let digits = text.dropLast()
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), digits.first != "0", digits.count <= 12,
+              let count = Int64(digits) else { return nil }
+        let (ms, overflow) = count.multipliedReportingOverflow(by: scale)
+        return !overflow && expiryRange.contains(ms) ? ms : nil
+    }
+
+    /// A duration in the largest unit that divides it exactly.
+    public static func durationText(_ ms: Int64) -> String {
+        let unit = units.first { ms % $0.ms == 0 } ?? (suffix: "s", ms: 1_000)
+        return "\(ms / unit.ms)\(unit.suffix)"
+    }
 
     /// `+08:00`, `-03:30`, `+00:00`.
     public var offsetText: String {
@@ -103,5 +132,20 @@ enum CapRules {
                 throw LedgerError.limitExceeded("the \(period) cap is \(cap) points: \(resident) may earn \(left) more \(when), this drop-off is \(amount)")
             }
         }
+    }
+}
+
+/// Points expire the scheme's `expiry` after the credit that brought them, oldest first: a
+/// resident's balance is made of lots, one per credit, and whatever leaves the account uses the
+/// oldest lot first. So at time T what has expired is what is left of the credits made up to
+/// T − expiry, which is max(0, balance − the credits after T − expiry): the newer credits are
+/// whole, the rest of the balance is old.
+enum ExpiryRules {
+    static func expired<S: LedgerStorage>(of account: AccountState, asOf: Int64, in state: S) throws -> Points {
+        let scheme = try state.scheme()
+        let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
+        guard !overflow else { return .zero }
+        let recent = try state.credited(to: account.id, after: cutoff)
+        return max(.zero, try account.balance.subtracting(recent))
     }
 }

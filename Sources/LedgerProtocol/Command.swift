@@ -36,7 +36,9 @@ public enum Command: Sendable {
     /// The latest signed checkpoint, with witnesses' cosignatures.
     case checkpoint
     /// nil leaves a setting as it is; `.some(nil)` clears a cap.
-    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??)
+    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64?)
+    /// The expiry sweep, now.
+    case expire
     case schemeShow
     /// Fraud signals raised by drop-offs after `since`.
     case alerts(since: Int64, limit: Int)
@@ -82,6 +84,7 @@ public enum Command: Sendable {
         case .schemeSet: "SCHEME SET"
         case .schemeShow: "SCHEME SHOW"
         case .alerts: "ALERTS"
+        case .expire: "EXPIRE"
         case .consistency: "CONSISTENCY"
         case .receipt: "RECEIPT"
         case .cosign: "COSIGN"
@@ -91,7 +94,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .expire, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

@@ -15,6 +15,7 @@ public enum CommandParser {
         case "PING": command = .ping
         case "QUIT": command = .quit
         case "HEAD": command = .head
+        case "EXPIRE": command = .expire
         case "AUDIT": command = .audit
         case "STATS": command = .stats
         case "HELLO":
@@ -135,10 +136,16 @@ public enum CommandParser {
                 return minutes
             }
             let daily = try arguments.optionalCap("daily_cap"), monthly = try arguments.optionalCap("monthly_cap")
-            guard offset != nil || daily != nil || monthly != nil else {
-                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap")
+            let expiry = try arguments.optionalNamed("expiry").map { (text: String) throws(ProtocolError) -> Int64 in
+                guard let ms = SchemeState.durationMs(parsing: text) else {
+                    throw ProtocolError.badArgument("expiry", "must be a duration such as 30d or 5y (units s, m, h, d, y of 365 days), from 1s to 10y")
+                }
+                return ms
             }
-            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly)
+            guard offset != nil || daily != nil || monthly != nil || expiry != nil else {
+                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap, expiry")
+            }
+            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly, expiryMs: expiry)
         default:
             throw ProtocolError(.unknownCommand, "unknown command \("\(group) \(sub)".debugDescription)")
         }

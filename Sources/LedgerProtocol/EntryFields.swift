@@ -60,10 +60,10 @@ public enum EntryFields {
         return fields
     }
 
-    /// `tz=+08:00 daily_cap=P|none monthly_cap=P|none`.
+    /// `tz=+08:00 daily_cap=P|none monthly_cap=P|none expiry=5y`.
     public static func scheme(_ scheme: SchemeState) -> Reply.Fields {
         [("tz", scheme.offsetText), ("daily_cap", scheme.dailyCap?.description ?? "none"),
-         ("monthly_cap", scheme.monthlyCap?.description ?? "none")]
+         ("monthly_cap", scheme.monthlyCap?.description ?? "none"), ("expiry", SchemeState.durationText(scheme.expiryMs))]
     }
 
     public static func point(_ point: PointState) -> Reply.Fields {

@@ -39,12 +39,15 @@ final class CommandExecutor: Sendable {
     /// Checked when a resident login names no PIN record, so that it costs what a real check does.
     let decoyRecord: PINRecord?
     let residentLogins = ResidentLogins()
+    /// The wall clock, injectable: what "now" is for an expiry sweep.
+    let clock: @Sendable () -> Int64
     let checkpointer: Checkpointer?
     let witnesses: [NoteKey]
 
     init(gateway: LedgerGateway, tokens: TokenRegistry, stats: ServerStats, logger: Logger, authThrottle: AuthThrottle = AuthThrottle(),
          randomBytes: @escaping @Sendable (Int) throws -> [UInt8] = { try SecureRandom.bytes($0) }, pinKey: PINKey? = nil,
-         checkpointer: Checkpointer? = nil, witnesses: [NoteKey] = []) {
+         checkpointer: Checkpointer? = nil, witnesses: [NoteKey] = [], clock: @escaping @Sendable () -> Int64 = WallClock.now) {
+        self.clock = clock
         self.pinKey = pinKey
         decoyRecord = try? PINRecord.make(for: PIN("0000"), key: pinKey)
         self.checkpointer = checkpointer
@@ -111,6 +114,23 @@ final class CommandExecutor: Sendable {
             state.residentRecord = nil
             throw ProtocolError(.notAuthenticated, "this resident session has ended (the PIN was changed, or the account locked or closed); log in again")
         }
+    }
+
+    /// The expiry sweep: every open resident with points expired at `asOf` gets one `expiry`
+    /// entry, all queued to the writer at once. Run by `EXPIRE` and by the server's own ticker.
+    /// Returns how many accounts lost points, and how many points in all.
+    func expireSweep(asOf: Int64, actor: Actor) async throws -> (accounts: Int, points: Points) {
+        let accounts = try await gateway.read { try $0.residentsWithExpiredPoints(asOf: asOf) }
+        let tickets = accounts.map { gateway.enqueue(LedgerRequest(actor: actor, command: .expire(account: $0, asOf: asOf))) }
+        var expired = 0, points = Points.zero
+        for ticket in tickets {
+            // A resident who spent in the meantime may have nothing left to expire: not an error.
+            guard case .success(let receipt) = await ticket.result else { continue }
+            expired += 1
+            points = try points.adding(receipt.entry.body.amount)
+        }
+        if expired > 0 { logger.info("expired points", metadata: ["accounts": "\(expired)", "points": "\(points)"]) }
+        return (expired, points)
     }
 
     /// `AUTH RESIDENT ID pin=PIN`. Every failure has the same answer, whether the account is
@@ -312,8 +332,12 @@ final class CommandExecutor: Sendable {
             let receipt = try await submit(.closeAccount(account: id, reason: reason))
             return Self.appended(receipt, [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)])
 
-        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap):
-            return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap)))
+        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs):
+            return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
+                                                             expiryMs: expiryMs)))
+        case .expire:
+            let (accounts, points) = try await expireSweep(asOf: clock(), actor: actor)
+            return .ok([("expired", String(accounts)), ("points", points.description)])
         case .schemeShow:
             return .ok(EntryFields.scheme(try await gateway.read { try $0.scheme() }))
         case .alerts(let since, let limit):
@@ -372,8 +396,11 @@ final class CommandExecutor: Sendable {
             return queued.shape(try await queued.ticket.result.get())
 
         case .balance(let id):
-            guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
-            return .ok([("account", id.rawValue), ("balance", account.balance.description)])
+            let (account, next) = try await gateway.read { store in (try store.account(id), try store.nextExpiring(id)) }
+            guard let account else { throw LedgerError.notFound("no account \(id)") }
+            var fields: Reply.Fields = [("account", id.rawValue), ("balance", account.balance.description)]
+            if let next { fields += [("expiring", next.points.description), ("expires", String(next.expiresMs))] }
+            return .ok(fields)
         case .history(let id, let limit, let before):
             let entries = try await gateway.read { store -> [Entry]? in
                 guard try store.account(id) != nil else { return nil }

@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var logSigner: NoteSigner?
     /// How often the server signs a checkpoint when the ledger has grown.
     public var checkpointInterval: Duration = .seconds(1)
+    /// How often the server runs the expiry sweep itself (as `EXPIRE` does).
+    public var expirySweepInterval: Duration = .seconds(3600)
     /// The witnesses whose cosignatures the server accepts and serves.
     public var witnesses: [NoteKey] = []
 
@@ -128,6 +130,18 @@ public final class LedgerServer: Service {
         } else {
             ticker = nil
         }
+        // Points that expire are moved to sys:forfeit at least once per interval.
+        let sweeper = Task { [executor, logger] in
+            while true {
+                do { try await Task.sleep(for: configuration.expirySweepInterval) } catch { return }
+                do {
+                    _ = try await executor.expireSweep(asOf: executor.clock(), actor: .server)
+                } catch {
+                    logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { sweeper.cancel() }
         let served = OpenConnections()
         defer { served.cancelDeadline() }
         let logger = self.logger

@@ -100,12 +100,13 @@ struct BatchFlush {
         }
         if let scheme = changes.scheme {
             try DirectStatement(db, """
-                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, last_seq) VALUES (1, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq) VALUES (1, ?, ?, ?, ?, ?)
                 """).run { bind in
                 bind(1, Int64(scheme.offsetMinutes))
                 bind(2, scheme.dailyCap?.centipoints)
                 bind(3, scheme.monthlyCap?.centipoints)
-                bind(4, scheme.lastSeq)
+                bind(4, scheme.expiryMs)
+                bind(5, scheme.lastSeq)
             }
         }
         for reversal in changes.reversals {

@@ -13,7 +13,7 @@ enum RowDecoding {
     static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed"
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq"
-    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, last_seq"
+    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     static func entry(_ row: Row) throws -> Entry {
@@ -88,7 +88,8 @@ enum RowDecoding {
         let daily: Int64? = try optionalValue(row, first + 1)
         let monthly: Int64? = try optionalValue(row, first + 2)
         return SchemeState(offsetMinutes: offsetMinutes, dailyCap: daily.map(Points.init(centipoints:)),
-                           monthlyCap: monthly.map(Points.init(centipoints:)), lastSeq: try value(row, first + 3))
+                           monthlyCap: monthly.map(Points.init(centipoints:)), expiryMs: try value(row, first + 3),
+                           lastSeq: try value(row, first + 4))
     }
 
     static func token(_ row: Row) throws -> TokenState {

@@ -70,6 +70,13 @@ struct SQLReads {
             """), arguments: [account.rawValue, timeMs]) ?? 0)
     }
 
+    /// The points of every entry crediting the account after `timeMs` (through the credit index).
+    func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
+        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND time_ms > ?
+            """), arguments: [account.rawValue, timeMs]) ?? 0)
+    }
+
     func reversal(of seq: Int64) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT reversal_seq FROM reversals WHERE original_seq = ?"), arguments: [seq])
     }

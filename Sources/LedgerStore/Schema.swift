@@ -11,6 +11,7 @@ public enum Schema {
         ("002_transparency.sql", PackageResources._02_transparency_sql),
         ("003_account_closed.sql", PackageResources._03_account_closed_sql),
         ("004_scheme.sql", PackageResources._04_scheme_sql),
+        ("005_expiry.sql", PackageResources._05_expiry_sql),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -88,6 +88,14 @@ final class WriteBatch: LedgerStorage {
         return sum
     }
 
+    func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
+        var sum = try reads.credited(to: account, after: timeMs)
+        for entry in changes.entries where entry.body.credit == account && entry.timeMs > timeMs {
+            sum = try sum.adding(entry.body.amount)
+        }
+        return sum
+    }
+
     func entry(seq: Int64) throws -> Entry? {
         guard seq > committedSeq else { return try reads.entry(seq: seq) }
         let index = seq - committedSeq - 1

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import LedgerCore
+
+/// What the expiry rule (`ExpiryRules`, in the core) needs from the file: who has points to
+/// expire, and when a resident's next points expire.
+extension LedgerStore {
+    /// Open residents some of whose points had expired at `asOf`: the work list of a sweep,
+    /// each then expired by an `expire` request the writer judges.
+    public func residentsWithExpiredPoints(asOf: Int64) throws -> [AccountID] {
+        try pool.read { db in
+            let scheme = try SQLReads(db: db).scheme()
+            let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
+            guard !overflow else { return [] }
+            return try String.fetchAll(db.cachedStatement(sql: """
+                SELECT a.id FROM accounts a
+                WHERE a.kind = 'resident' AND a.closed = 0 AND a.balance > 0
+                  AND a.balance > coalesce((SELECT sum(j.amount) FROM journal j WHERE j.credit = a.id AND j.time_ms > ?), 0)
+                ORDER BY a.id
+                """), arguments: [cutoff]).map { try AccountID($0) }
+        }
+    }
+
+    /// A resident's oldest remaining lot: its points and when they expire; nil when the balance
+    /// is zero. Lots are the credits in order, the oldest used up first by whatever left the account.
+    public func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
+        try pool.read { db in
+            let reads = SQLReads(db: db)
+            guard let account = try reads.account(id), account.kind == .resident, account.balance > .zero else { return nil }
+            let scheme = try reads.scheme()
+            var total: Int64 = 0
+            let credits = try Row.fetchCursor(db.cachedStatement(sql: "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"),
+                                              arguments: [id.rawValue])
+            var lots: [(timeMs: Int64, amount: Int64)] = []
+            while let row = try credits.next() {
+                let amount: Int64 = try RowDecoding.value(row, 1)
+                total = try Points(centipoints: total).adding(Points(centipoints: amount)).centipoints
+                lots.append((try RowDecoding.value(row, 0), amount))
+            }
+            // What has left the account used the oldest lots: skip that much from the front.
+            var used = try Points(centipoints: total).subtracting(account.balance).centipoints
+            for lot in lots {
+                if used >= lot.amount { used -= lot.amount; continue }
+                let (expires, overflow) = lot.timeMs.addingReportingOverflow(scheme.expiryMs)
+                return (Points(centipoints: lot.amount - used), overflow ? .max : expires)
+            }
+            throw StoreError.corrupt("account \(id): its balance is more than its credits")
+        }
+    }
+}
