@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var logSigner: NoteSigner?
     /// How often the server signs a checkpoint when the ledger has grown.
     public var checkpointInterval: Duration = .seconds(1)
+    /// What "now" is for an expiry sweep; it must be the store's clock (tests inject both).
+    public var clock: @Sendable () -> Int64 = WallClock.now
     /// How often the server runs the expiry sweep itself (as `EXPIRE` does).
     public var expirySweepInterval: Duration = .seconds(3600)
     /// The witnesses whose cosignatures the server accepts and serves.
@@ -66,7 +68,7 @@ public final class LedgerServer: Service {
                                                               window: configuration.authFailureWindow),
                                    randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
                                    checkpointer: configuration.logSigner.map { Checkpointer(signer: $0, gateway: gateway, logger: logger) },
-                                   witnesses: configuration.witnesses)
+                                   witnesses: configuration.witnesses, clock: configuration.clock)
         self.onListening = onListening
         if let signer = configuration.logSigner {
             // One log, one origin, one key: the audit checks every stored checkpoint with it.

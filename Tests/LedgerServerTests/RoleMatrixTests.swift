@@ -44,6 +44,7 @@ struct RoleMatrixTests {
         ("RECEIPT 1", ["admin", "auditor"]),
         ("COSIGN 1 name=witness.test/barangay signature=AAAA", ["witness"]),
         ("ALERTS limit=5", ["admin", "auditor"]),
+        ("EXPIRE", ["admin"]),
         ("SCHEME SHOW", ["admin", "operator", "merchant", "auditor", "witness"]),
         ("SCHEME SET monthly_cap=450", ["admin"]),
         ("ACCOUNT CLOSE R-2 reason=moved", ["admin"]),

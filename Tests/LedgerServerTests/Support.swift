@@ -33,17 +33,19 @@ final class TestServer: @unchecked Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, Error>
 
-    static func start(in folder: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+    static func start(in folder: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+                      clock: @escaping @Sendable () -> Int64 = WallClock.now) async throws -> TestServer {
         let directory = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("ecoledgerd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("ledger.sqlite").path
-        let store = try LedgerStore.create(at: path)
+        let store = try LedgerStore.create(at: path, clock: clock)
         try seed(store)
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.logSigner = logSigner
         configuration.checkpointInterval = .milliseconds(50)
         configuration.witnesses = [witness.key]
+        configuration.clock = clock
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -71,8 +73,9 @@ final class TestServer: @unchecked Sendable {
     /// Starts a server, runs `body`, and stops the server whether `body` succeeded or threw
     /// (`defer` cannot await), so a failed test never leaves a server running.
     static func with<T>(in folder: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+                        clock: @escaping @Sendable () -> Int64 = WallClock.now,
                         _ body: (TestServer) async throws -> T) async throws -> T {
-        let server = try await start(in: folder, configure: configure)
+        let server = try await start(in: folder, configure: configure, clock: clock)
         let result: T
         do {
             result = try await body(server)

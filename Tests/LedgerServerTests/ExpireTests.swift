@@ -1,0 +1,40 @@
+import LedgerCore
+import LedgerTestSupport
+import Synchronization
+import Testing
+
+@Suite("EXPIRE over a real socket")
+struct ExpireTests {
+    final class Clock: Sendable {
+        let now: Mutex<Int64>
+        init(_ start: Int64) { now = Mutex(start) }
+        func advance(_ ms: Int64) { now.withLock { $0 += ms } }
+        var read: @Sendable () -> Int64 { { self.now.withLock { $0 } } }
+    }
+
+    @Test("EXPIRE moves each resident's expired points to sys:forfeit; BALANCE shows the next lot to expire")
+    func expire() async throws {
+        let day: Int64 = 86_400_000, t0: Int64 = 1_767_225_600_000
+        let clock = Clock(t0)
+        try await TestServer.with(clock: clock.read) { server in
+            try await server.session(as: .admin) { admin async throws in
+                #expect(try await admin.call("SCHEME SET expiry=30d")[0].hasPrefix("OK seq="))
+                #expect(try await admin.call("SCHEME SHOW") == ["OK tz=+08:00 daily_cap=none monthly_cap=none expiry=30d"])
+                #expect(try await admin.call("SCHEME SET expiry=11y")[0].hasPrefix("ERR BAD_ARGUMENT expiry"))
+                #expect(try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=2 ref=e-1")[0].hasPrefix("OK seq="))
+                #expect(try await admin.call("DROPOFF R-2 point=CP-1 material=PET kg=1 ref=e-2")[0].hasPrefix("OK seq="))
+                #expect(try await admin.call("BALANCE R-1") == ["OK account=R-1 balance=36.00 expiring=36.00 expires=\(t0 + 30 * day)"])
+                #expect(try await admin.call("EXPIRE") == ["OK expired=0 points=0.00"], "nothing is old enough yet")
+                clock.advance(30 * day)
+                #expect(try await admin.call("EXPIRE") == ["OK expired=2 points=54.00"])
+                #expect(try await admin.call("BALANCE R-1") == ["OK account=R-1 balance=0.00"])
+                #expect(try await admin.call("BALANCE sys:forfeit") == ["OK account=sys:forfeit balance=54.00"])
+                #expect(try await admin.call("HISTORY R-1 limit=1")[0] == "OK n=1")
+                #expect(try await admin.call("AUDIT")[0].hasPrefix("OK entries="))
+            }
+            try await server.session(as: .operator) { kiosk async throws in
+                #expect(try await kiosk.call("EXPIRE")[0].hasPrefix("ERR FORBIDDEN"))
+            }
+        }
+    }
+}
