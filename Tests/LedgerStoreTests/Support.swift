@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import LedgerCore
 import LedgerCrypto
@@ -110,3 +111,18 @@ func expectLedgerError(_ code: String, _ body: () throws -> Void) -> LedgerError
 }
 
 import Testing
+
+/// A clock that moves on by `step` every time it is read: a ledger whose entries span days
+/// without a test waiting for them.
+final class SteppingClock: Sendable {
+    private let now: Mutex<Int64>
+    private let step: Int64
+
+    init(start: Int64, step: Int64) {
+        now = Mutex(start)
+        self.step = step
+    }
+
+    var current: Int64 { now.withLock { $0 } }
+    var read: @Sendable () -> Int64 { { self.now.withLock { $0 += self.step; return $0 } } }
+}

@@ -147,7 +147,9 @@ struct TamperCampaignTests {
 
     /// The example ledger plus a few hundred seeded random operations of every kind, closed cleanly.
     static func realisticLedger(seed: UInt64) throws -> URL {
-        let ledger = try TemporaryLedger()
+        // An hour passes with every entry, so points expire during the run.
+        let clock = SteppingClock(start: 1_767_225_600_000, step: 3_600_000)
+        let ledger = try TemporaryLedger(clock: clock.read)
         let store = ledger.store
         try store.seedCatalogue()
         var random = SeededGenerator(seed: seed ^ 0x5eed)
@@ -158,7 +160,7 @@ struct TamperCampaignTests {
         _ = try store.submit(Make.request(.revokeToken(id: TokenID("tok-o"))))
         // Caps on earnings, so the replay's counting of each resident's day is exercised too.
         _ = try store.submit(Make.request(.setScheme(offsetMinutes: 480, dailyCap: .some(Points(centipoints: 400_000)),
-                                                     monthlyCap: .some(Points(centipoints: 2_000_000)))))
+                                                     monthlyCap: .some(Points(centipoints: 2_000_000)), expiryMs: 7 * 86_400_000)))
         for step in 0..<400 {
             let resident = "R-\(1 + step % 2)"
             let request: LedgerRequest = switch Int.random(in: 0..<10, using: &random) {
@@ -173,6 +175,13 @@ struct TamperCampaignTests {
             }
             if let receipt = try? store.submit(request), receipt.entry.kind.isReversible { transfers.append(receipt.entry.seq) }
             if step % 97 == 0 { _ = try? store.submit(Make.request(.unlock(account: AccountID(resident)))) }
+            if step % 50 == 49 {
+                // The expiry sweep, as the server runs it.
+                let asOf = clock.current
+                for resident in try store.residentsWithExpiredPoints(asOf: asOf) {
+                    _ = try store.submit(Make.request(.expire(account: resident, asOf: asOf)))
+                }
+            }
             if step % 131 == 0 {
                 // A resident who leaves: opened, credited, closed (the remainder forfeited).
                 let leaver = try AccountID("R-LEAVER-\(step)")
@@ -180,6 +189,11 @@ struct TamperCampaignTests {
                 _ = try store.submit(Make.dropoff(leaver.rawValue, kg: "3", ref: "leave-\(step)"))
                 _ = try store.submit(Make.request(.closeAccount(account: leaver, reason: "moved away")))
             }
+        }
+        // The campaign tampers with every kind of entry the ledger writes, the issue-12 ones included.
+        let kinds = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM journal") })
+        for kind in ["expiry", "account_closed", "scheme_set", "dropoff", "reversal"] where !kinds.contains(kind) {
+            Issue.record("the realistic ledger has no \(kind) entry")
         }
         try store.close()
         let kept = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-campaign-\(UUID().uuidString)")
