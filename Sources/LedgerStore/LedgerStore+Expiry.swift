@@ -28,21 +28,18 @@ extension LedgerStore {
             let reads = SQLReads(db: db)
             guard let account = try reads.account(id), account.kind == .resident, account.balance > .zero else { return nil }
             let scheme = try reads.scheme()
-            var total: Int64 = 0
+            // What has left the account used the oldest lots: skip that much from the front, reading
+            // credits only until the first lot with something left (usually the first: no spending).
+            let total = try reads.credited(to: id, after: .min)
+            var used = try total.subtracting(account.balance).centipoints
             let credits = try Row.fetchCursor(db.cachedStatement(sql: "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"),
                                               arguments: [id.rawValue])
-            var lots: [(timeMs: Int64, amount: Int64)] = []
             while let row = try credits.next() {
+                let timeMs: Int64 = try RowDecoding.value(row, 0)
                 let amount: Int64 = try RowDecoding.value(row, 1)
-                total = try Points(centipoints: total).adding(Points(centipoints: amount)).centipoints
-                lots.append((try RowDecoding.value(row, 0), amount))
-            }
-            // What has left the account used the oldest lots: skip that much from the front.
-            var used = try Points(centipoints: total).subtracting(account.balance).centipoints
-            for lot in lots {
-                if used >= lot.amount { used -= lot.amount; continue }
-                let (expires, overflow) = lot.timeMs.addingReportingOverflow(scheme.expiryMs)
-                return (Points(centipoints: lot.amount - used), overflow ? .max : expires)
+                if used >= amount { used -= amount; continue }
+                let (expires, overflow) = timeMs.addingReportingOverflow(scheme.expiryMs)
+                return (Points(centipoints: amount - used), overflow ? .max : expires)
             }
             throw StoreError.corrupt("account \(id): its balance is more than its credits")
         }
