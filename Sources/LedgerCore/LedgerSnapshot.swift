@@ -15,10 +15,11 @@ public struct LedgerSnapshot: LedgerStorage {
     public var reversals: [Int64: Int64] = [:]
     public var pinRecords: [AccountID: PINRecord] = [:]
     public var schemeState = SchemeState.initial
-    /// Each resident's credits (time, centipoints, whether a drop-off) for as long as the rules
-    /// may ask about them: the caps look back a month, expiry at most `SchemeState.expiryRange`'s
-    /// longest. So an audit's memory grows with residents' credits of the last ten years.
-    private var recentCredits: [AccountID: [(timeMs: Int64, centipoints: Int64, dropoff: Bool)]] = [:]
+    /// Each resident's credits for as long as the rules may ask about them: the caps look back a
+    /// month, expiry at most `SchemeState.expiryRange`'s longest. So an audit's memory grows with
+    /// residents' credits of the last ten years: 16 bytes each (a credit's amount is positive,
+    /// so its sign says whether it was a drop-off: negative for any other credit).
+    private var recentCredits: [AccountID: [(timeMs: Int64, signedCentipoints: Int64)]] = [:]
     private static let keptMs = SchemeState.expiryRange.upperBound + 86_400_000
     public private(set) var chainHead = ChainHead.genesis
     private let lookup: EntryLookup
@@ -54,7 +55,7 @@ public struct LedgerSnapshot: LedgerStorage {
         var sum = Points.zero
         for credit in (recentCredits[account] ?? []).reversed() {
             guard credit.timeMs >= timeMs else { break }
-            if credit.dropoff { sum = try sum.adding(Points(centipoints: credit.centipoints)) } // overflow is an error, as in the writer
+            if credit.signedCentipoints > 0 { sum = try sum.adding(Points(centipoints: credit.signedCentipoints)) } // overflow is an error, as in the writer
         }
         return sum
     }
@@ -63,7 +64,7 @@ public struct LedgerSnapshot: LedgerStorage {
         var sum = Points.zero
         for credit in (recentCredits[account] ?? []).reversed() {
             guard credit.timeMs > timeMs else { break }
-            sum = try sum.adding(Points(centipoints: credit.centipoints))
+            sum = try sum.adding(Points(centipoints: abs(credit.signedCentipoints)))
         }
         return sum
     }
@@ -72,7 +73,8 @@ public struct LedgerSnapshot: LedgerStorage {
         chainHead = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
         if let resident = entry.body.credit, accounts[resident]?.kind == .resident {
             let cutoff = entry.timeMs - Self.keptMs
-            recentCredits[resident, default: []].append((entry.timeMs, entry.body.amount.centipoints, entry.kind == .dropoff))
+            let amount = entry.body.amount.centipoints
+            recentCredits[resident, default: []].append((entry.timeMs, entry.kind == .dropoff ? amount : -amount))
             // Times never decrease, so what is too old is at the front.
             if let first = recentCredits[resident]?.first, first.timeMs < cutoff {
                 recentCredits[resident]!.removeAll { $0.timeMs < cutoff }
