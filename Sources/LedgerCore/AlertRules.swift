@@ -64,6 +64,10 @@ public struct AlertRules {
     private var recentWeights: [PointMaterial: [Int64]] = [:]
     private var recentByResident: [AccountID: [Dropoff]] = [:]
     private var recentSameWeight: [SameWeight: [Dropoff]] = [:]
+    /// When each resident's many_points, and each weight's repeated_weight, was last raised: not
+    /// again while the window that raised it lasts.
+    private var manyPointsRaised: [AccountID: Int64] = [:]
+    private var repeatRaised: [SameWeight: Int64] = [:]
     /// Per point: the current hour (start ms), its grams and entries, and earlier hours' grams.
     private var hours: [PointID: (start: Int64, grams: Int64, entries: [Int64], alerted: Bool, earlier: [Int64])] = [:]
 
@@ -88,6 +92,8 @@ public struct AlertRules {
     private mutating func forgetOld(before now: Int64) {
         recentByResident = recentByResident.filter { now - ($0.value.last?.timeMs ?? now) < Threshold.windowMs }
         recentSameWeight = recentSameWeight.filter { now - ($0.value.last?.timeMs ?? now) < Threshold.repeatWindowMs }
+        manyPointsRaised = manyPointsRaised.filter { now - $0.value < Threshold.windowMs }
+        repeatRaised = repeatRaised.filter { now - $0.value < Threshold.repeatWindowMs }
     }
 
     private mutating func heavyWeight(_ dropoff: Dropoff) -> Alert? {
@@ -108,8 +114,11 @@ public struct AlertRules {
         window.append(dropoff)
         recentByResident[dropoff.resident] = window
         let points = Set(window.map(\.point))
-        // Raised once, by the drop-off that brings in the threshold-th distinct point.
+        // Raised by the drop-off that brings in the threshold-th distinct point, and not again
+        // within an hour of that.
         guard points.count == Threshold.distinctPoints, !pointsBefore.contains(dropoff.point) else { return nil }
+        if let raised = manyPointsRaised[dropoff.resident], dropoff.timeMs - raised < Threshold.windowMs { return nil }
+        manyPointsRaised[dropoff.resident] = dropoff.timeMs
         return Alert(rule: .manyPoints, seq: dropoff.seq, resident: dropoff.resident, point: nil, entries: window.map(\.seq),
                      detail: "\(dropoff.resident) was credited at \(points.count) points within an hour: \(points.map(\.rawValue).sorted().joined(separator: ", "))")
     }
@@ -120,6 +129,8 @@ public struct AlertRules {
         window.append(dropoff)
         recentSameWeight[key] = window
         guard window.count == Threshold.repeats else { return nil }
+        if let raised = repeatRaised[key], dropoff.timeMs - raised < Threshold.repeatWindowMs { return nil }
+        repeatRaised[key] = dropoff.timeMs
         return Alert(rule: .repeatedWeight, seq: dropoff.seq, resident: dropoff.resident, point: dropoff.point, entries: window.map(\.seq),
                      detail: "\(dropoff.resident) brought exactly \(Grams(dropoff.grams).kilograms) kg of \(dropoff.material) \(window.count) times within 24 hours")
     }

@@ -37,6 +37,11 @@ struct Attributes {
         return number
     }
 
+    mutating func optionalInteger(_ key: String) throws(LedgerError) -> Int64? {
+        guard values[key] != nil else { return nil }
+        return try integer(key)
+    }
+
     mutating func optionalPoints(_ key: String) throws(LedgerError) -> Points? {
         guard values[key] != nil else { return nil }
         return Points(centipoints: try integer(key))

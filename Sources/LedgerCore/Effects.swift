@@ -151,6 +151,9 @@ public enum Effects {
                 throw LedgerError.invalid("entry", "an expiry moves a resident's points to sys:forfeit, without a ref")
             }
             guard asOf <= entry.timeMs else { throw LedgerError.invalid(AttributeKey.asOf, "is after the entry's own time") }
+            // A sweep runs now: an as_of more than a day old is refused (and the audit keeps the
+            // credits it needs for exactly that long beyond the longest expiry).
+            guard asOf >= entry.timeMs - 86_400_000 else { throw LedgerError.invalid(AttributeKey.asOf, "is more than a day before the entry's own time") }
             let account = try resident(id, in: state)
             let expired = try ExpiryRules.expired(of: account, asOf: asOf, in: state)
             guard body.amount == expired else {
@@ -167,7 +170,8 @@ public enum Effects {
             for (name, cap) in [("daily_cap", dailyCap), ("monthly_cap", monthlyCap)] where cap.map({ $0 <= .zero }) == true {
                 throw LedgerError.invalid(name, "must be positive")
             }
-            let expiryMs = try attributes.integer(AttributeKey.expiryMs)
+            // Absent only in entries written before expiry existed: they meant the default.
+            let expiryMs = try attributes.optionalInteger(AttributeKey.expiryMs) ?? SchemeState.defaultExpiryMs
             guard SchemeState.expiryRange.contains(expiryMs) else { throw LedgerError.invalid("expiry", "must be from 1s to 10y") }
             result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
                                              expiryMs: expiryMs, lastSeq: seq))]

@@ -116,18 +116,31 @@ final class CommandExecutor: Sendable {
         }
     }
 
-    /// The expiry sweep: every open resident with points expired at `asOf` gets one `expiry`
-    /// entry, all queued to the writer at once. Run by `EXPIRE` and by the server's own ticker.
-    /// Returns how many accounts lost points, and how many points in all.
-    func expireSweep(asOf: Int64, actor: Actor) async throws -> (accounts: Int, points: Points) {
-        let accounts = try await gateway.read { try $0.residentsWithExpiredPoints(asOf: asOf) }
-        let tickets = accounts.map { gateway.enqueue(LedgerRequest(actor: actor, command: .expire(account: $0, asOf: asOf))) }
+    /// The expiry sweep: every open resident with points expired at `now` (or at the head's
+    /// time, if the clock is behind it) gets one `expiry` entry. Run by `EXPIRE` and by the
+    /// server's own ticker. Requests go to the writer 256 at a time, so other writes interleave
+    /// with a long first sweep. Returns how many accounts lost points, and how many in all.
+    func expireSweep(asOf now: Int64, actor: Actor) async throws -> (accounts: Int, points: Points) {
+        let (accounts, asOf) = try await gateway.read { store in
+            let asOf = max(now, try store.head().timeMs)
+            return (try store.residentsWithExpiredPoints(asOf: asOf), asOf)
+        }
         var expired = 0, points = Points.zero
-        for ticket in tickets {
-            // A resident who spent in the meantime may have nothing left to expire: not an error.
-            guard case .success(let receipt) = await ticket.result else { continue }
-            expired += 1
-            points = try points.adding(receipt.entry.body.amount)
+        for start in stride(from: 0, to: accounts.count, by: LedgerGateway.maxBatch) {
+            let tickets = accounts[start..<min(start + LedgerGateway.maxBatch, accounts.count)].map {
+                gateway.enqueue(LedgerRequest(actor: actor, command: .expire(account: $0, asOf: asOf)))
+            }
+            for ticket in tickets {
+                switch await ticket.result {
+                case .success(let receipt):
+                    expired += 1
+                    points = try points.adding(receipt.entry.body.amount)
+                case .failure(let error as LedgerError) where error.code == "CONFLICT":
+                    continue // spent in the meantime: nothing left to expire
+                case .failure(let error):
+                    logger.error("expiry failed", metadata: ["error": "\(error)"])
+                }
+            }
         }
         if expired > 0 { logger.info("expired points", metadata: ["accounts": "\(expired)", "points": "\(points)"]) }
         return (expired, points)

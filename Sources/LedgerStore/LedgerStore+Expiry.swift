@@ -12,12 +12,15 @@ extension LedgerStore {
             let scheme = try SQLReads(db: db).scheme()
             let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
             guard !overflow else { return [] }
+            // Only entries after the cutoff are read, through the (credit, seq) index.
+            let (from, late) = cutoff.addingReportingOverflow(1)
+            let first = late ? Int64.max : try SQLReads(db: db).firstSeq(notBefore: from)
             return try String.fetchAll(db.cachedStatement(sql: """
                 SELECT a.id FROM accounts a
                 WHERE a.kind = 'resident' AND a.closed = 0 AND a.balance > 0
-                  AND a.balance > coalesce((SELECT sum(j.amount) FROM journal j WHERE j.credit = a.id AND j.time_ms > ?), 0)
+                  AND a.balance > coalesce((SELECT sum(j.amount) FROM journal j WHERE j.credit = a.id AND j.seq >= ?), 0)
                 ORDER BY a.id
-                """), arguments: [cutoff]).map { try AccountID($0) }
+                """), arguments: [first]).map { try AccountID($0) }
         }
     }
 
@@ -28,10 +31,9 @@ extension LedgerStore {
             let reads = SQLReads(db: db)
             guard let account = try reads.account(id), account.kind == .resident, account.balance > .zero else { return nil }
             let scheme = try reads.scheme()
-            // What has left the account used the oldest lots: skip that much from the front, reading
-            // credits only until the first lot with something left (usually the first: no spending).
-            let total = try reads.credited(to: id, after: .min)
-            var used = try total.subtracting(account.balance).centipoints
+            // What has left the account (its debits) used the oldest lots: skip that much from the
+            // front, reading credits only until the first lot with something left.
+            var used = try reads.debited(from: id).centipoints
             let credits = try Row.fetchCursor(db.cachedStatement(sql: "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"),
                                               arguments: [id.rawValue])
             while let row = try credits.next() {

@@ -63,18 +63,40 @@ struct SQLReads {
             .map { try RowDecoding.scheme($0) } ?? .initial
     }
 
-    /// The points of the account's drop-offs at or after `timeMs` (through the credit index).
+    /// The points of the account's drop-offs at or after `timeMs`: only the account's entries
+    /// from `firstSeq(notBefore:)` on are read, through the (credit, seq) index.
     func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
         Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND kind = 'dropoff' AND time_ms >= ?
-            """), arguments: [account.rawValue, timeMs]) ?? 0)
+            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND kind = 'dropoff' AND time_ms >= ?
+            """), arguments: [account.rawValue, try firstSeq(notBefore: timeMs), timeMs]) ?? 0)
     }
 
-    /// The points of every entry crediting the account after `timeMs` (through the credit index).
+    /// The first seq whose time is at least `timeMs` (one past the head when none is): entry
+    /// times never decrease, so a binary search over seq finds it in about 20 primary-key reads.
+    func firstSeq(notBefore timeMs: Int64) throws -> Int64 {
+        var low: Int64 = 1, high = try head().seq + 1
+        let time = try db.cachedStatement(sql: "SELECT time_ms FROM journal WHERE seq = ?")
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let stored = try Int64.fetchOne(time, arguments: [middle]) else { throw StoreError.corrupt("journal entry \(middle) is missing") }
+            if stored < timeMs { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The points of every entry crediting the account after `timeMs` (through the credit index,
+    /// from the first entry that late on).
     func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
-        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND time_ms > ?
-            """), arguments: [account.rawValue, timeMs]) ?? 0)
+        let (from, overflow) = timeMs.addingReportingOverflow(1)
+        return Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND time_ms > ?
+            """), arguments: [account.rawValue, overflow ? Int64.max : try firstSeq(notBefore: from), timeMs]) ?? 0)
+    }
+
+    /// The points of every entry debiting the account (through the debit index).
+    func debited(from account: AccountID) throws -> Points {
+        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(sum(amount), 0) FROM journal WHERE debit = ?"),
+                                               arguments: [account.rawValue]) ?? 0)
     }
 
     func reversal(of seq: Int64) throws -> Int64? {

@@ -82,6 +82,32 @@ struct ExpiryTests {
         #expect(throws: LedgerError.self) { _ = try Effects.changes(of: expiry("35", asOf: later, at: later), in: snapshot) }
         #expect(throws: LedgerError.self) { _ = try Effects.changes(of: expiry("36", asOf: later, at: later - 1), in: snapshot) }
         #expect(throws: LedgerError.self) { _ = try Effects.changes(of: expiry("36", asOf: Self.t0 + 1, at: later), in: snapshot) }
+        let dayAndMore = later + Self.day + 1
+        #expect(throws: LedgerError.self, "an as_of more than a day before the entry") {
+            _ = try Effects.changes(of: expiry("36", asOf: later, at: dayAndMore), in: snapshot)
+        }
+        // A scheme_set from before expiry existed, without expiry_ms, meant the default.
+        let older = Entry(seq: credit.seq + 1, timeMs: later,
+                          body: EntryBody(kind: .schemeSet, actor: credit.body.actor, attributes: ["utc_offset_minutes": "480"]),
+                          prevHash: credit.hash, hash: .zero)
+        #expect(try Effects.changes(of: older, in: snapshot) == [.putScheme(SchemeState(offsetMinutes: 480, dailyCap: nil, monthlyCap: nil, lastSeq: credit.seq + 1))])
+    }
+
+    @Test("the first entry at or after a time is found by binary search, equal times included")
+    func firstSeq() throws {
+        // Times 0, 0, 10, 10, 10, 20 (ms after t0), by a clock read once per entry.
+        let times: [Int64] = [0, 0, 10, 10, 10, 20]
+        let index = SchemeCapTests.TestClock(0)
+        let ledger = try TemporaryLedger(clock: { Self.t0 + times[Int(index.now.withLock { n in defer { n += 1 }; return n })] })
+        for step in 0..<times.count {
+            _ = try ledger.store.submit(Make.request(.addPoint(id: try PointID("CP-\(step)"), name: "P", district: nil)))
+        }
+        let probes: [Int64] = [-1, 0, 1, 10, 11, 21]
+        let found = try ledger.store.pool.read { db in
+            let reads = SQLReads(db: db)
+            return try probes.map { try reads.firstSeq(notBefore: Self.t0 + $0) }
+        }
+        #expect(found == [1, 1, 3, 3, 6, 7], "7: one past the head")
     }
 
     @Test("durations are a whole number and a unit, from 1s to 10y, and print back the same")
