@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import Synchronization
 
 /// Writes large, valid ledgers quickly, for benchmarks and scale tests: the same rules, engine
 /// and hash chain as any other write, but thousands of requests per transaction.
@@ -7,18 +8,29 @@ import LedgerCrypto
 /// The catalogue: material PET (18.00/kg), point CP-GEN, merchant M-GEN and residents
 /// R-GEN-0 … R-GEN-(accounts−1), all with PIN 1234 (one PIN record, hashed once, shared by every
 /// generated resident: these ledgers are synthetic). Then drop-offs round-robin over the
-/// residents until the journal holds `entries` entries; every `leaverInterval` drop-offs a
-/// resident who leaves is opened, credited once and closed (their points forfeited), so audits
-/// and benchmarks meet more than drop-offs.
+/// residents until the journal holds `entries` entries. The entries' times run over the six
+/// years before now, so the scheme's five-year expiry applies: every `sweepInterval` drop-offs
+/// the generator sweeps expired points as the server would (`expiry` entries), and every
+/// `leaverInterval` a resident who leaves is opened, credited once and closed (their points
+/// forfeited). So audits and benchmarks meet more than drop-offs.
 public enum LedgerGenerator {
     public static let transactionSize = 5_000
     public static let leaverInterval = 10_000
+    public static let sweepInterval = 50_000
+    /// The generated history's length: six years of 365 days, ending now.
+    public static let spanMs: Int64 = 6 * SchemeState.yearMs
 
-    /// Fills `store` (which must be empty); calls `progress` with the entries written so far.
-    public static func generate(into store: LedgerStore, entries: Int64, accounts: Int,
-                                progress: (Int64) -> Void = { _ in }) throws {
-        guard try store.head().seq == 0 else { throw LedgerError.conflict("the ledger is not empty") }
+    /// Creates the ledger at `path` (which must not exist) and fills it; calls `progress` with
+    /// the entries written so far. Returns the store, open.
+    public static func create(at path: String, entries: Int64, accounts: Int, now: Int64 = WallClock.now(),
+                              leaverEvery: Int = leaverInterval, sweepEvery: Int = sweepInterval,
+                              progress: (Int64) -> Void = { _ in }) throws -> LedgerStore {
+        guard entries > 0 else { throw LedgerError.invalid("entries", "must be positive") }
         guard accounts > 0 else { throw LedgerError.invalid("accounts", "must be positive") }
+        // Each transaction's entries share one time, set before it is written.
+        let timeline = Mutex<Int64>(now - spanMs)
+        let store = try LedgerStore.create(at: path, clock: { timeline.withLock { $0 } })
+        let step = max(1, spanMs / entries)
         let actor = Actor(unchecked: "generator")
         let pin = try PINRecord.make(for: PIN("1234"))
         var pending: [LedgerRequest] = try [
@@ -36,8 +48,11 @@ public enum LedgerGenerator {
             for result in try store.submitBatch(pending) { _ = try result.get() }
             written += Int64(pending.count)
             pending.removeAll(keepingCapacity: true)
+            // The next transaction's time: as far into the span as the journal is into its entries.
+            timeline.withLock { $0 = now - spanMs + min(written, entries) * step }
             progress(written)
         }
+        func room(_ count: Int) -> Bool { written + Int64(pending.count + count) <= entries }
         while written + Int64(pending.count) < entries {
             if pending.count >= transactionSize { try flush(); continue }
             let grams = Grams(Int64(1000 + next % 9000))
@@ -45,16 +60,26 @@ public enum LedgerGenerator {
                 account: try AccountID("R-GEN-\(next % accounts)"), point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
                 grams: grams, ref: try ClientRef("gen-\(next)")))))
             next += 1
-            if next % leaverInterval == 0, written + Int64(pending.count) + 3 <= entries {
-                let leaver = try AccountID("R-GEN-LEFT-\(next / leaverInterval)")
+            if next % leaverEvery == 0, room(3) {
+                let leaver = try AccountID("R-GEN-LEFT-\(next / leaverEvery)")
                 pending += [
                     .openAccount(.init(id: leaver, kind: .resident, name: "Resident who left")),
                     .dropoff(.init(account: leaver, point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
-                                   grams: Grams(2_000), ref: try ClientRef("gen-left-\(next / leaverInterval)"))),
+                                   grams: Grams(2_000), ref: try ClientRef("gen-left-\(next / leaverEvery)"))),
                     .closeAccount(account: leaver, reason: "moved away"),
                 ].map { LedgerRequest(actor: actor, command: $0) }
             }
+            if next % sweepEvery == 0 {
+                // The sweep goes into a transaction of its own, at its as_of time.
+                try flush()
+                let asOf = timeline.withLock { $0 }
+                for resident in try store.residentsWithExpiredPoints(asOf: asOf) where room(1) {
+                    pending.append(LedgerRequest(actor: actor, command: .expire(account: resident, asOf: asOf)))
+                }
+                if !pending.isEmpty { try flush() }
+            }
         }
         if !pending.isEmpty { try flush() }
+        return store
     }
 }

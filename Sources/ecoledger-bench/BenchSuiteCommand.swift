@@ -42,9 +42,7 @@ struct BenchSuiteCommand: AsyncParsableCommand {
             }
             if !FileManager.default.fileExists(atPath: db) {
                 let started = ContinuousClock.now
-                let store = try LedgerStore.create(at: db)
-                try LedgerGenerator.generate(into: store, entries: entries, accounts: 10_000)
-                try store.close()
+                try LedgerGenerator.create(at: db, entries: entries, accounts: 10_000).close()
                 note("generate \(entries) entries", "\(Self.format(ContinuousClock.now - started))")
             }
             let ledgerEntries = try { () throws -> Int64 in

@@ -25,9 +25,8 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try CLIFailure.report {
             let started = ContinuousClock.now
-            let store = try LedgerStore.create(at: db)
             let showProgress = isatty(STDERR_FILENO) == 1
-            try LedgerGenerator.generate(into: store, entries: entries, accounts: accounts) { written in
+            let store = try LedgerGenerator.create(at: db, entries: entries, accounts: accounts) { written in
                 if showProgress { FileDescriptorOutput.writeStderr("\rwritten \(written) of \(entries) entries") }
             }
             if showProgress { FileDescriptorOutput.writeStderr("\n") }

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 @testable import LedgerStore
 import Testing
@@ -119,5 +120,25 @@ struct ExpiryTests {
         for text in ["5y", "30d", "12h", "15m", "10s", "36h"] {
             #expect(SchemeState.durationMs(parsing: text).map(SchemeState.durationText) == text)
         }
+    }
+}
+
+@Suite("Generated ledgers")
+struct GeneratorTests {
+    @Test("a generated ledger spans six years and holds expiries and closures, exactly the entries asked for, and verifies")
+    func generated() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-gen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let now: Int64 = 1_795_000_000_000
+        let store = try LedgerGenerator.create(at: directory.appendingPathComponent("g.sqlite").path, entries: 3_000, accounts: 20,
+                                               now: now, leaverEvery: 400, sweepEvery: 500)
+        defer { try? store.close() }
+        #expect(try store.head().seq == 3_000)
+        #expect(try store.head().timeMs <= now)
+        #expect(try store.entry(seq: 1)?.timeMs == now - LedgerGenerator.spanMs)
+        let kinds = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM journal") })
+        #expect(kinds.isSuperset(of: ["dropoff", "expiry", "account_closed"]), "\(kinds)")
+        guard case .success = try store.verify() else { Issue.record("a generated ledger must verify"); return }
     }
 }
