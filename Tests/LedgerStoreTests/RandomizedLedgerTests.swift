@@ -9,7 +9,9 @@ struct RandomizedLedgerTests {
     @Test("thousands of random operations keep every invariant, and the ledger verifies", arguments: [UInt64(1), 2, 3])
     func randomOperations(seed: UInt64) throws {
         var random = SeededGenerator(seed: seed)
-        let ledger = try TemporaryLedger()
+        // A minute passes per entry, so caps, days, months and expiry all come into play.
+        let clock = SteppingClock(start: 1_767_225_600_000, step: 60_000)
+        let ledger = try TemporaryLedger(clock: clock.read)
         let store = ledger.store
         try store.seedCatalogue()
         let residents = (1...12).map { "R-\($0)" }
@@ -17,6 +19,9 @@ struct RandomizedLedgerTests {
             _ = try store.submit(Make.request(.openAccount(.init(id: AccountID(id), kind: .resident, name: "Resident \(id)",
                                                                   pin: Make.pin("1234")))))
         }
+        // Points last twenty minutes at first (scheme changes below may change that), so they
+        // expire while residents keep earning and spending.
+        _ = try store.submit(Make.request(.setScheme(offsetMinutes: nil, dailyCap: nil, monthlyCap: nil, expiryMs: 20 * 60_000)))
         let merchants = ["M-1", "M-BILL"]
         // The model: balances computed only from the receipts the store returned.
         var model: [String: Int64] = [:]
@@ -59,7 +64,12 @@ struct RandomizedLedgerTests {
             case 95 where Int.random(in: 0..<3, using: &random) == 0:
                 // Rare: the scheme's caps change (sometimes tight enough to refuse drop-offs).
                 let cap: Points?? = Bool.random(using: &random) ? .some(nil) : .some(Points(centipoints: Int64.random(in: 1_000...500_000, using: &random)))
-                request = Make.request(.setScheme(offsetMinutes: Int.random(in: -720...840, using: &random), dailyCap: cap, monthlyCap: nil))
+                let expiry = Int64.random(in: 600_000...(6 * 3_600_000), using: &random)
+                request = Make.request(.setScheme(offsetMinutes: Int.random(in: -720...840, using: &random), dailyCap: cap, monthlyCap: nil,
+                                                  expiryMs: expiry))
+            case 96..<98:
+                // The expiry sweep for one resident, as of now.
+                request = Make.request(.expire(account: try AccountID(resident), asOf: clock.current))
             case 91..<94:
                 request = Make.request(.setMaterial(code: try MaterialCode("PET"),
                                                     rate: Rate(perKilogram: Points(centipoints: Int64.random(in: 1...5_000, using: &random))),
@@ -75,10 +85,10 @@ struct RandomizedLedgerTests {
                 let receipt = try store.submit(request)
                 outcomes[receipt.replayed ? "replayed" : "ok", default: 0] += 1
                 if let ref = receipt.entry.body.ref?.rawValue, !receipt.replayed { usedRefs.append(ref) }
-                if receipt.entry.kind == .accountClosed, let debit = receipt.entry.body.debit {
+                if receipt.entry.kind.forfeits, !receipt.replayed, let debit = receipt.entry.body.debit {
                     model[debit.rawValue, default: 0] -= receipt.entry.body.amount.centipoints
                     model[AccountID.forfeit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
-                    outcomes["closed", default: 0] += 1
+                    outcomes[receipt.entry.kind.rawValue, default: 0] += 1
                 }
                 if receipt.entry.kind.isTransfer, !receipt.replayed {
                     let body = receipt.entry.body
@@ -92,7 +102,7 @@ struct RandomizedLedgerTests {
         }
 
         // Every kind of outcome happened, so the run exercised the rules, not just the happy path.
-        for code in ["ok", "replayed", "CONFLICT", "INSUFFICIENT_POINTS", "LIMIT_EXCEEDED", "WRONG_PIN"] {
+        for code in ["ok", "replayed", "CONFLICT", "INSUFFICIENT_POINTS", "LIMIT_EXCEEDED", "WRONG_PIN", "expiry"] {
             #expect(outcomes[code, default: 0] > 0, "no \(code) in \(outcomes)")
         }
         // Invariants, read straight from the stored table.
