@@ -91,6 +91,8 @@ public enum EntryDescription {
         case .tokenRevoked: what = "token \(a(AttributeKey.token)) revoked"
         case .schemeSet: what = "scheme settings changed"
         case .expiry: what = "\(body.amount) points of \(body.debit?.rawValue ?? "?") expired"
+        case .holdPosted: what = "held drop-off \(a(AttributeKey.dropoff)) posted"
+        case .holdVoided: what = "held drop-off \(a(AttributeKey.dropoff)) voided: \(body.amount) points back from \(body.debit?.rawValue ?? "?")"
         }
         return "seq \(entry.seq), \(utcMinute(entry.timeMs)): \(what)"
     }

@@ -23,8 +23,9 @@ public enum Effects {
                 throw LedgerError.invalid("entry", "\(body.kind.rawValue) must have debit, credit and ref")
             }
             result = try transferChanges(of: entry, moving: moved, attributes: &attributes, in: state)
-        } else if body.kind.forfeits {
-            // Record kinds that move points without a ref: a closed account's remainder, expired points.
+        } else if body.kind.movesPointsWithoutRef {
+            // Record kinds that move points without a ref: a closed account's remainder, expired
+            // points, a voided hold.
             result = try recordChanges(of: entry, attributes: &attributes, in: state)
         } else {
             guard body.debit == nil, body.credit == nil, body.amount == .zero, body.ref == nil else {
@@ -85,6 +86,9 @@ public enum Effects {
             _ = try attributes.text(AttributeKey.reason)
             var account = try open(try self.account(id, in: state))
             guard body.ref == nil else { throw LedgerError.invalid("entry", "an account closure has no ref") }
+            guard account.pending == .zero else {
+                throw LedgerError.conflict("\(id) has \(account.pending) pending points: POST or VOID its held drop-offs first")
+            }
             if account.balance > .zero {
                 guard account.kind == .resident else {
                     throw LedgerError.conflict("\(account.kind.rawValue) \(id) still holds \(account.balance) points; \(account.kind == .merchant ? "settle it" : "it must be emptied") first")
@@ -123,8 +127,10 @@ public enum Effects {
             let minGrams = try attributes.optionalGrams(AttributeKey.minGrams)
             let maxGrams = try attributes.optionalGrams(AttributeKey.maxGrams)
             try MaterialRules.check(rate: rate, minGrams: minGrams, maxGrams: maxGrams)
+            let holdMs = try attributes.optionalInteger(AttributeKey.holdMs)
+            if let holdMs, !MaterialState.holdRange.contains(holdMs) { throw LedgerError.invalid("hold", "must be from 1s to 90d") }
             result = [.putMaterial(MaterialState(code: code, name: try attributes.text(AttributeKey.name), rate: rate,
-                                                 minGrams: minGrams, maxGrams: maxGrams, lastSeq: seq))]
+                                                 minGrams: minGrams, maxGrams: maxGrams, holdMs: holdMs, lastSeq: seq))]
         case .tokenIssued:
             let id = try attributes.identifier(AttributeKey.token, TokenID.self)
             try SystemReserved.check(id)
@@ -173,8 +179,33 @@ public enum Effects {
             // Absent only in entries written before expiry existed: they meant the default.
             let expiryMs = try attributes.optionalInteger(AttributeKey.expiryMs) ?? SchemeState.defaultExpiryMs
             guard SchemeState.expiryRange.contains(expiryMs) else { throw LedgerError.invalid("expiry", "must be from 1s to 10y") }
+            // Absent only in entries written before holds existed: they meant void.
+            let action = try attributes.optionalText(AttributeKey.holdAction)
+            guard let holdAction = action.map({ HoldState.Decision(action: $0) }) ?? .voided else {
+                throw LedgerError.invalid("hold_action", "must be void or post")
+            }
             result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
-                                             expiryMs: expiryMs, lastSeq: seq))]
+                                             expiryMs: expiryMs, holdAction: holdAction, lastSeq: seq))]
+        case .holdPosted:
+            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state)
+            var account = try self.account(hold.account, in: state)
+            account.pending = try account.pending.subtracting(hold.amount)
+            account.lastSeq = seq
+            hold.decision = .posted
+            hold.lastSeq = seq
+            result = [.putAccount(account), .putHold(hold)]
+        case .holdVoided:
+            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state)
+            _ = try attributes.text(AttributeKey.reason)
+            guard body.ref == nil, body.debit == hold.account, body.credit == .issuance, body.amount == hold.amount else {
+                throw LedgerError.invalid("entry", "voiding a hold moves its amount from its resident back to sys:issuance, without a ref")
+            }
+            var account = try self.account(hold.account, in: state)
+            account.pending = try account.pending.subtracting(hold.amount)
+            hold.decision = .voided
+            hold.lastSeq = seq
+            result = try transfer(body, seq: seq, debitAccount: account, creditAccount: try self.account(.issuance, in: state))
+                + [.putHold(hold)]
         case .dropoff, .redemption, .donation, .settlement, .reversal:
             preconditionFailure("a transfer kind reached recordChanges")
         }
@@ -204,7 +235,17 @@ public enum Effects {
                 throw LedgerError.conflict("amount \(body.amount) is not floor(grams × rate ÷ 1000) = \(try rate.points(for: grams))")
             }
             try CapRules.check(resident: moved.credit, amount: body.amount, at: entry.timeMs, in: state)
-            result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
+            if let holdMs = material.holdMs {
+                // A held material: the points are the resident's, but pending until decided.
+                var held = resident
+                held.pending = try held.pending.adding(body.amount)
+                let (until, overflow) = entry.timeMs.addingReportingOverflow(holdMs)
+                result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: held)
+                    + [.putHold(HoldState(dropoff: seq, account: resident.id, amount: body.amount, untilMs: overflow ? .max : until,
+                                          decision: nil, lastSeq: seq))]
+            } else {
+                result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
+            }
         case .redemption, .donation:
             let payer = try resident(moved.debit, in: state)
             guard !payer.locked else { throw LedgerError.locked("account \(payer.id) is locked after repeated wrong PINs") }
@@ -238,6 +279,12 @@ public enum Effects {
             if let by = try state.reversal(of: originalSeq) {
                 throw LedgerError.conflict("entry \(originalSeq) was already reversed by entry \(by)")
             }
+            if let hold = try state.hold(originalSeq) {
+                guard hold.decision == .posted else {
+                    throw LedgerError.conflict(hold.decision == nil ? "entry \(originalSeq) is held: POST or VOID it instead"
+                                                                   : "entry \(originalSeq) was voided: its points already went back")
+                }
+            }
             guard body.debit == original.body.credit, body.credit == original.body.debit, body.amount == original.body.amount else {
                 throw LedgerError.invalid("entry", "a reversal must move the original amount back the other way")
             }
@@ -259,8 +306,10 @@ public enum Effects {
         guard debitAccount.id != creditAccount.id else { throw LedgerError.invalid("account", "debit and credit are the same account") }
         var debit = debitAccount, credit = creditAccount
         debit.balance = try debit.balance.subtracting(body.amount)
-        guard debit.kind == .system || debit.balance >= .zero else {
-            throw LedgerError.insufficientPoints("\(debit.id) has \(debitAccount.balance) points, \(body.amount) needed")
+        guard debit.kind == .system || debit.balance >= debit.pending else {
+            throw LedgerError.insufficientPoints(debit.pending == .zero
+                ? "\(debit.id) has \(debitAccount.balance) points, \(body.amount) needed"
+                : "\(debit.id) has \(try debitAccount.balance.subtracting(debit.pending)) points available (\(debit.pending) pending), \(body.amount) needed")
         }
         credit.balance = try credit.balance.adding(body.amount)
         debit.lastSeq = seq
@@ -271,6 +320,13 @@ public enum Effects {
     static func account<S: LedgerStorage>(_ id: AccountID, in state: S) throws -> AccountState {
         guard let account = try state.account(id) else { throw LedgerError.notFound("no account \(id)") }
         return account
+    }
+
+    /// The hold of drop-off `seq`, if it is still pending.
+    static func undecidedHold<S: LedgerStorage>(_ seq: Int64, in state: S) throws -> HoldState {
+        guard let hold = try state.hold(seq) else { throw LedgerError.notFound("entry \(seq) is not a held drop-off") }
+        guard hold.decision == nil else { throw LedgerError.conflict("the hold of entry \(seq) was already \(hold.decision!.rawValue)") }
+        return hold
     }
 
     /// The account, if it is not closed.

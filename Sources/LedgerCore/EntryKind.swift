@@ -18,6 +18,11 @@ public enum EntryKind: String, CaseIterable, Sendable {
     /// A resident's expired points, as of `as_of`, moved to `sys:forfeit` (debit, credit and
     /// amount, no ref).
     case expiry = "expiry"
+    /// A held drop-off's points made spendable (`dropoff`: its seq).
+    case holdPosted = "hold_posted"
+    /// A held drop-off cancelled: its points go back to `sys:issuance` (debit, credit and
+    /// amount, no ref; `dropoff`, `reason`).
+    case holdVoided = "hold_voided"
     case dropoff = "dropoff"
     case redemption = "redemption"
     case donation = "donation"
@@ -35,9 +40,9 @@ public enum EntryKind: String, CaseIterable, Sendable {
     /// Kinds a reversal may undo (a reversal itself cannot be reversed).
     public var isReversible: Bool { isTransfer && self != .reversal }
 
-    /// Kinds that move points without a client's ref: what the ledger does by itself (a closed
-    /// account's remainder, expired points), always to `sys:forfeit`.
-    public var forfeits: Bool { self == .accountClosed || self == .expiry }
+    /// Kinds that move points without a client's ref: a closed account's remainder and expired
+    /// points (to `sys:forfeit`), a voided hold (back to `sys:issuance`).
+    public var movesPointsWithoutRef: Bool { self == .accountClosed || self == .expiry || self == .holdVoided }
 }
 
 /// Attribute keys, the names used in the canonical encoding and exports.
@@ -65,4 +70,7 @@ public enum AttributeKey {
     public static let monthlyCap = "monthly_cap"
     public static let expiryMs = "expiry_ms"
     public static let asOf = "as_of"
+    public static let holdMs = "hold_ms"
+    public static let holdAction = "hold_action"
+    public static let dropoff = "dropoff"
 }

@@ -26,11 +26,17 @@ public enum LedgerCommand: Sendable {
     case addPoint(id: PointID, name: String, district: String?)
     case closePoint(id: PointID)
     /// Omitted name and limits keep their current values (name is required for a new material).
-    case setMaterial(code: MaterialCode, rate: Rate, name: String?, minGrams: Grams?, maxGrams: Grams?)
+    /// `holdMs`: nil keeps the current hold, `.some(nil)` removes it.
+    case setMaterial(code: MaterialCode, rate: Rate, name: String?, minGrams: Grams?, maxGrams: Grams?, holdMs: Int64?? = nil)
     case issueToken(id: TokenID, role: Role, point: PointID?, merchant: AccountID?, secretHash: Hash256)
     case revokeToken(id: TokenID)
     /// Changes the scheme's settings; nil leaves one as it is, `.some(nil)` clears a cap.
-    case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64? = nil)
+    case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64? = nil,
+                   holdAction: HoldState.Decision? = nil)
+    /// Makes a held drop-off's points spendable.
+    case postHold(dropoff: Int64)
+    /// Cancels a held drop-off: its points go back to `sys:issuance`.
+    case voidHold(dropoff: Int64, reason: String)
     /// Moves what of `account`'s points had expired at `asOf` to `sys:forfeit`.
     case expire(account: AccountID, asOf: Int64)
     case dropoff(Dropoff)

@@ -15,6 +15,7 @@ public struct LedgerSnapshot: LedgerStorage {
     public var reversals: [Int64: Int64] = [:]
     public var pinRecords: [AccountID: PINRecord] = [:]
     public var schemeState = SchemeState.initial
+    public var holds: [Int64: HoldState] = [:]
     /// Each resident's credits for as long as the rules may ask about them: the caps look back a
     /// month, expiry at most `SchemeState.expiryRange`'s longest. So an audit's memory grows with
     /// residents' credits of the last ten years: 16 bytes each (a credit's amount is positive,
@@ -50,6 +51,7 @@ public struct LedgerSnapshot: LedgerStorage {
     public func entry(ref: ClientRef) throws -> Entry? { try lookup.byRef(ref) }
     public func reversal(of seq: Int64) -> Int64? { reversals[seq] }
     public func scheme() -> SchemeState { schemeState }
+    public func hold(_ dropoff: Int64) -> HoldState? { holds[dropoff] }
 
     public func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
         var sum = Points.zero
@@ -89,6 +91,7 @@ public struct LedgerSnapshot: LedgerStorage {
         case .putMaterial(let material): materials[material.code] = material
         case .putToken(let token): tokens[token.id] = token
         case .putScheme(let scheme): schemeState = scheme
+        case .putHold(let hold): holds[hold.dropoff] = hold
         case .markReversed(let original): reversals[original] = seq
         }
     }

@@ -18,6 +18,8 @@ public protocol LedgerStorage {
     func entry(ref: ClientRef) throws -> Entry?
     /// The seq of the reversal of entry `seq`, if it was reversed.
     func reversal(of seq: Int64) throws -> Int64?
+    /// The hold of the drop-off `seq`, if it was held.
+    func hold(_ dropoff: Int64) throws -> HoldState?
     /// The scheme's settings (`SchemeState.initial` before any `scheme_set`).
     func scheme() throws -> SchemeState
     /// The points of `account`'s drop-offs whose time is at least `timeMs` (for the caps; only

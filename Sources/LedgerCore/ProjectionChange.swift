@@ -8,6 +8,7 @@ public enum ProjectionChange: Hashable, Sendable {
     case putMaterial(MaterialState)
     case putToken(TokenState)
     case putScheme(SchemeState)
+    case putHold(HoldState)
     /// Entry `original` has been reversed by the entry being applied.
     case markReversed(original: Int64)
 }

@@ -53,7 +53,7 @@ public enum Rules {
         case .closePoint(let id):
             return .append(EntryBody(kind: .pointClosed, actor: actor, attributes: [AttributeKey.point: id.rawValue]), pin: nil)
 
-        case .setMaterial(let code, let rate, let name, let minGrams, let maxGrams):
+        case .setMaterial(let code, let rate, let name, let minGrams, let maxGrams, let holdMs):
             let current = try state.material(code)
             guard let resolvedName = name ?? current?.name else { throw LedgerError.invalid("name", "a new material needs a name") }
             let resolvedMin = minGrams ?? current?.minGrams
@@ -62,6 +62,7 @@ public enum Rules {
                               AttributeKey.name: resolvedName]
             if let resolvedMin { attributes[AttributeKey.minGrams] = String(resolvedMin.value) }
             if let resolvedMax { attributes[AttributeKey.maxGrams] = String(resolvedMax.value) }
+            if let hold = holdMs ?? current?.holdMs { attributes[AttributeKey.holdMs] = String(hold) }
             return .append(EntryBody(kind: .materialSet, actor: actor, attributes: attributes), pin: nil)
 
         case .issueToken(let id, let role, let point, let merchant, let secretHash):
@@ -70,11 +71,12 @@ public enum Rules {
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
 
-        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs):
+        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
             // The entry records the whole state after the change, like material_set.
             let current = try state.scheme()
             var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes),
-                              AttributeKey.expiryMs: String(expiryMs ?? current.expiryMs)]
+                              AttributeKey.expiryMs: String(expiryMs ?? current.expiryMs),
+                              AttributeKey.holdAction: (holdAction ?? current.holdAction).action]
             if let cap = dailyCap ?? current.dailyCap { attributes[AttributeKey.dailyCap] = String(cap.centipoints) }
             if let cap = monthlyCap ?? current.monthlyCap { attributes[AttributeKey.monthlyCap] = String(cap.centipoints) }
             return .append(EntryBody(kind: .schemeSet, actor: actor, attributes: attributes), pin: nil)
@@ -84,6 +86,15 @@ public enum Rules {
             guard amount > .zero else { throw LedgerError.conflict("none of \(id)'s points had expired at \(asOf)") }
             return .append(EntryBody(kind: .expiry, debit: id, credit: .forfeit, amount: amount, actor: actor,
                                      attributes: [AttributeKey.asOf: String(asOf)]), pin: nil)
+
+        case .postHold(let seq):
+            return .append(EntryBody(kind: .holdPosted, actor: actor, attributes: [AttributeKey.dropoff: String(seq)]), pin: nil)
+
+        case .voidHold(let seq, let reason):
+            // The points go back the way they came: the hold says whose and how many.
+            guard let hold = try state.hold(seq) else { throw LedgerError.notFound("entry \(seq) is not a held drop-off") }
+            return .append(EntryBody(kind: .holdVoided, debit: hold.account, credit: .issuance, amount: hold.amount, actor: actor,
+                                     attributes: [AttributeKey.dropoff: String(seq), AttributeKey.reason: reason]), pin: nil)
 
         case .revokeToken(let id):
             return .append(EntryBody(kind: .tokenRevoked, actor: actor, attributes: [AttributeKey.token: id.rawValue]), pin: nil)

@@ -14,6 +14,8 @@ public struct SchemeState: Hashable, Sendable {
     public var monthlyCap: Points?
     /// How long after its credit a point expires, in milliseconds.
     public var expiryMs: Int64
+    /// What the sweep does with a hold nobody decided in time.
+    public var holdAction: HoldState.Decision
     /// The last `scheme_set` (0: none yet).
     public var lastSeq: Int64
 
@@ -22,11 +24,13 @@ public struct SchemeState: Hashable, Sendable {
     /// Expiry runs from one second to 10 years (an audit keeps each resident's credits that long).
     public static let expiryRange: ClosedRange<Int64> = 1_000...(10 * yearMs)
 
-    public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, expiryMs: Int64 = defaultExpiryMs, lastSeq: Int64) {
+    public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, expiryMs: Int64 = defaultExpiryMs,
+                holdAction: HoldState.Decision = .voided, lastSeq: Int64) {
         self.offsetMinutes = offsetMinutes
         self.dailyCap = dailyCap
         self.monthlyCap = monthlyCap
         self.expiryMs = expiryMs
+        self.holdAction = holdAction
         self.lastSeq = lastSeq
     }
 
@@ -146,6 +150,8 @@ enum ExpiryRules {
         let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
         guard !overflow else { return .zero }
         let recent = try state.credited(to: account.id, after: cutoff)
-        return max(.zero, try account.balance.subtracting(recent))
+        // Pending points are never taken: they are not the resident's to lose yet.
+        let spendable = try account.balance.subtracting(account.pending)
+        return max(.zero, min(spendable, try account.balance.subtracting(recent)))
     }
 }

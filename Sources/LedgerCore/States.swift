@@ -21,12 +21,14 @@ public struct AccountState: Hashable, Sendable {
     public var locked: Bool
     /// Closed for good (`account_closed`): no point moves into or out of it again.
     public var closed: Bool
+    /// Points of held drop-offs not yet posted or voided: part of `balance`, but not spendable.
+    public var pending: Points
     /// The last entry that changed this account (0: genesis).
     public var lastSeq: Int64
 
     public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, balance: Points = .zero,
                 minRedeem: Points? = nil, pinDigest: Hash256? = nil, pinFailures: Int = 0, locked: Bool = false,
-                closed: Bool = false, lastSeq: Int64 = 0) {
+                closed: Bool = false, pending: Points = .zero, lastSeq: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.name = name
@@ -37,6 +39,7 @@ public struct AccountState: Hashable, Sendable {
         self.pinFailures = pinFailures
         self.locked = locked
         self.closed = closed
+        self.pending = pending
         self.lastSeq = lastSeq
     }
 
@@ -75,14 +78,21 @@ public struct MaterialState: Hashable, Sendable {
     public var rate: Rate
     public var minGrams: Grams?
     public var maxGrams: Grams?
+    /// Drop-offs of a held material credit the resident as pending for this long (ms), until
+    /// posted or voided; nil: no hold.
+    public var holdMs: Int64?
     public var lastSeq: Int64
 
-    public init(code: MaterialCode, name: String, rate: Rate, minGrams: Grams?, maxGrams: Grams?, lastSeq: Int64) {
+    /// A hold runs from one second to 90 days.
+    public static let holdRange: ClosedRange<Int64> = 1_000...(90 * 86_400_000)
+
+    public init(code: MaterialCode, name: String, rate: Rate, minGrams: Grams?, maxGrams: Grams?, holdMs: Int64? = nil, lastSeq: Int64) {
         self.code = code
         self.name = name
         self.rate = rate
         self.minGrams = minGrams
         self.maxGrams = maxGrams
+        self.holdMs = holdMs
         self.lastSeq = lastSeq
     }
 
@@ -138,4 +148,41 @@ public struct ChainHead: Hashable, Sendable {
     }
 
     public static let genesis = ChainHead(seq: 0, hash: .zero, timeMs: 0)
+}
+
+/// A held drop-off (its material had a hold): its points are pending on the resident's account
+/// until a `hold_posted` makes them spendable or a `hold_voided` takes them back; each at most
+/// once. Like TigerBeetle's two-phase transfers: every step is an entry.
+public struct HoldState: Hashable, Sendable {
+    public enum Decision: String, Sendable {
+        case posted, voided
+
+        /// The word for it in `hold_action` and on the wire: `post` or `void`.
+        public var action: String { self == .posted ? "post" : "void" }
+
+        public init?(action: String) {
+            switch action {
+            case "post": self = .posted
+            case "void": self = .voided
+            default: return nil
+            }
+        }
+    }
+
+    public let dropoff: Int64
+    public let account: AccountID
+    public let amount: Points
+    /// When the sweep decides it (`hold_action`) if nobody has.
+    public let untilMs: Int64
+    public var decision: Decision?
+    public var lastSeq: Int64
+
+    public init(dropoff: Int64, account: AccountID, amount: Points, untilMs: Int64, decision: Decision?, lastSeq: Int64) {
+        self.dropoff = dropoff
+        self.account = account
+        self.amount = amount
+        self.untilMs = untilMs
+        self.decision = decision
+        self.lastSeq = lastSeq
+    }
 }

@@ -17,7 +17,8 @@ public enum Command: Sendable {
     case pointAdd(PointID, name: String, district: String?)
     case pointClose(PointID)
     case pointList
-    case materialSet(MaterialCode, rate: Points, name: String?, minGrams: Grams?, maxGrams: Grams?)
+    /// `holdMs`: nil keeps the current hold, `.some(nil)` (`hold=0`) removes it.
+    case materialSet(MaterialCode, rate: Points, name: String?, minGrams: Grams?, maxGrams: Grams?, holdMs: Int64??)
     case materialList
     case tokenIssue(role: Role, point: PointID?, merchant: AccountID?)
     case tokenRevoke(TokenID)
@@ -36,7 +37,11 @@ public enum Command: Sendable {
     /// The latest signed checkpoint, with witnesses' cosignatures.
     case checkpoint
     /// nil leaves a setting as it is; `.some(nil)` clears a cap.
-    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64?)
+    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64?, holdAction: HoldState.Decision?)
+    /// Makes a held drop-off's points spendable.
+    case post(seq: Int64)
+    /// Cancels a held drop-off.
+    case void(seq: Int64, reason: String)
     /// The expiry sweep, now.
     case expire
     case schemeShow
@@ -85,6 +90,8 @@ public enum Command: Sendable {
         case .schemeShow: "SCHEME SHOW"
         case .alerts: "ALERTS"
         case .expire: "EXPIRE"
+        case .post: "POST"
+        case .void: "VOID"
         case .consistency: "CONSISTENCY"
         case .receipt: "RECEIPT"
         case .cosign: "COSIGN"
@@ -94,7 +101,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .expire, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .expire, .post, .void, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

@@ -16,6 +16,8 @@ public enum CommandParser {
         case "QUIT": command = .quit
         case "HEAD": command = .head
         case "EXPIRE": command = .expire
+        case "POST": command = .post(seq: try arguments.seq(positional: "seq"))
+        case "VOID": command = .void(seq: try arguments.seq(positional: "seq"), reason: try arguments.text("reason"))
         case "AUDIT": command = .audit
         case "STATS": command = .stats
         case "HELLO":
@@ -115,9 +117,16 @@ public enum CommandParser {
         case ("POINT", "CLOSE"): return .pointClose(try arguments.identifier(positional: "point"))
         case ("POINT", "LIST"): return .pointList
         case ("MATERIAL", "SET"):
+            let hold = try arguments.optionalNamed("hold").map { (text: String) throws(ProtocolError) -> Int64? in
+                if text == "0" { return nil }
+                guard let ms = SchemeState.durationMs(parsing: text), MaterialState.holdRange.contains(ms) else {
+                    throw ProtocolError.badArgument("hold", "must be 0 (no hold) or a duration such as 7d, from 1s to 90d")
+                }
+                return ms
+            }
             return .materialSet(try arguments.identifier(positional: "material"), rate: try arguments.positivePoints("rate"),
                                 name: try arguments.optionalText("name"), minGrams: try arguments.optionalGrams("min_kg"),
-                                maxGrams: try arguments.optionalGrams("max_kg"))
+                                maxGrams: try arguments.optionalGrams("max_kg"), holdMs: hold)
         case ("MATERIAL", "LIST"): return .materialList
         case ("TOKEN", "ISSUE"):
             guard let role = Role(rawValue: try arguments.named("role")) else {
@@ -142,10 +151,14 @@ public enum CommandParser {
                 }
                 return ms
             }
-            guard offset != nil || daily != nil || monthly != nil || expiry != nil else {
-                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap, expiry")
+            let action = try arguments.optionalNamed("hold_action").map { (text: String) throws(ProtocolError) -> HoldState.Decision in
+                guard let action = HoldState.Decision(action: text) else { throw ProtocolError.badArgument("hold_action", "must be void or post") }
+                return action
             }
-            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly, expiryMs: expiry)
+            guard offset != nil || daily != nil || monthly != nil || expiry != nil || action != nil else {
+                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap, expiry, hold_action")
+            }
+            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly, expiryMs: expiry, holdAction: action)
         default:
             throw ProtocolError(.unknownCommand, "unknown command \("\(group) \(sub)".debugDescription)")
         }

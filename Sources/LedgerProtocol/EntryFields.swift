@@ -47,6 +47,7 @@ public enum EntryFields {
             fields += [("pin", account.pinDigest == nil ? "none" : "set"), ("pin_failures", String(account.pinFailures)),
                        ("locked", account.locked ? "1" : "0")]
         }
+        if account.pending > .zero { fields.append(("pending", account.pending.description)) }
         if account.closed { fields.append(("closed", "1")) }
         return fields
     }
@@ -63,7 +64,8 @@ public enum EntryFields {
     /// `tz=+08:00 daily_cap=P|none monthly_cap=P|none expiry=5y`.
     public static func scheme(_ scheme: SchemeState) -> Reply.Fields {
         [("tz", scheme.offsetText), ("daily_cap", scheme.dailyCap?.description ?? "none"),
-         ("monthly_cap", scheme.monthlyCap?.description ?? "none"), ("expiry", SchemeState.durationText(scheme.expiryMs))]
+         ("monthly_cap", scheme.monthlyCap?.description ?? "none"), ("expiry", SchemeState.durationText(scheme.expiryMs)),
+         ("hold_action", scheme.holdAction.action)]
     }
 
     public static func point(_ point: PointState) -> Reply.Fields {
@@ -77,6 +79,7 @@ public enum EntryFields {
         var fields: Reply.Fields = [("material", material.code.rawValue), ("name", material.name), ("rate", material.rate.perKilogram.description)]
         if let minimum = material.minGrams { fields.append(("min_kg", minimum.kilograms)) }
         fields.append(("max_kg", (material.maxGrams ?? MaterialState.defaultMaxGrams).kilograms))
+        if let hold = material.holdMs { fields.append(("hold", SchemeState.durationText(hold))) }
         return fields
     }
 

@@ -52,7 +52,7 @@ public enum AccessPolicy {
                 guard kind == .resident else { throw forbid("operators open resident accounts only") }
             case .balance(let account), .history(let account, _, _):
                 guard !account.isSystemReserved else { throw forbid("system accounts are for administrators and auditors") }
-            case .donate, .materialList, .receipt:
+            case .donate, .materialList, .receipt, .post:
                 return
             default:
                 throw forbid()

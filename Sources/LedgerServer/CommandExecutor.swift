@@ -121,9 +121,21 @@ final class CommandExecutor: Sendable {
     /// server's own ticker. Requests go to the writer 256 at a time, so other writes interleave
     /// with a long first sweep. Returns how many accounts lost points, and how many in all.
     func expireSweep(asOf now: Int64, actor: Actor) async throws -> (accounts: Int, points: Points) {
-        let (accounts, asOf) = try await gateway.read { store in
+        let (accounts, holds, asOf, action) = try await gateway.read { store in
             let asOf = max(now, try store.head().timeMs)
-            return (try store.residentsWithExpiredPoints(asOf: asOf), asOf)
+            return (try store.residentsWithExpiredPoints(asOf: asOf), try store.holdsDue(asOf: asOf), asOf, try store.scheme().holdAction)
+        }
+        // Holds nobody decided in time first, as the scheme says: voided points never expire.
+        for start in stride(from: 0, to: holds.count, by: LedgerGateway.maxBatch) {
+            let tickets = holds[start..<min(start + LedgerGateway.maxBatch, holds.count)].map { seq in
+                gateway.enqueue(LedgerRequest(actor: actor, command: action == .posted
+                    ? .postHold(dropoff: seq) : .voidHold(dropoff: seq, reason: "the hold ran out")))
+            }
+            for ticket in tickets {
+                if case .failure(let error) = await ticket.result, (error as? LedgerError)?.code != "CONFLICT" {
+                    logger.error("deciding a hold failed", metadata: ["error": "\(error)"])
+                }
+            }
         }
         var expired = 0, points = Points.zero
         for start in stride(from: 0, to: accounts.count, by: LedgerGateway.maxBatch) {
@@ -345,9 +357,21 @@ final class CommandExecutor: Sendable {
             let receipt = try await submit(.closeAccount(account: id, reason: reason))
             return Self.appended(receipt, [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)])
 
-        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs):
+        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
             return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
-                                                             expiryMs: expiryMs)))
+                                                             expiryMs: expiryMs, holdAction: holdAction)))
+        case .post(let seq):
+            if let point = principal?.point {
+                // An operator posts the holds of its own point's drop-offs only.
+                let entry = try await gateway.read { try $0.entry(seq: seq) }
+                guard let entry, entry.body[AttributeKey.point] == point.rawValue else {
+                    throw ProtocolError(.forbidden, "this operator token posts the held drop-offs of \(point) only")
+                }
+            }
+            return Self.appended(try await submit(.postHold(dropoff: seq)))
+        case .void(let seq, let reason):
+            let receipt = try await submit(.voidHold(dropoff: seq, reason: reason))
+            return Self.appended(receipt, [("amount", receipt.entry.body.amount.description)])
         case .expire:
             let (accounts, points) = try await expireSweep(asOf: clock(), actor: actor)
             return .ok([("expired", String(accounts)), ("points", points.description)])
@@ -363,9 +387,9 @@ final class CommandExecutor: Sendable {
         case .pointList:
             return .list(try await gateway.read { try $0.points() }.map(EntryFields.point))
 
-        case .materialSet(let code, let rate, let name, let minGrams, let maxGrams):
+        case .materialSet(let code, let rate, let name, let minGrams, let maxGrams, let holdMs):
             return Self.appended(try await submit(.setMaterial(code: code, rate: Rate(perKilogram: rate), name: name,
-                                                         minGrams: minGrams, maxGrams: maxGrams)))
+                                                         minGrams: minGrams, maxGrams: maxGrams, holdMs: holdMs)))
         case .materialList:
             return .list(try await gateway.read { try $0.materials() }.map(EntryFields.material))
 
@@ -412,6 +436,7 @@ final class CommandExecutor: Sendable {
             let (account, next) = try await gateway.read { store in (try store.account(id), try store.nextExpiring(id)) }
             guard let account else { throw LedgerError.notFound("no account \(id)") }
             var fields: Reply.Fields = [("account", id.rawValue), ("balance", account.balance.description)]
+            if account.pending > .zero { fields.append(("pending", account.pending.description)) }
             if let next { fields += [("expiring", next.points.description), ("expires", String(next.expiresMs))] }
             return .ok(fields)
         case .history(let id, let limit, let before):

@@ -36,11 +36,11 @@ struct BatchFlush {
         }
         if !changes.accounts.isEmpty {
             let upsert = try DirectStatement(db, """
-                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
                     balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
-                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed
+                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending
                 """)
             for account in changes.accounts.values {
                 try upsert.run { bind in
@@ -54,6 +54,7 @@ struct BatchFlush {
                     bind(8, account.locked)
                     bind(9, account.lastSeq)
                     bind(10, account.closed)
+                    bind(11, account.pending.centipoints)
                 }
             }
         }
@@ -75,8 +76,9 @@ struct BatchFlush {
         }
         for material in changes.materials.values {
             try DirectStatement(db, """
-                INSERT OR REPLACE INTO materials (code, name, rate, min_grams, max_grams, last_seq) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO materials (code, name, rate, min_grams, max_grams, last_seq, hold_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
+                bind(7, material.holdMs)
                 bind(1, material.code.rawValue)
                 bind(2, material.name)
                 bind(3, material.rate.perKilogram.centipoints)
@@ -100,13 +102,27 @@ struct BatchFlush {
         }
         if let scheme = changes.scheme {
             try DirectStatement(db, """
-                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq) VALUES (1, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action)
+                VALUES (1, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
+                bind(6, scheme.holdAction.action)
                 bind(1, Int64(scheme.offsetMinutes))
                 bind(2, scheme.dailyCap?.centipoints)
                 bind(3, scheme.monthlyCap?.centipoints)
                 bind(4, scheme.expiryMs)
                 bind(5, scheme.lastSeq)
+            }
+        }
+        for hold in changes.holds.values {
+            try DirectStatement(db, """
+                INSERT OR REPLACE INTO holds (dropoff_seq, account, amount, until_ms, decision, last_seq) VALUES (?, ?, ?, ?, ?, ?)
+                """).run { bind in
+                bind(1, hold.dropoff)
+                bind(2, hold.account.rawValue)
+                bind(3, hold.amount.centipoints)
+                bind(4, hold.untilMs)
+                bind(5, hold.decision?.rawValue)
+                bind(6, hold.lastSeq)
             }
         }
         for reversal in changes.reversals {

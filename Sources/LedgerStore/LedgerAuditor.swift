@@ -229,6 +229,8 @@ struct LedgerAuditor {
                     }, key: \.id,
                     expected: snapshot.schemeState.lastSeq == 0 ? [:] : [1: Scheme(id: 1, state: snapshot.schemeState, lastSeq: snapshot.schemeState.lastSeq)],
                     lastSeq: \.lastSeq)
+        try compare("hold of entry", sql: "SELECT \(RowDecoding.holdColumns) FROM holds ORDER BY dropoff_seq", decode: RowDecoding.hold,
+                    key: \.dropoff, expected: snapshot.holds, lastSeq: \.lastSeq)
         struct Reversal: Equatable { let original: Int64, by: Int64 }
         try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq, reversal_seq AS last_seq FROM reversals ORDER BY original_seq",
                     decode: { row in Reversal(original: try RowDecoding.value(row, 0), by: try RowDecoding.value(row, 1)) },

@@ -46,4 +46,13 @@ extension LedgerStore {
             throw StoreError.corrupt("account \(id): its balance is more than its credits")
         }
     }
+
+    /// The held drop-offs nobody has decided whose hold has run out at `asOf`, oldest first:
+    /// the sweep applies the scheme's `hold_action` to each.
+    public func holdsDue(asOf: Int64) throws -> [Int64] {
+        try pool.read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT dropoff_seq FROM holds WHERE decision IS NULL AND until_ms <= ? ORDER BY dropoff_seq"),
+                               arguments: [asOf])
+        }
+    }
 }

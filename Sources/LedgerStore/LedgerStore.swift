@@ -252,6 +252,10 @@ public final class LedgerStore: Sendable {
         }
     }
 
+    public func hold(_ dropoff: Int64) throws -> HoldState? {
+        try pool.read { db in try SQLReads(db: db).hold(dropoff) }
+    }
+
     public func scheme() throws -> SchemeState {
         try pool.read { db in try SQLReads(db: db).scheme() }
     }

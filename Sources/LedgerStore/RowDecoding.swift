@@ -10,10 +10,11 @@ import LedgerCrypto
 /// name (GRDB's by-name lookup lower-cases the name on every call, the writer's hottest cost).
 enum RowDecoding {
     static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
-    static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed"
+    static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed, pending"
     static let pointColumns = "id, name, district, active, last_seq"
-    static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq"
-    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq"
+    static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
+    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action"
+    static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     static func entry(_ row: Row) throws -> Entry {
@@ -52,12 +53,13 @@ enum RowDecoding {
         let locked: Int64 = try value(row, 8)
         let failures: Int64 = try value(row, 7)
         let closed: Int64 = try value(row, 10)
+        let pending: Int64 = try value(row, 11)
         guard let pinFailures = Int(exactly: failures) else { throw bad("pin_failures out of range") }
         return AccountState(
             id: AccountID(unchecked: id), kind: kind, name: try value(row, 2), district: try value(row, 3),
             balance: Points(centipoints: try value(row, 4)), minRedeem: minRedeem.map(Points.init(centipoints:)),
             pinDigest: try pinHash.map { try SHA256.digest(Array($0.utf8)) }, pinFailures: pinFailures,
-            locked: locked != 0, closed: closed != 0, lastSeq: try value(row, 9))
+            locked: locked != 0, closed: closed != 0, pending: Points(centipoints: pending), lastSeq: try value(row, 9))
     }
 
     static func point(_ row: Row) throws -> PointState {
@@ -76,7 +78,7 @@ enum RowDecoding {
         return MaterialState(code: MaterialCode(unchecked: code), name: try value(row, 1),
                              rate: Rate(perKilogram: Points(centipoints: try value(row, 2))),
                              minGrams: minGrams.map(Grams.init), maxGrams: maxGrams.map(Grams.init),
-                             lastSeq: try value(row, 5))
+                             holdMs: try optionalValue(row, 6), lastSeq: try value(row, 5))
     }
 
     /// The scheme's columns, starting at column `first`.
@@ -89,7 +91,18 @@ enum RowDecoding {
         let monthly: Int64? = try optionalValue(row, first + 2)
         return SchemeState(offsetMinutes: offsetMinutes, dailyCap: daily.map(Points.init(centipoints:)),
                            monthlyCap: monthly.map(Points.init(centipoints:)), expiryMs: try value(row, first + 3),
+                           holdAction: try HoldState.Decision(action: value(row, first + 5)) ?? { throw StoreError.corrupt("scheme: unknown hold_action") }(),
                            lastSeq: try value(row, first + 4))
+    }
+
+    static func hold(_ row: Row) throws -> HoldState {
+        let seq: Int64 = try value(row, 0)
+        let account: String = try value(row, 1)
+        guard AccountID.isValid(account) else { throw StoreError.corrupt("hold of entry \(seq): invalid account") }
+        let decision: String? = try optionalValue(row, 4)
+        guard decision == nil || HoldState.Decision(rawValue: decision!) != nil else { throw StoreError.corrupt("hold of entry \(seq): unknown decision") }
+        return HoldState(dropoff: seq, account: AccountID(unchecked: account), amount: Points(centipoints: try value(row, 2)),
+                         untilMs: try value(row, 3), decision: decision.flatMap(HoldState.Decision.init(rawValue:)), lastSeq: try value(row, 5))
     }
 
     static func token(_ row: Row) throws -> TokenState {

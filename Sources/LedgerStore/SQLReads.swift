@@ -99,6 +99,11 @@ struct SQLReads {
                                                arguments: [account.rawValue]) ?? 0)
     }
 
+    func hold(_ dropoff: Int64) throws -> HoldState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.holdColumns) FROM holds WHERE dropoff_seq = ?"), arguments: [dropoff])
+            .map(RowDecoding.hold)
+    }
+
     func reversal(of seq: Int64) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT reversal_seq FROM reversals WHERE original_seq = ?"), arguments: [seq])
     }

@@ -12,6 +12,7 @@ public enum Schema {
         ("003_account_closed.sql", PackageResources._03_account_closed_sql),
         ("004_scheme.sql", PackageResources._04_scheme_sql),
         ("005_expiry.sql", PackageResources._05_expiry_sql),
+        ("006_holds.sql", PackageResources._06_holds_sql),
     ]
 
     static var migrator: DatabaseMigrator {

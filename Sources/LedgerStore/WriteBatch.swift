@@ -27,6 +27,7 @@ final class WriteBatch: LedgerStorage {
         var materials: [MaterialCode: MaterialState] = [:]
         var tokens: [TokenID: TokenState] = [:]
         var scheme: SchemeState?
+        var holds: [Int64: HoldState] = [:]
         /// original seq → reversing seq
         var reversals: [(original: Int64, by: Int64)] = []
     }
@@ -69,6 +70,10 @@ final class WriteBatch: LedgerStorage {
         let value = try stored(key)
         committed[keyPath: cache][key] = value
         return value
+    }
+
+    func hold(_ dropoff: Int64) throws -> HoldState? {
+        try row(dropoff, changed: changes.holds[dropoff], cache: \.holds, stored: reads.hold)
     }
 
     func scheme() throws -> SchemeState {
@@ -127,6 +132,7 @@ final class WriteBatch: LedgerStorage {
         case .putMaterial(let material): changes.materials[material.code] = material
         case .putToken(let token): changes.tokens[token.id] = token
         case .putScheme(let scheme): changes.scheme = scheme
+        case .putHold(let hold): changes.holds[hold.dropoff] = hold
         case .markReversed(let original): changes.reversals.append((original, seq))
         }
     }

@@ -28,6 +28,7 @@ final class WriterState {
     var tokens = RowCache<TokenID, TokenState>()
     /// The scheme's settings, once read.
     var scheme: SchemeState?
+    var holds = RowCache<Int64, HoldState>()
 
     /// The committed head, checked against the stored one: when they differ (or nothing is
     /// known yet), every cached row is dropped and the stored head is adopted.
@@ -47,6 +48,7 @@ final class WriterState {
         materials = RowCache()
         tokens = RowCache()
         scheme = nil
+        holds = RowCache()
     }
 
     /// Takes in a batch whose transaction has committed.
@@ -59,6 +61,7 @@ final class WriterState {
         for (code, material) in batch.materials { materials[code] = material }
         for (id, token) in batch.tokens { tokens[id] = token }
         if let changed = batch.scheme { scheme = changed }
+        for (seq, hold) in batch.holds { holds[seq] = hold }
     }
 }
 

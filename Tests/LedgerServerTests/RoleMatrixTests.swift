@@ -45,6 +45,8 @@ struct RoleMatrixTests {
         ("COSIGN 1 name=witness.test/barangay signature=AAAA", ["witness"]),
         ("ALERTS limit=5", ["admin", "auditor"]),
         ("EXPIRE", ["admin"]),
+        ("POST 1", ["admin"]), // entry 1 is no drop-off of the operator's point (HoldCommandTests: its own)
+        ("VOID 1 reason=x", ["admin"]),
         ("SCHEME SHOW", ["admin", "operator", "merchant", "auditor", "witness"]),
         ("SCHEME SET monthly_cap=450", ["admin"]),
         ("ACCOUNT CLOSE R-2 reason=moved", ["admin"]),

@@ -67,9 +67,18 @@ struct RandomizedLedgerTests {
                 let expiry = Int64.random(in: 600_000...(6 * 3_600_000), using: &random)
                 request = Make.request(.setScheme(offsetMinutes: Int.random(in: -720...840, using: &random), dailyCap: cap, monthlyCap: nil,
                                                   expiryMs: expiry))
-            case 96..<98:
+            case 96:
                 // The expiry sweep for one resident, as of now.
                 request = Make.request(.expire(account: try AccountID(resident), asOf: clock.current))
+            case 97:
+                // Cans are held for a while, or not.
+                let hold: Int64?? = Bool.random(using: &random) ? .some(Int64.random(in: 600_000...7_200_000, using: &random)) : .some(nil)
+                request = Make.request(.setMaterial(code: try MaterialCode("ALU"), rate: Rate(perKilogram: try Make.points("12.5")),
+                                                    name: nil, minGrams: nil, maxGrams: nil, holdMs: hold))
+            case 98..<100 where !transfers.isEmpty:
+                // Post or void some drop-off: a held one, or one that is not (NOT_FOUND), or decided already (CONFLICT).
+                let seq = transfers.randomElement(using: &random)!.seq
+                request = Make.request(Bool.random(using: &random) ? .postHold(dropoff: seq) : .voidHold(dropoff: seq, reason: "checked"))
             case 91..<94:
                 request = Make.request(.setMaterial(code: try MaterialCode("PET"),
                                                     rate: Rate(perKilogram: Points(centipoints: Int64.random(in: 1...5_000, using: &random))),
@@ -85,9 +94,10 @@ struct RandomizedLedgerTests {
                 let receipt = try store.submit(request)
                 outcomes[receipt.replayed ? "replayed" : "ok", default: 0] += 1
                 if let ref = receipt.entry.body.ref?.rawValue, !receipt.replayed { usedRefs.append(ref) }
-                if receipt.entry.kind.forfeits, !receipt.replayed, let debit = receipt.entry.body.debit {
+                if receipt.entry.kind.movesPointsWithoutRef, !receipt.replayed, let debit = receipt.entry.body.debit,
+                   let credit = receipt.entry.body.credit {
                     model[debit.rawValue, default: 0] -= receipt.entry.body.amount.centipoints
-                    model[AccountID.forfeit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
+                    model[credit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
                     outcomes[receipt.entry.kind.rawValue, default: 0] += 1
                 }
                 if receipt.entry.kind.isTransfer, !receipt.replayed {
@@ -102,7 +112,7 @@ struct RandomizedLedgerTests {
         }
 
         // Every kind of outcome happened, so the run exercised the rules, not just the happy path.
-        for code in ["ok", "replayed", "CONFLICT", "INSUFFICIENT_POINTS", "LIMIT_EXCEEDED", "WRONG_PIN", "expiry"] {
+        for code in ["ok", "replayed", "CONFLICT", "INSUFFICIENT_POINTS", "LIMIT_EXCEEDED", "WRONG_PIN", "expiry", "hold_voided"] {
             #expect(outcomes[code, default: 0] > 0, "no \(code) in \(outcomes)")
         }
         // Invariants, read straight from the stored table.

@@ -161,8 +161,18 @@ struct TamperCampaignTests {
         // Caps on earnings, so the replay's counting of each resident's day is exercised too.
         _ = try store.submit(Make.request(.setScheme(offsetMinutes: 480, dailyCap: .some(Points(centipoints: 400_000)),
                                                      monthlyCap: .some(Points(centipoints: 2_000_000)), expiryMs: 7 * 86_400_000)))
+        // Cans are held for two hours: some posted, some voided.
+        _ = try store.submit(Make.request(.setMaterial(code: MaterialCode("ALU"), rate: Rate(perKilogram: Points(centipoints: 1250)),
+                                                       name: nil, minGrams: nil, maxGrams: nil, holdMs: .some(2 * 3_600_000))))
+        var held: [Int64] = []
         for step in 0..<400 {
             let resident = "R-\(1 + step % 2)"
+            if step % 37 == 0, let receipt = try? store.submit(Make.dropoff(resident, kg: "2", material: "ALU", ref: "held-\(step)")) {
+                held.append(receipt.entry.seq)
+            }
+            if step % 37 == 3, let seq = held.popLast() {
+                _ = try store.submit(Make.request(step % 74 == 3 ? .postHold(dropoff: seq) : .voidHold(dropoff: seq, reason: "checked")))
+            }
             let request: LedgerRequest = switch Int.random(in: 0..<10, using: &random) {
             case 0..<5: try Make.dropoff(resident, kg: "\(Int.random(in: 1...40, using: &random))", ref: "c-\(step)")
             case 5: try Make.redeem(resident, "\(Int.random(in: 1...30, using: &random))", ref: "c-\(step)")
@@ -192,7 +202,7 @@ struct TamperCampaignTests {
         }
         // The campaign tampers with every kind of entry the ledger writes, the issue-12 ones included.
         let kinds = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM journal") })
-        for kind in ["expiry", "account_closed", "scheme_set", "dropoff", "reversal"] where !kinds.contains(kind) {
+        for kind in ["expiry", "account_closed", "scheme_set", "dropoff", "reversal", "hold_posted", "hold_voided"] where !kinds.contains(kind) {
             Issue.record("the realistic ledger has no \(kind) entry")
         }
         try store.close()
