@@ -10,9 +10,11 @@ CREATE TABLE holds (
     dropoff_seq INTEGER PRIMARY KEY REFERENCES journal (seq),
     account     TEXT    NOT NULL,
     amount      INTEGER NOT NULL CHECK (amount > 0),
+    credited_ms INTEGER NOT NULL,            -- the drop-off's time
     until_ms    INTEGER NOT NULL,
     decision    TEXT    CHECK (decision IS NULL OR decision IN ('posted', 'voided')),
     last_seq    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE INDEX holds_undecided ON holds (until_ms) WHERE decision IS NULL;
+CREATE INDEX holds_unposted ON holds (account, credited_ms) WHERE decision IS NULL OR decision = 'voided';

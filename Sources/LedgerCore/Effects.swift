@@ -187,7 +187,7 @@ public enum Effects {
             result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
                                              expiryMs: expiryMs, holdAction: holdAction, lastSeq: seq))]
         case .holdPosted:
-            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state)
+            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state, deciding: .posted, at: entry.timeMs)
             var account = try self.account(hold.account, in: state)
             account.pending = try account.pending.subtracting(hold.amount)
             account.lastSeq = seq
@@ -195,7 +195,7 @@ public enum Effects {
             hold.lastSeq = seq
             result = [.putAccount(account), .putHold(hold)]
         case .holdVoided:
-            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state)
+            var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state, deciding: .voided, at: entry.timeMs)
             _ = try attributes.text(AttributeKey.reason)
             guard body.ref == nil, body.debit == hold.account, body.credit == .issuance, body.amount == hold.amount else {
                 throw LedgerError.invalid("entry", "voiding a hold moves its amount from its resident back to sys:issuance, without a ref")
@@ -241,7 +241,8 @@ public enum Effects {
                 held.pending = try held.pending.adding(body.amount)
                 let (until, overflow) = entry.timeMs.addingReportingOverflow(holdMs)
                 result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: held)
-                    + [.putHold(HoldState(dropoff: seq, account: resident.id, amount: body.amount, untilMs: overflow ? .max : until,
+                    + [.putHold(HoldState(dropoff: seq, account: resident.id, amount: body.amount, creditedMs: entry.timeMs,
+                                          untilMs: overflow ? .max : until,
                                           decision: nil, lastSeq: seq))]
             } else {
                 result = try transfer(body, seq: seq, debitAccount: try account(.issuance, in: state), creditAccount: resident)
@@ -322,10 +323,16 @@ public enum Effects {
         return account
     }
 
-    /// The hold of drop-off `seq`, if it is still pending.
-    static func undecidedHold<S: LedgerStorage>(_ seq: Int64, in state: S) throws -> HoldState {
+    /// The hold of drop-off `seq`, if it is still pending and may be decided `decision` at `time`:
+    /// once the hold has run out, only the scheme's `hold_action` may decide it.
+    static func undecidedHold<S: LedgerStorage>(_ seq: Int64, in state: S, deciding decision: HoldState.Decision,
+                                                at time: Int64) throws -> HoldState {
         guard let hold = try state.hold(seq) else { throw LedgerError.notFound("entry \(seq) is not a held drop-off") }
         guard hold.decision == nil else { throw LedgerError.conflict("the hold of entry \(seq) was already \(hold.decision!.rawValue)") }
+        let action = try state.scheme().holdAction
+        guard time < hold.untilMs || decision == action else {
+            throw LedgerError.conflict("the hold of entry \(seq) ran out at \(hold.untilMs): it can only be \(action.rawValue) now, as hold_action says")
+        }
         return hold
     }
 

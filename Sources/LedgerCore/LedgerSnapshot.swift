@@ -16,6 +16,8 @@ public struct LedgerSnapshot: LedgerStorage {
     public var pinRecords: [AccountID: PINRecord] = [:]
     public var schemeState = SchemeState.initial
     public var holds: [Int64: HoldState] = [:]
+    /// Each resident's held drop-offs that are pending or voided (voids are rare).
+    private var unposted: [AccountID: Set<Int64>] = [:]
     /// Each resident's credits for as long as the rules may ask about them: the caps look back a
     /// month, expiry at most `SchemeState.expiryRange`'s longest. So an audit's memory grows with
     /// residents' credits of the last ten years: 16 bytes each (a credit's amount is positive,
@@ -52,6 +54,15 @@ public struct LedgerSnapshot: LedgerStorage {
     public func reversal(of seq: Int64) -> Int64? { reversals[seq] }
     public func scheme() -> SchemeState { schemeState }
     public func hold(_ dropoff: Int64) -> HoldState? { holds[dropoff] }
+
+    public func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points {
+        var sum = Points.zero
+        for seq in unposted[account] ?? [] {
+            guard let hold = holds[seq], hold.creditedMs > timeMs else { continue }
+            sum = try sum.adding(hold.amount)
+        }
+        return sum
+    }
 
     public func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
         var sum = Points.zero
@@ -91,7 +102,9 @@ public struct LedgerSnapshot: LedgerStorage {
         case .putMaterial(let material): materials[material.code] = material
         case .putToken(let token): tokens[token.id] = token
         case .putScheme(let scheme): schemeState = scheme
-        case .putHold(let hold): holds[hold.dropoff] = hold
+        case .putHold(let hold):
+            holds[hold.dropoff] = hold
+            if hold.decision == .posted { unposted[hold.account]?.remove(hold.dropoff) } else { unposted[hold.account, default: []].insert(hold.dropoff) }
         case .markReversed(let original): reversals[original] = seq
         }
     }

@@ -20,6 +20,9 @@ public protocol LedgerStorage {
     func reversal(of seq: Int64) throws -> Int64?
     /// The hold of the drop-off `seq`, if it was held.
     func hold(_ dropoff: Int64) throws -> HoldState?
+    /// The points of `account`'s held drop-offs after `timeMs` that are not posted (pending or
+    /// voided): credits that are no lot (for expiry).
+    func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points
     /// The scheme's settings (`SchemeState.initial` before any `scheme_set`).
     func scheme() throws -> SchemeState
     /// The points of `account`'s drop-offs whose time is at least `timeMs` (for the caps; only

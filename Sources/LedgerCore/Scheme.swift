@@ -140,18 +140,18 @@ enum CapRules {
 }
 
 /// Points expire the scheme's `expiry` after the credit that brought them, oldest first: a
-/// resident's balance is made of lots, one per credit, and whatever leaves the account uses the
-/// oldest lot first. So at time T what has expired is what is left of the credits made up to
-/// T − expiry, which is max(0, balance − the credits after T − expiry): the newer credits are
-/// whole, the rest of the balance is old.
+/// resident's spendable balance is made of lots, one per credit (a held drop-off only once
+/// posted, as a lot of its drop-off's age; a voided one never), and whatever the resident spends
+/// uses the oldest lot first. So at time T what has expired is what is left of the lots made up to
+/// T − expiry: max(0, spendable − the lots after T − expiry). The newer lots are whole, the rest
+/// of the spendable balance is old.
 enum ExpiryRules {
     static func expired<S: LedgerStorage>(of account: AccountState, asOf: Int64, in state: S) throws -> Points {
         let scheme = try state.scheme()
         let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
         guard !overflow else { return .zero }
-        let recent = try state.credited(to: account.id, after: cutoff)
-        // Pending points are never taken: they are not the resident's to lose yet.
+        let recent = try state.credited(to: account.id, after: cutoff).subtracting(state.unpostedHeld(of: account.id, after: cutoff))
         let spendable = try account.balance.subtracting(account.pending)
-        return max(.zero, min(spendable, try account.balance.subtracting(recent)))
+        return max(.zero, try spendable.subtracting(recent))
     }
 }

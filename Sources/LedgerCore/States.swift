@@ -172,15 +172,18 @@ public struct HoldState: Hashable, Sendable {
     public let dropoff: Int64
     public let account: AccountID
     public let amount: Points
+    /// The drop-off's time: a posted hold is a lot of that age.
+    public let creditedMs: Int64
     /// When the sweep decides it (`hold_action`) if nobody has.
     public let untilMs: Int64
     public var decision: Decision?
     public var lastSeq: Int64
 
-    public init(dropoff: Int64, account: AccountID, amount: Points, untilMs: Int64, decision: Decision?, lastSeq: Int64) {
+    public init(dropoff: Int64, account: AccountID, amount: Points, creditedMs: Int64, untilMs: Int64, decision: Decision?, lastSeq: Int64) {
         self.dropoff = dropoff
         self.account = account
         self.amount = amount
+        self.creditedMs = creditedMs
         self.untilMs = untilMs
         self.decision = decision
         self.lastSeq = lastSeq

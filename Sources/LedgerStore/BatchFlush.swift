@@ -115,8 +115,9 @@ struct BatchFlush {
         }
         for hold in changes.holds.values {
             try DirectStatement(db, """
-                INSERT OR REPLACE INTO holds (dropoff_seq, account, amount, until_ms, decision, last_seq) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO holds (dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
+                bind(7, hold.creditedMs)
                 bind(1, hold.dropoff)
                 bind(2, hold.account.rawValue)
                 bind(3, hold.amount.centipoints)

@@ -15,27 +15,33 @@ extension LedgerStore {
             // Only entries after the cutoff are read, through the (credit, seq) index.
             let (from, late) = cutoff.addingReportingOverflow(1)
             let first = late ? Int64.max : try SQLReads(db: db).firstSeq(notBefore: from)
+            // Spendable balance above the lots credited since: credits, less held drop-offs not posted.
             return try String.fetchAll(db.cachedStatement(sql: """
                 SELECT a.id FROM accounts a
-                WHERE a.kind = 'resident' AND a.closed = 0 AND a.balance > 0
-                  AND a.balance > coalesce((SELECT sum(j.amount) FROM journal j WHERE j.credit = a.id AND j.seq >= ?), 0)
+                WHERE a.kind = 'resident' AND a.closed = 0 AND a.balance - a.pending > 0
+                  AND a.balance - a.pending > coalesce((SELECT sum(j.amount) FROM journal j WHERE j.credit = a.id AND j.seq >= ?), 0)
+                      - coalesce((SELECT sum(h.amount) FROM holds h
+                                  WHERE h.account = a.id AND h.credited_ms > ? AND (h.decision IS NULL OR h.decision = 'voided')), 0)
                 ORDER BY a.id
-                """), arguments: [first]).map { try AccountID($0) }
+                """), arguments: [first, cutoff]).map { try AccountID($0) }
         }
     }
 
-    /// A resident's oldest remaining lot: its points and when they expire; nil when the balance
-    /// is zero. Lots are the credits in order, the oldest used up first by whatever left the account.
+    /// A resident's oldest remaining lot: its points and when they expire; nil when nothing is
+    /// spendable. Lots are the credits in order (a held drop-off only once posted), the oldest
+    /// used up first by whatever the resident spent (a voided hold took back its own points).
     public func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         try pool.read { db in
             let reads = SQLReads(db: db)
-            guard let account = try reads.account(id), account.kind == .resident, account.balance > .zero else { return nil }
+            guard let account = try reads.account(id), account.kind == .resident, account.balance > account.pending else { return nil }
             let scheme = try reads.scheme()
             // What has left the account (its debits) used the oldest lots: skip that much from the
             // front, reading credits only until the first lot with something left.
-            var used = try reads.debited(from: id).centipoints
-            let credits = try Row.fetchCursor(db.cachedStatement(sql: "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"),
-                                              arguments: [id.rawValue])
+            var used = try reads.spent(from: id).centipoints
+            let credits = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT j.time_ms, j.amount FROM journal j LEFT JOIN holds h ON h.dropoff_seq = j.seq
+                WHERE j.credit = ? AND (h.dropoff_seq IS NULL OR h.decision = 'posted') ORDER BY j.seq
+                """), arguments: [id.rawValue])
             while let row = try credits.next() {
                 let timeMs: Int64 = try RowDecoding.value(row, 0)
                 let amount: Int64 = try RowDecoding.value(row, 1)

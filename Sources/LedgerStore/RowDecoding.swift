@@ -14,7 +14,7 @@ enum RowDecoding {
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
     static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action"
-    static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq"
+    static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     static func entry(_ row: Row) throws -> Entry {
@@ -102,7 +102,7 @@ enum RowDecoding {
         let decision: String? = try optionalValue(row, 4)
         guard decision == nil || HoldState.Decision(rawValue: decision!) != nil else { throw StoreError.corrupt("hold of entry \(seq): unknown decision") }
         return HoldState(dropoff: seq, account: AccountID(unchecked: account), amount: Points(centipoints: try value(row, 2)),
-                         untilMs: try value(row, 3), decision: decision.flatMap(HoldState.Decision.init(rawValue:)), lastSeq: try value(row, 5))
+                         creditedMs: try value(row, 6), untilMs: try value(row, 3), decision: decision.flatMap(HoldState.Decision.init(rawValue:)), lastSeq: try value(row, 5))
     }
 
     static func token(_ row: Row) throws -> TokenState {

@@ -93,15 +93,25 @@ struct SQLReads {
             """), arguments: [account.rawValue, overflow ? Int64.max : try firstSeq(notBefore: from), timeMs]) ?? 0)
     }
 
-    /// The points of every entry debiting the account (through the debit index).
-    func debited(from account: AccountID) throws -> Points {
-        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(sum(amount), 0) FROM journal WHERE debit = ?"),
-                                               arguments: [account.rawValue]) ?? 0)
+    /// The points that left the account by anything but a voided hold (which took back only its
+    /// own, never-spendable points), through the debit index.
+    func spent(from account: AccountID) throws -> Points {
+        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT coalesce(sum(amount), 0) FROM journal WHERE debit = ? AND kind != 'hold_voided'
+            """), arguments: [account.rawValue]) ?? 0)
     }
 
     func hold(_ dropoff: Int64) throws -> HoldState? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.holdColumns) FROM holds WHERE dropoff_seq = ?"), arguments: [dropoff])
             .map(RowDecoding.hold)
+    }
+
+    /// The account's held drop-offs after `timeMs` that are not posted: (seq, centipoints).
+    func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> [(seq: Int64, centipoints: Int64)] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT dropoff_seq, amount FROM holds
+            WHERE account = ? AND credited_ms > ? AND (decision IS NULL OR decision = 'voided')
+            """), arguments: [account.rawValue, timeMs]).map { (try RowDecoding.value($0, 0), try RowDecoding.value($0, 1)) }
     }
 
     func reversal(of seq: Int64) throws -> Int64? {

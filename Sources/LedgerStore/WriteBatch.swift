@@ -76,6 +76,18 @@ final class WriteBatch: LedgerStorage {
         try row(dropoff, changed: changes.holds[dropoff], cache: \.holds, stored: reads.hold)
     }
 
+    /// The committed ones, as this batch has changed them.
+    func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points {
+        var sum = Points.zero
+        for held in try reads.unpostedHeld(of: account, after: timeMs) where changes.holds[held.seq] == nil {
+            sum = try sum.adding(Points(centipoints: held.centipoints))
+        }
+        for hold in changes.holds.values where hold.account == account && hold.creditedMs > timeMs && hold.decision != .posted {
+            sum = try sum.adding(hold.amount)
+        }
+        return sum
+    }
+
     func scheme() throws -> SchemeState {
         if let changed = changes.scheme { return changed }
         if let cached = committed.scheme { return cached }

@@ -78,4 +78,46 @@ struct HoldTests {
             _ = try Effects.changes(of: Entry(seq: held.seq + 1, timeMs: held.timeMs, body: wrong, prevHash: held.hash, hash: .zero), in: snapshot)
         }
     }
+
+    @Test("expiry counts lots only: a pending lot neither expires nor lets newer points expire, a voided one shields nothing")
+    func holdsAndExpiry() throws {
+        let minute: Int64 = 60_000, t0: Int64 = 1_767_225_600_000
+        let clock = SchemeCapTests.TestClock(t0)
+        let ledger = try TemporaryLedger(clock: clock.read)
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.request(.setScheme(offsetMinutes: nil, dailyCap: nil, monthlyCap: nil, expiryMs: 30 * minute)))
+        _ = try ledger.store.submit(Self.holdCans(Self.hour))
+        let pending = try ledger.store.submit(Make.dropoff("R-1", kg: "4", material: "ALU", ref: "pending")).entry // 50.00 held at t0
+        clock.set(t0 + 40 * minute)
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "fresh"))                                   // 18.00 at 40 min
+        #expect(try ledger.store.residentsWithExpiredPoints(asOf: t0 + 40 * minute).isEmpty, "the fresh 18.00 must not expire")
+        expectLedgerError("CONFLICT") { _ = try ledger.store.submit(ExpiryTests.expire("R-1", at: t0 + 40 * minute)) }
+        let next = try #require(try ledger.store.nextExpiring(AccountID("R-1")))
+        #expect(next.points == (try Make.points("18")) && next.expiresMs == t0 + 70 * minute, "the pending lot is not the next to expire")
+        // Voided: those points never were a lot, so the fresh 18.00 expires on time.
+        _ = try ledger.store.submit(Make.request(.voidHold(dropoff: pending.seq, reason: "stones")))
+        clock.set(t0 + 70 * minute)
+        #expect(try ledger.store.residentsWithExpiredPoints(asOf: t0 + 70 * minute) == [AccountID("R-1")])
+        #expect(try ledger.store.submit(ExpiryTests.expire("R-1", at: t0 + 70 * minute)).entry.body.amount == (try Make.points("18")))
+        guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
+    }
+
+    @Test("once a hold has run out, only the scheme's hold_action may decide it")
+    func ranOut() throws {
+        let t0: Int64 = 1_767_225_600_000
+        let clock = SchemeCapTests.TestClock(t0)
+        let ledger = try TemporaryLedger(clock: clock.read)
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Self.holdCans(Self.hour))
+        let first = try ledger.store.submit(Make.dropoff("R-1", kg: "4", material: "ALU", ref: "a")).entry
+        let second = try ledger.store.submit(Make.dropoff("R-1", kg: "4", material: "ALU", ref: "b")).entry
+        clock.set(t0 + Self.hour)
+        let refused = expectLedgerError("CONFLICT") { _ = try ledger.store.submit(Make.request(.postHold(dropoff: first.seq))) }
+        #expect(refused?.message.contains("it can only be voided now, as hold_action says") == true, "\(refused?.message ?? "")")
+        _ = try ledger.store.submit(Make.request(.voidHold(dropoff: first.seq, reason: "ran out")))
+        _ = try ledger.store.submit(Make.request(.setScheme(offsetMinutes: nil, dailyCap: nil, monthlyCap: nil, holdAction: .posted)))
+        expectLedgerError("CONFLICT") { _ = try ledger.store.submit(Make.request(.voidHold(dropoff: second.seq, reason: "late"))) }
+        _ = try ledger.store.submit(Make.request(.postHold(dropoff: second.seq)))
+        guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
+    }
 }

@@ -26,6 +26,7 @@ struct RandomizedLedgerTests {
         // The model: balances computed only from the receipts the store returned.
         var model: [String: Int64] = [:]
         var transfers: [Entry] = []
+        var held: [Int64] = []
         var outcomes: [String: Int] = [:]
         var usedRefs: [String] = []
         var sent: [LedgerRequest] = []
@@ -77,7 +78,7 @@ struct RandomizedLedgerTests {
                                                     name: nil, minGrams: nil, maxGrams: nil, holdMs: hold))
             case 98..<100 where !transfers.isEmpty:
                 // Post or void some drop-off: a held one, or one that is not (NOT_FOUND), or decided already (CONFLICT).
-                let seq = transfers.randomElement(using: &random)!.seq
+                let seq = !held.isEmpty && Bool.random(using: &random) ? held.randomElement(using: &random)! : transfers.randomElement(using: &random)!.seq
                 request = Make.request(Bool.random(using: &random) ? .postHold(dropoff: seq) : .voidHold(dropoff: seq, reason: "checked"))
             case 91..<94:
                 request = Make.request(.setMaterial(code: try MaterialCode("PET"),
@@ -100,6 +101,7 @@ struct RandomizedLedgerTests {
                     model[credit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
                     outcomes[receipt.entry.kind.rawValue, default: 0] += 1
                 }
+                if receipt.entry.kind == .dropoff, !receipt.replayed, try store.hold(receipt.entry.seq) != nil { held.append(receipt.entry.seq) }
                 if receipt.entry.kind.isTransfer, !receipt.replayed {
                     let body = receipt.entry.body
                     model[body.debit!.rawValue, default: 0] -= body.amount.centipoints

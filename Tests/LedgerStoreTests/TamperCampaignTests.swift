@@ -163,7 +163,7 @@ struct TamperCampaignTests {
                                                      monthlyCap: .some(Points(centipoints: 2_000_000)), expiryMs: 7 * 86_400_000)))
         // Cans are held for two hours: some posted, some voided.
         _ = try store.submit(Make.request(.setMaterial(code: MaterialCode("ALU"), rate: Rate(perKilogram: Points(centipoints: 1250)),
-                                                       name: nil, minGrams: nil, maxGrams: nil, holdMs: .some(2 * 3_600_000))))
+                                                       name: nil, minGrams: nil, maxGrams: nil, holdMs: .some(12 * 3_600_000))))
         var held: [Int64] = []
         for step in 0..<400 {
             let resident = "R-\(1 + step % 2)"
