@@ -12,7 +12,8 @@ import Synchronization
 /// years before now, so the scheme's five-year expiry applies: every `sweepInterval` drop-offs
 /// the generator sweeps expired points as the server would (`expiry` entries), and every
 /// `leaverInterval` a resident who leaves is opened, credited once and closed (their points
-/// forfeited). So audits and benchmarks meet more than drop-offs.
+/// forfeited), and a drop-off of cans (material CAN, held for a day) is made and then posted or
+/// voided in turn. So audits and benchmarks meet more than drop-offs.
 public enum LedgerGenerator {
     public static let transactionSize = 5_000
     public static let leaverInterval = 10_000
@@ -35,6 +36,8 @@ public enum LedgerGenerator {
         let pin = try PINRecord.make(for: PIN("1234"))
         var pending: [LedgerRequest] = try [
             .setMaterial(code: MaterialCode("PET"), rate: Rate(perKilogram: Points(parsing: "18")), name: "PET", minGrams: nil, maxGrams: nil),
+            .setMaterial(code: MaterialCode("CAN"), rate: Rate(perKilogram: Points(parsing: "12")), name: "Cans", minGrams: nil, maxGrams: nil,
+                         holdMs: .some(86_400_000)),
             .addPoint(id: PointID("CP-GEN"), name: "Generated point", district: nil),
             .openAccount(.init(id: AccountID("M-GEN"), kind: .merchant, name: "Generated merchant")),
         ].map { LedgerRequest(actor: actor, command: $0) }
@@ -60,6 +63,16 @@ public enum LedgerGenerator {
                 account: try AccountID("R-GEN-\(next % accounts)"), point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
                 grams: grams, ref: try ClientRef("gen-\(next)")))))
             next += 1
+            if next % leaverEvery == 0, room(2) {
+                // A held drop-off, decided at once in the next transaction (well within its day).
+                try flush()
+                let receipt = try store.submit(LedgerRequest(actor: actor, command: .dropoff(.init(
+                    account: try AccountID("R-GEN-\(next % accounts)"), point: try PointID("CP-GEN"), material: try MaterialCode("CAN"),
+                    grams: Grams(3_000), ref: try ClientRef("gen-can-\(next / leaverEvery)")))))
+                written += 1
+                pending.append(LedgerRequest(actor: actor, command: (next / leaverEvery) % 2 == 0
+                    ? .postHold(dropoff: receipt.entry.seq) : .voidHold(dropoff: receipt.entry.seq, reason: "not cans")))
+            }
             if next % leaverEvery == 0, room(3) {
                 let leaver = try AccountID("R-GEN-LEFT-\(next / leaverEvery)")
                 pending += [
