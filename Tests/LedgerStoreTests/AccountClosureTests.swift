@@ -67,12 +67,7 @@ struct AccountClosureTests {
         let closure = try ledger.store.submit(Self.close("R-1")).entry
         // The same journal, replayed with the closure's amount changed: Effects, shared by writer
         // and audit, refuses it at that entry.
-        var snapshot = LedgerSnapshot(lookup: .init(bySeq: { try ledger.store.entry(seq: $0) }, byRef: { try ledger.store.entry(ref: $0) }))
-        for seq in 1..<closure.seq {
-            let entry = try #require(try ledger.store.entry(seq: seq))
-            for change in try Effects.changes(of: entry, in: snapshot) { snapshot.apply(change, seq: seq) }
-            snapshot.append(entry)
-        }
+        var snapshot = try ledger.store.replayed(through: closure.seq - 1)
         let short = EntryBody(kind: .accountClosed, debit: closure.body.debit, credit: .forfeit, amount: try Make.points("1"),
                               actor: closure.body.actor, attributes: closure.body.attributes)
         let shortError = #expect(throws: LedgerError.self) {

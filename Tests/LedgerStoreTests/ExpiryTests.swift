@@ -66,12 +66,7 @@ struct ExpiryTests {
         try ledger.store.seedCatalogue()
         _ = try ledger.store.submit(Self.expiry(Self.day))
         let credit = try ledger.store.submit(Make.dropoff("R-1", kg: "2", ref: "lot-1")).entry
-        var snapshot = LedgerSnapshot(lookup: .init(bySeq: { try ledger.store.entry(seq: $0) }, byRef: { try ledger.store.entry(ref: $0) }))
-        for seq in 1...credit.seq {
-            let entry = try #require(try ledger.store.entry(seq: seq))
-            for change in try Effects.changes(of: entry, in: snapshot) { snapshot.apply(change, seq: seq) }
-            snapshot.append(entry)
-        }
+        let snapshot = try ledger.store.replayed(through: credit.seq)
         func expiry(_ points: String, asOf: Int64, at time: Int64) throws -> Entry {
             Entry(seq: credit.seq + 1, timeMs: time,
                   body: EntryBody(kind: .expiry, debit: try AccountID("R-1"), credit: .forfeit, amount: try Make.points(points),

@@ -66,12 +66,7 @@ struct HoldTests {
         let held = try ledger.store.submit(Make.dropoff("R-1", kg: "4", material: "ALU", ref: "held")).entry
         #expect(try ledger.store.holdsDue(asOf: held.timeMs + Self.hour - 1).isEmpty)
         #expect(try ledger.store.holdsDue(asOf: held.timeMs + Self.hour) == [held.seq])
-        var snapshot = LedgerSnapshot(lookup: .init(bySeq: { try ledger.store.entry(seq: $0) }, byRef: { try ledger.store.entry(ref: $0) }))
-        for seq in 1...held.seq {
-            let entry = try #require(try ledger.store.entry(seq: seq))
-            for change in try Effects.changes(of: entry, in: snapshot) { snapshot.apply(change, seq: seq) }
-            snapshot.append(entry)
-        }
+        let snapshot = try ledger.store.replayed(through: held.seq)
         let wrong = EntryBody(kind: .holdVoided, debit: try AccountID("R-1"), credit: .issuance, amount: try Make.points("49"),
                               actor: held.body.actor, attributes: ["dropoff": String(held.seq), "reason": "x"])
         #expect(throws: LedgerError.self) {

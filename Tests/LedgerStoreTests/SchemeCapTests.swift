@@ -102,12 +102,7 @@ struct SchemeCapTests {
         _ = try ledger.store.submit(Self.scheme(daily: .some(Make.points("50"))))
         _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "a"))
         let last = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "b")).entry
-        var snapshot = LedgerSnapshot(lookup: .init(bySeq: { try ledger.store.entry(seq: $0) }, byRef: { try ledger.store.entry(ref: $0) }))
-        for seq in 1...last.seq {
-            let entry = try #require(try ledger.store.entry(seq: seq))
-            for change in try Effects.changes(of: entry, in: snapshot) { snapshot.apply(change, seq: seq) }
-            snapshot.append(entry)
-        }
+        let snapshot = try ledger.store.replayed(through: last.seq)
         #expect(try snapshot.earned(by: AccountID("R-1"), since: SchemeCalendar.dayStart(Self.noonManila, offsetMinutes: 480)) == (try Make.points("36")))
         let over = EntryBody(kind: .dropoff, debit: .issuance, credit: try AccountID("R-1"), amount: try Make.points("18"),
                              actor: last.body.actor, ref: try ClientRef("forged"),

@@ -87,6 +87,17 @@ extension LedgerStore {
         try account(AccountID(id))?.balance ?? .zero
     }
 
+    /// The audit's replay of entries 1 through `seq` (what `verify` rebuilds, through
+    /// `ChainReplayer`), to ask how it would judge an entry after them.
+    func replayed(through seq: Int64) throws -> LedgerSnapshot {
+        var replayer = try ChainReplayer(lookup: .init(bySeq: { try self.entry(seq: $0) }, byRef: { try self.entry(ref: $0) }))
+        for next in stride(from: Int64(1), through: seq, by: 1) {
+            guard let entry = try entry(seq: next) else { throw StoreError.corrupt("no entry \(next)") }
+            try replayer.feed(entry)
+        }
+        return replayer.snapshot
+    }
+
     /// Runs raw SQL on the file, as someone tampering with it would (bypassing the store).
     func tamper(_ sql: String) throws {
         try pool.writeWithoutTransaction { db in try db.execute(sql: sql) }
