@@ -453,7 +453,11 @@ final class CommandExecutor: Sendable {
             let head = try await gateway.read { try $0.head() }
             return .ok([("seq", String(head.seq)), ("hash", head.hash.hex)])
         case .audit:
-            switch try await gateway.read({ try $0.verify() }) {
+            let result = try await gateway.read { store in
+                defer { MemoryRelease.afterLargeRead() }
+                return try store.verify()
+            }
+            switch result {
             case .success(let report):
                 return .ok([("entries", String(report.entries)), ("head", "\(report.head.seq):\(report.head.hash.hex)")])
             case .failure(let failure):
