@@ -116,6 +116,21 @@ final class CommandExecutor: Sendable {
         }
     }
 
+    /// Revokes a token. It stops working before the revocation is even written: a command of
+    /// another connection that starts from now on is refused.
+    private func revoke(_ id: TokenID, as actor: Actor) async throws -> LedgerStore.Receipt {
+        tokens.revokeAhead(id)
+        let receipt: LedgerStore.Receipt
+        do {
+            receipt = try await gateway.submit(LedgerRequest(actor: actor, command: .revokeToken(id: id)))
+        } catch {
+            tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
+            throw error
+        }
+        tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
+        return receipt
+    }
+
     /// The expiry sweep: every open resident with points expired at `now` (or at the head's
     /// time, if the clock is behind it) gets one `expiry` entry. Run by `EXPIRE` and by the
     /// server's own ticker. Requests go to the writer 256 at a time, so other writes interleave
@@ -355,7 +370,12 @@ final class CommandExecutor: Sendable {
             return Self.appended(try await submit(.unlock(account: id)))
         case .accountClose(let id, let reason):
             let receipt = try await submit(.closeAccount(account: id, reason: reason))
-            return Self.appended(receipt, [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)])
+            // A closed merchant's tokens could do nothing but read its balance: they go too.
+            let tokens = try await gateway.read { try $0.tokens() }.filter { $0.merchant == id && !$0.revoked }
+            for token in tokens { _ = try await revoke(token.id, as: actor) }
+            var fields: Reply.Fields = [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)]
+            if !tokens.isEmpty { fields.append(("revoked_tokens", String(tokens.count))) }
+            return Self.appended(receipt, fields)
 
         case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
             return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
@@ -401,18 +421,7 @@ final class CommandExecutor: Sendable {
             try await reloadTokens()
             return .ok([("id", id.rawValue), ("token", secret), ("role", role.rawValue), ("seq", String(receipt.entry.seq))])
         case .tokenRevoke(let id):
-            // The token stops working before the revocation is even written: a command of
-            // another connection that starts from now on is refused.
-            tokens.revokeAhead(id)
-            let receipt: LedgerStore.Receipt
-            do {
-                receipt = try await submit(.revokeToken(id: id))
-            } catch {
-                tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
-                throw error
-            }
-            tokens.settle(try await gateway.read { try $0.tokenSnapshot() }, revokedAhead: id)
-            return Self.appended(receipt)
+            return Self.appended(try await revoke(id, as: actor))
         case .tokenList:
             return .list(try await gateway.read { try $0.tokens() }.map(EntryFields.token))
 
