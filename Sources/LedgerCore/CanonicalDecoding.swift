@@ -84,6 +84,7 @@ public enum EntryDescription {
         case .accountUnlocked: what = "account \(a(AttributeKey.account)) unlocked"
         case .accountClosed:
             what = "account \(a(AttributeKey.account)) closed" + (body.amount > .zero ? ", \(body.amount) points forfeited" : "")
+        case .accountErased: what = "profile of account \(a(AttributeKey.account)) erased"
         case .pointAdded: what = "collection point \(a(AttributeKey.point)) added"
         case .pointClosed: what = "collection point \(a(AttributeKey.point)) closed"
         case .materialSet: what = "material \(a(AttributeKey.material)) set to \(Int64(a(AttributeKey.rate)).map { Points(centipoints: $0).description } ?? "?") points/kg"

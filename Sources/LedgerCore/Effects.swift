@@ -50,15 +50,23 @@ public enum Effects {
             guard let kind = AccountKind(rawValue: try attributes.text(AttributeKey.accountKind)), kind != .system else {
                 throw LedgerError.invalid(AttributeKey.accountKind, "must be resident, merchant or beneficiary")
             }
-            let name = try attributes.text(AttributeKey.name)
-            let district = try attributes.optionalText(AttributeKey.district)
+            // A resident's name and district are in a profile outside the journal, committed to by
+            // its digest; a resident opened before profiles existed has them in the entry itself.
+            let profileDigest = try attributes.optionalHash(AttributeKey.profileDigest)
+            let name: String?, district: String?
+            if profileDigest != nil {
+                guard kind == .resident else { throw LedgerError.invalid("profile", "only residents have a profile") }
+                (name, district) = (nil, nil)
+            } else {
+                (name, district) = (try attributes.text(AttributeKey.name), try attributes.optionalText(AttributeKey.district))
+            }
             let minRedeem = try attributes.optionalPoints(AttributeKey.minRedeem)
             let pinDigest = try attributes.optionalHash(AttributeKey.pinDigest)
             guard pinDigest == nil || kind == .resident else { throw LedgerError.invalid("pin", "only residents have a PIN") }
             guard minRedeem == nil || kind == .merchant else { throw LedgerError.invalid("min_redeem", "only merchants have a minimum redemption") }
             if let minRedeem, minRedeem <= .zero { throw LedgerError.invalid("min_redeem", "must be positive") }
-            result = [.putAccount(AccountState(id: id, kind: kind, name: name, district: district, minRedeem: minRedeem,
-                                               pinDigest: pinDigest, lastSeq: seq))]
+            result = [.putAccount(AccountState(id: id, kind: kind, name: name, district: district, profileDigest: profileDigest,
+                                               minRedeem: minRedeem, pinDigest: pinDigest, lastSeq: seq))]
         case .pinChanged:
             var account = try open(resident(attributes.identifier(AttributeKey.account, AccountID.self), in: state))
             account.pinDigest = try attributes.hash(AttributeKey.pinDigest)
@@ -106,6 +114,21 @@ public enum Effects {
                 account.lastSeq = seq
                 result = [.putAccount(account)]
             }
+        case .accountErased:
+            let id = try attributes.identifier(AttributeKey.account, AccountID.self)
+            _ = try attributes.text(AttributeKey.reason)
+            var account = try resident(id, in: state)
+            guard account.closed else {
+                throw LedgerError.conflict("\(id) is open: close it first (ACCOUNT CLOSE), which forfeits what it holds")
+            }
+            guard !account.erased else { throw LedgerError.conflict("\(id) is already erased") }
+            guard account.name == nil else {
+                throw LedgerError.conflict("\(id) was opened with its name in the journal (before profiles existed), where it cannot be erased")
+            }
+            account.profileDigest = nil
+            account.erased = true
+            account.lastSeq = seq
+            result = [.putAccount(account), .eraseProfile(id)]
         case .pointAdded:
             let id = try attributes.identifier(AttributeKey.point, PointID.self)
             try SystemReserved.check(id)

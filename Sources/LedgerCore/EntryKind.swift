@@ -8,6 +8,8 @@ public enum EntryKind: String, CaseIterable, Sendable {
     /// The account is closed for good; a resident's remaining points go to `sys:forfeit` in the
     /// same entry (its debit, credit and amount), which has no ref.
     case accountClosed = "account_closed"
+    /// A closed resident's profile (name and district, outside the journal) erased for good.
+    case accountErased = "account_erased"
     case pointAdded = "point_added"
     case pointClosed = "point_closed"
     case materialSet = "material_set"
@@ -53,6 +55,7 @@ public enum AttributeKey {
     public static let district = "district"
     public static let minRedeem = "min_redeem"
     public static let pinDigest = "pin_digest"
+    public static let profileDigest = "profile_digest"
     public static let point = "point"
     public static let material = "material"
     public static let rate = "rate"

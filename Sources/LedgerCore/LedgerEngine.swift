@@ -29,8 +29,8 @@ public final class LedgerEngine {
         switch try Rules.decide(request, in: storage) {
         case .replay(let entry):
             return .replayed(entry)
-        case .append(let body, let pin):
-            return .appended(try append(body, pin: pin, in: &storage, timeMs: timeMs))
+        case .append(let body, let pin, let profile):
+            return .appended(try append(body, pin: pin, profile: profile, in: &storage, timeMs: timeMs))
         case .appendAndFail(let body, let error):
             return .rejected(try append(body, pin: nil, in: &storage, timeMs: timeMs), error)
         }
@@ -38,7 +38,8 @@ public final class LedgerEngine {
 
     /// Seals `body` as the next entry and applies it. Entry times never go backwards: a wall
     /// clock behind the head's time is raised to it.
-    func append<S: LedgerStorage>(_ body: EntryBody, pin: PINRecord?, in storage: inout S, timeMs: Int64) throws -> Entry {
+    func append<S: LedgerStorage>(_ body: EntryBody, pin: PINRecord?, profile: Profile? = nil, in storage: inout S,
+                                  timeMs: Int64) throws -> Entry {
         let head = try storage.head()
         let entry = try Entry.seal(body, seq: head.seq + 1, timeMs: max(timeMs, head.timeMs), after: head.hash, hasher: hasher)
         let changes = try Effects.changes(of: entry, in: storage)
@@ -46,6 +47,9 @@ public final class LedgerEngine {
         for change in changes { try storage.apply(change, seq: entry.seq) }
         if let pin, let account = body[AttributeKey.account] {
             try storage.savePINRecord(pin, for: AccountID(unchecked: account))
+        }
+        if let profile, let account = body[AttributeKey.account] {
+            try storage.saveProfile(profile, for: AccountID(unchecked: account))
         }
         return entry
     }

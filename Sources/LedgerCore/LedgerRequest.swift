@@ -23,6 +23,8 @@ public enum LedgerCommand: Sendable {
     case rejectPIN(account: AccountID)
     /// Closes an account for good; a resident's remaining points are forfeited.
     case closeAccount(account: AccountID, reason: String)
+    /// Erases a closed resident's profile (name and district) for good.
+    case eraseAccount(account: AccountID, reason: String)
     case addPoint(id: PointID, name: String, district: String?)
     case closePoint(id: PointID)
     /// Omitted name and limits keep their current values (name is required for a new material).
@@ -54,15 +56,19 @@ public enum LedgerCommand: Sendable {
         public var district: String?
         public var pin: PINRecord?
         public var minRedeem: Points?
+        /// The salt of a resident's profile; nil: a fresh random one (fixed only where every
+        /// byte must be reproducible: the example ledger, seeded generators).
+        public var profileSalt: [UInt8]?
 
         public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, pin: PINRecord? = nil,
-                    minRedeem: Points? = nil) {
+                    minRedeem: Points? = nil, profileSalt: [UInt8]? = nil) {
             self.id = id
             self.kind = kind
             self.name = name
             self.district = district
             self.pin = pin
             self.minRedeem = minRedeem
+            self.profileSalt = profileSalt
         }
     }
 

@@ -14,6 +14,9 @@ public struct LedgerSnapshot: LedgerStorage {
     /// original seq → reversing seq
     public var reversals: [Int64: Int64] = [:]
     public var pinRecords: [AccountID: PINRecord] = [:]
+    /// Residents' profiles (kept only when the engine runs on a snapshot, in tests; an audit
+    /// checks the stored profiles against the replayed digests instead).
+    public var profiles: [AccountID: Profile] = [:]
     public var schemeState = SchemeState.initial
     public var holds: [Int64: HoldState] = [:]
     /// Each resident's held drop-offs that are pending or voided (voids are rare).
@@ -105,12 +108,17 @@ public struct LedgerSnapshot: LedgerStorage {
         case .putHold(let hold):
             holds[hold.dropoff] = hold
             if hold.decision == .posted { unposted[hold.account]?.remove(hold.dropoff) } else { unposted[hold.account, default: []].insert(hold.dropoff) }
+        case .eraseProfile(let account): profiles[account] = nil
         case .markReversed(let original): reversals[original] = seq
         }
     }
 
     public mutating func savePINRecord(_ record: PINRecord, for account: AccountID) {
         pinRecords[account] = record
+    }
+
+    public mutating func saveProfile(_ profile: Profile, for account: AccountID) {
+        profiles[account] = profile
     }
 
     /// Σ balances (must be zero) and any non-system account below zero.

@@ -38,4 +38,6 @@ public protocol LedgerStorage {
     mutating func apply(_ change: ProjectionChange, seq: Int64) throws
     /// Stores the PIN record whose digest the entry being appended carries.
     mutating func savePINRecord(_ record: PINRecord, for account: AccountID) throws
+    /// Stores the resident's profile whose digest the entry being appended carries.
+    mutating func saveProfile(_ profile: Profile, for account: AccountID) throws
 }

@@ -9,6 +9,8 @@ public enum ProjectionChange: Hashable, Sendable {
     case putToken(TokenState)
     case putScheme(SchemeState)
     case putHold(HoldState)
+    /// The resident's profile is erased: the stored name and district are deleted.
+    case eraseProfile(AccountID)
     /// Entry `original` has been reversed by the entry being applied.
     case markReversed(original: Int64)
 }

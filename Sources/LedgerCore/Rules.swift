@@ -2,8 +2,9 @@ import LedgerCrypto
 
 /// What the rules decided for a request.
 public enum Decision: Sendable {
-    /// Append this entry: the request succeeds.
-    case append(EntryBody, pin: PINRecord?)
+    /// Append this entry: the request succeeds. A PIN record or a resident's profile whose
+    /// digest the entry carries is stored beside it, outside the journal.
+    case append(EntryBody, pin: PINRecord?, profile: Profile? = nil)
     /// The request repeats an earlier one (same ref, same arguments): answer with that entry.
     case replay(Entry)
     /// Append this entry (a rejected PIN counts towards the lock), then fail with the error.
@@ -19,12 +20,22 @@ public enum Rules {
         let actor = request.actor
         switch request.command {
         case .openAccount(let open):
-            var attributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue,
-                              AttributeKey.name: open.name]
-            if let district = open.district { attributes[AttributeKey.district] = district }
+            var attributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue]
+            // A resident's name and district are personal data: the journal holds a salted
+            // commitment to them, the profile itself is stored beside it and can be erased.
+            var profile: Profile?
+            if open.kind == .resident {
+                let made = try open.profileSalt.map { try Profile(name: open.name, district: open.district, salt: $0) }
+                    ?? Profile.make(name: open.name, district: open.district)
+                attributes[AttributeKey.profileDigest] = try made.digest.hex
+                profile = made
+            } else {
+                attributes[AttributeKey.name] = open.name
+                if let district = open.district { attributes[AttributeKey.district] = district }
+            }
             if let minRedeem = open.minRedeem { attributes[AttributeKey.minRedeem] = String(minRedeem.centipoints) }
             if let pin = open.pin { attributes[AttributeKey.pinDigest] = try pin.digest.hex }
-            return .append(EntryBody(kind: .accountOpened, actor: actor, attributes: attributes), pin: open.pin)
+            return .append(EntryBody(kind: .accountOpened, actor: actor, attributes: attributes), pin: open.pin, profile: profile)
 
         case .changePIN(let id, let pin):
             return .append(EntryBody(kind: .pinChanged, actor: actor,
@@ -43,6 +54,10 @@ public enum Rules {
             let forfeits = account.balance > .zero && !account.closed
             return .append(EntryBody(kind: .accountClosed, debit: forfeits ? id : nil, credit: forfeits ? .forfeit : nil,
                                      amount: forfeits ? account.balance : .zero, actor: actor,
+                                     attributes: [AttributeKey.account: id.rawValue, AttributeKey.reason: reason]), pin: nil)
+
+        case .eraseAccount(let id, let reason):
+            return .append(EntryBody(kind: .accountErased, actor: actor,
                                      attributes: [AttributeKey.account: id.rawValue, AttributeKey.reason: reason]), pin: nil)
 
         case .addPoint(let id, let name, let district):

@@ -9,8 +9,16 @@ public enum AccountKind: String, CaseIterable, Sendable {
 public struct AccountState: Hashable, Sendable {
     public var id: AccountID
     public var kind: AccountKind
-    public var name: String
+    /// The name and district the journal holds: merchants', pools' and system accounts', and
+    /// residents' opened before profiles existed. Nil for a resident whose name and district
+    /// are in their `Profile`, outside the journal.
+    public var name: String?
     public var district: String?
+    /// The digest of the resident's `Profile` (`profile_digest`); nil once erased, or when the
+    /// name is in the journal.
+    public var profileDigest: Hash256?
+    /// The profile was erased (`account_erased`).
+    public var erased: Bool
     public var balance: Points
     /// A merchant's smallest accepted redemption (billers took at least 200 points).
     public var minRedeem: Points?
@@ -26,13 +34,15 @@ public struct AccountState: Hashable, Sendable {
     /// The last entry that changed this account (0: genesis).
     public var lastSeq: Int64
 
-    public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, balance: Points = .zero,
-                minRedeem: Points? = nil, pinDigest: Hash256? = nil, pinFailures: Int = 0, locked: Bool = false,
-                closed: Bool = false, pending: Points = .zero, lastSeq: Int64 = 0) {
+    public init(id: AccountID, kind: AccountKind, name: String?, district: String? = nil, profileDigest: Hash256? = nil,
+                erased: Bool = false, balance: Points = .zero, minRedeem: Points? = nil, pinDigest: Hash256? = nil,
+                pinFailures: Int = 0, locked: Bool = false, closed: Bool = false, pending: Points = .zero, lastSeq: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.name = name
         self.district = district
+        self.profileDigest = profileDigest
+        self.erased = erased
         self.balance = balance
         self.minRedeem = minRedeem
         self.pinDigest = pinDigest

@@ -14,6 +14,8 @@ public enum Command: Sendable {
     case accountPIN(AccountID, PIN, old: PIN?)
     case accountUnlock(AccountID)
     case accountClose(AccountID, reason: String)
+    /// `ACCOUNT ERASE ID reason=TEXT`: a closed resident's profile erased for good.
+    case accountErase(AccountID, reason: String)
     case pointAdd(PointID, name: String, district: String?)
     case pointClose(PointID)
     case pointList
@@ -66,6 +68,7 @@ public enum Command: Sendable {
         case .accountPIN: "ACCOUNT PIN"
         case .accountUnlock: "ACCOUNT UNLOCK"
         case .accountClose: "ACCOUNT CLOSE"
+        case .accountErase: "ACCOUNT ERASE"
         case .pointAdd: "POINT ADD"
         case .pointClose: "POINT CLOSE"
         case .pointList: "POINT LIST"
@@ -101,7 +104,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .schemeSet, .expire, .post, .void, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .accountErase, .schemeSet, .expire, .post, .void, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

@@ -111,6 +111,7 @@ public enum CommandParser {
             return .accountPIN(try arguments.identifier(positional: "account"), try arguments.pin("pin"), old: try arguments.optionalPIN("old"))
         case ("ACCOUNT", "UNLOCK"): return .accountUnlock(try arguments.identifier(positional: "account"))
         case ("ACCOUNT", "CLOSE"): return .accountClose(try arguments.identifier(positional: "account"), reason: try arguments.text("reason"))
+        case ("ACCOUNT", "ERASE"): return .accountErase(try arguments.identifier(positional: "account"), reason: try arguments.text("reason"))
         case ("POINT", "ADD"):
             return .pointAdd(try arguments.identifier(positional: "point"), name: try arguments.text("name"),
                              district: try arguments.optionalText("district"))

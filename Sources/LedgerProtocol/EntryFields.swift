@@ -38,9 +38,12 @@ public enum EntryFields {
         }
     }
 
-    public static func account(_ account: AccountState) -> Reply.Fields {
-        var fields: Reply.Fields = [("account", account.id.rawValue), ("kind", account.kind.rawValue), ("name", account.name)]
-        if let district = account.district { fields.append(("district", district)) }
+    /// An account as ACCOUNT SHOW gives it: a resident's name and district come from `profile`
+    /// (outside the journal), and an erased resident has neither.
+    public static func account(_ account: AccountState, profile: Profile? = nil) -> Reply.Fields {
+        var fields: Reply.Fields = [("account", account.id.rawValue), ("kind", account.kind.rawValue)]
+        if let name = account.name ?? profile?.name { fields.append(("name", name)) }
+        if let district = account.district ?? profile?.district { fields.append(("district", district)) }
         fields.append(("balance", account.balance.description))
         if let minimum = account.minRedeem { fields.append(("min_redeem", minimum.description)) }
         if account.kind == .resident {
@@ -49,6 +52,7 @@ public enum EntryFields {
         }
         if account.pending > .zero { fields.append(("pending", account.pending.description)) }
         if account.closed { fields.append(("closed", "1")) }
+        if account.erased { fields.append(("erased", "1")) }
         return fields
     }
 

@@ -362,7 +362,8 @@ final class CommandExecutor: Sendable {
             return Self.appended(receipt, [("account", id.rawValue)])
         case .accountShow(let id):
             guard let account = try await gateway.read({ try $0.account(id) }) else { throw LedgerError.notFound("no account \(id)") }
-            return .ok(EntryFields.account(account))
+            let profile = account.name == nil ? try await gateway.read { try $0.profile(id) } : nil
+            return .ok(EntryFields.account(account, profile: profile))
         case .accountPIN(let id, let pin, _):
             let record = try await pinRecord(pin)!
             return Self.appended(try await submit(.changePIN(account: id, pin: record)))
@@ -376,6 +377,8 @@ final class CommandExecutor: Sendable {
             var fields: Reply.Fields = [("account", id.rawValue), ("forfeited", receipt.entry.body.amount.description)]
             if !tokens.isEmpty { fields.append(("revoked_tokens", String(tokens.count))) }
             return Self.appended(receipt, fields)
+        case .accountErase(let id, let reason):
+            return Self.appended(try await submit(.eraseAccount(account: id, reason: reason)), [("account", id.rawValue)])
 
         case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
             return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,

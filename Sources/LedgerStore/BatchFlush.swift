@@ -5,8 +5,8 @@ import LedgerCrypto
 import LedgerTransparency
 
 /// Writes one batch's changes inside its transaction: each entry, each changed row once (a
-/// hundred drop-offs move `sys:issuance` once, not a hundred times), the PIN records, the
-/// reversals, the tree's new hashes and the head.
+/// hundred drop-offs move `sys:issuance` once, not a hundred times), the PIN records and
+/// profiles, the reversals, the tree's new hashes and the head.
 ///
 /// The statements are GRDB's cached ones, but their parameters are bound and stepped through
 /// SQLite's C API: no `StatementArguments`, no `DatabaseValue` per column.
@@ -36,11 +36,12 @@ struct BatchFlush {
         }
         if !changes.accounts.isEmpty {
             let upsert = try DirectStatement(db, """
-                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
                     balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
-                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending
+                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
+                    erased = excluded.erased
                 """)
             for account in changes.accounts.values {
                 try upsert.run { bind in
@@ -55,6 +56,7 @@ struct BatchFlush {
                     bind(9, account.lastSeq)
                     bind(10, account.closed)
                     bind(11, account.pending.centipoints)
+                    bind(12, account.erased)
                 }
             }
         }
@@ -63,6 +65,20 @@ struct BatchFlush {
             try DirectStatement(db, "UPDATE accounts SET pin_hash = ? WHERE id = ?").run { bind in
                 bind(1, record.text)
                 bind(2, id.rawValue)
+            }
+        }
+        // Also after the accounts (a profile's row refers to its account's). An erased profile's
+        // row is deleted; the connection's secure_delete overwrites its bytes in the file.
+        for (id, profile) in changes.profiles {
+            if let profile {
+                try DirectStatement(db, "INSERT INTO profiles (account, salt, name, district) VALUES (?, ?, ?, ?)").run { bind in
+                    bind(1, id.rawValue)
+                    bind(2, Hex.encode(profile.salt))
+                    bind(3, profile.name)
+                    bind(4, profile.district)
+                }
+            } else {
+                try DirectStatement(db, "DELETE FROM profiles WHERE account = ?").run { bind in bind(1, id.rawValue) }
             }
         }
         for point in changes.points.values {

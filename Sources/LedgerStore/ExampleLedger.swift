@@ -5,8 +5,8 @@ import Synchronization
 /// A small, fully deterministic ledger: the example of docs/LEDGER.md, whose first entries
 /// are the specification's test vectors, and what `ecoledger init --example` writes.
 ///
-/// Its clock starts at 2026-01-01T00:00:00Z and advances one second per entry; its PIN
-/// salt is fixed; so every byte and hash is reproducible anywhere.
+/// Its clock starts at 2026-01-01T00:00:00Z and advances one second per entry; its PIN and
+/// profile salts are fixed; so every byte and hash is reproducible anywhere.
 public enum ExampleLedger {
     public static let startMs: Int64 = 1_767_225_600_000
     public static let actor = Actor(unchecked: "example")
@@ -26,7 +26,8 @@ public enum ExampleLedger {
             .setMaterial(code: MaterialCode("SACHET"), rate: Rate(perKilogram: Points(parsing: "1")), name: "Sachets",
                          minGrams: Grams(parsingKilograms: "3"), maxGrams: Grams(parsingKilograms: "50")),
             .addPoint(id: PointID("CP-BATASAN"), name: "Batasan Hills Barangay Hall", district: "Batasan Hills"),
-            .openAccount(.init(id: AccountID("R-0001"), kind: .resident, name: "Juan dela Cruz", pin: pin)),
+            .openAccount(.init(id: AccountID("R-0001"), kind: .resident, name: "Juan dela Cruz", district: "Batasan Hills", pin: pin,
+                               profileSalt: Array(16..<32))),
             .openAccount(.init(id: AccountID("M-SARISARI"), kind: .merchant, name: "Aling Nena's Sari-sari Store")),
             .openAccount(.init(id: AccountID("M-MERALCO"), kind: .merchant, name: "Meralco bills", minRedeem: Points(parsing: "200"))),
             .openAccount(.init(id: AccountID("B-BATASAN"), kind: .beneficiary, name: "Batasan Hills school fund", district: "Batasan Hills")),

@@ -212,8 +212,13 @@ struct LedgerAuditor {
     }
 
     func compareProjections(with snapshot: LedgerSnapshot) throws {
-        try compare("account", sql: "SELECT \(RowDecoding.accountColumns) FROM accounts ORDER BY id", decode: RowDecoding.account, key: \.id,
-                    expected: snapshot.accounts, lastSeq: \.lastSeq)
+        // Each account's profile digest is recomputed from its stored profile, so this also
+        // checks every profile against the journal, and that erased ones are gone.
+        try compare("account", sql: "SELECT \(RowDecoding.accountColumns) FROM \(RowDecoding.accountSource) ORDER BY accounts.id",
+                    decode: RowDecoding.account, key: \.id, expected: snapshot.accounts, lastSeq: \.lastSeq)
+        if let orphan = try String.fetchOne(db, sql: "SELECT min(account) FROM profiles WHERE account NOT IN (SELECT id FROM accounts)") {
+            throw AuditFailure(seq: try SQLReads(db: db).head().seq, reason: "profile of \(orphan.debugDescription) belongs to no account")
+        }
         try compare("point", sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id", decode: RowDecoding.point, key: \.id,
                     expected: snapshot.points, lastSeq: \.lastSeq)
         try compare("material", sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code", decode: RowDecoding.material, key: \.code,

@@ -55,6 +55,8 @@ public final class LedgerStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted content (an erased profile) is overwritten with zeros, not left in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let isNew = !FileManager.default.fileExists(atPath: path)
         if isNew, !readOnly {
@@ -164,8 +166,23 @@ public final class LedgerStore: Sendable {
             committed = (changes, frontier)
             return results
         }
-        if let (changes, frontier) = committed { state.commit(changes, frontier: frontier) }
+        if let (changes, frontier) = committed {
+            state.commit(changes, frontier: frontier)
+            if changes.profiles.values.contains(where: { $0 == nil }) { scrubWAL() }
+        }
         return results
+    }
+
+    /// After an erasure: the write-ahead log still holds earlier images of the erased profile's
+    /// page. Checkpoint and truncate it, without waiting for readers (an audit's long read would
+    /// otherwise hold the writer up); when a reader prevents it, the old frames are overwritten
+    /// as the log is reused. Best effort: the erasure itself is already committed.
+    private func scrubWAL() {
+        try? pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
     }
 
     /// Builds the tree for entries it does not cover yet: a ledger made before the tree existed,
@@ -230,6 +247,12 @@ public final class LedgerStore: Sendable {
     }
 
     /// The stored PIN record of a resident (for checking a PIN off the writer).
+    /// A resident's profile (name and district); nil when the name is in the journal or the
+    /// profile was erased.
+    public func profile(_ id: AccountID) throws -> Profile? {
+        try pool.read { db in try SQLReads(db: db).profile(id) }
+    }
+
     public func pinRecord(_ id: AccountID) throws -> PINRecord? {
         try pool.read { db in try SQLReads(db: db).pinRecord(id) }
     }

@@ -10,7 +10,13 @@ import LedgerCrypto
 /// name (GRDB's by-name lookup lower-cases the name on every call, the writer's hottest cost).
 enum RowDecoding {
     static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
-    static let accountColumns = "id, kind, name, district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, closed, pending"
+    /// An account row with its profile, if any: select these from `accountSource`.
+    static let accountColumns = """
+        accounts.id, kind, accounts.name, accounts.district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, \
+        closed, pending, erased, salt, profiles.name, profiles.district
+        """
+    static let accountSource = "accounts LEFT JOIN profiles ON profiles.account = accounts.id"
+    static let profileColumns = "salt, name, district"
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
     static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action"
@@ -54,12 +60,36 @@ enum RowDecoding {
         let failures: Int64 = try value(row, 7)
         let closed: Int64 = try value(row, 10)
         let pending: Int64 = try value(row, 11)
+        let erased: Int64 = try value(row, 12)
         guard let pinFailures = Int(exactly: failures) else { throw bad("pin_failures out of range") }
+        // Like the PIN record's, the digest is recomputed from the stored profile, so an audit
+        // comparing it with the journal's checks the profile itself.
+        let profileDigest: Hash256?
+        do {
+            profileDigest = try profile(row, from: 13)?.digest
+        } catch let error as StoreError {
+            throw bad("\(error)")
+        }
         return AccountState(
             id: AccountID(unchecked: id), kind: kind, name: try value(row, 2), district: try value(row, 3),
+            profileDigest: profileDigest, erased: erased != 0,
             balance: Points(centipoints: try value(row, 4)), minRedeem: minRedeem.map(Points.init(centipoints:)),
             pinDigest: try pinHash.map { try SHA256.digest(Array($0.utf8)) }, pinFailures: pinFailures,
             locked: locked != 0, closed: closed != 0, pending: Points(centipoints: pending), lastSeq: try value(row, 9))
+    }
+
+    /// A profile from `profileColumns` starting at column `index`; nil when the row has none.
+    static func profile(_ row: Row, from index: Int) throws -> Profile? {
+        let saltHex: String? = try value(row, index)
+        guard let saltHex else { return nil }
+        guard let salt = Hex.decode(saltHex), saltHex == Hex.encode(salt) else {
+            throw StoreError.corrupt("profile salt is not lowercase hex")
+        }
+        do {
+            return try Profile(name: try value(row, index + 1), district: try value(row, index + 2), salt: salt)
+        } catch {
+            throw StoreError.corrupt("profile is malformed: \(error)")
+        }
     }
 
     static func point(_ row: Row) throws -> PointState {

@@ -21,8 +21,20 @@ struct SQLReads {
     }
 
     func account(_ id: AccountID) throws -> AccountState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.accountColumns) FROM accounts WHERE id = ?"), arguments: [id.rawValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.accountColumns) FROM \(RowDecoding.accountSource) WHERE accounts.id = ?"),
+                         arguments: [id.rawValue])
             .map(RowDecoding.account)
+    }
+
+    /// A resident's stored profile; nil when the name is in the journal or the profile was erased.
+    func profile(_ id: AccountID) throws -> Profile? {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.profileColumns) FROM profiles WHERE account = ?"),
+                                   arguments: [id.rawValue])
+        do {
+            return try row.flatMap { try RowDecoding.profile($0, from: 0) }
+        } catch let error as StoreError {
+            throw StoreError.corrupt("account \(id): \(error)")
+        }
     }
 
     func pinRecord(_ id: AccountID) throws -> PINRecord? {

@@ -13,6 +13,7 @@ public enum Schema {
         ("004_scheme.sql", PackageResources._04_scheme_sql),
         ("005_expiry.sql", PackageResources._05_expiry_sql),
         ("006_holds.sql", PackageResources._06_holds_sql),
+        ("007_profiles.sql", PackageResources._07_profiles_sql),
     ]
 
     static var migrator: DatabaseMigrator {

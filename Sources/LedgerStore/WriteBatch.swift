@@ -23,6 +23,8 @@ final class WriteBatch: LedgerStorage {
         var entryByRef: [ClientRef: Int] = [:]
         var accounts: [AccountID: AccountState] = [:]
         var pinRecords: [AccountID: PINRecord] = [:]
+        /// Profiles saved (a resident opened) or erased (`nil`).
+        var profiles: [AccountID: Profile?] = [:]
         var points: [PointID: PointState] = [:]
         var materials: [MaterialCode: MaterialState] = [:]
         var tokens: [TokenID: TokenState] = [:]
@@ -145,11 +147,16 @@ final class WriteBatch: LedgerStorage {
         case .putToken(let token): changes.tokens[token.id] = token
         case .putScheme(let scheme): changes.scheme = scheme
         case .putHold(let hold): changes.holds[hold.dropoff] = hold
+        case .eraseProfile(let account): changes.profiles[account] = .some(nil)
         case .markReversed(let original): changes.reversals.append((original, seq))
         }
     }
 
     func savePINRecord(_ record: PINRecord, for account: AccountID) {
         changes.pinRecords[account] = record
+    }
+
+    func saveProfile(_ profile: Profile, for account: AccountID) {
+        changes.profiles[account] = profile
     }
 }
