@@ -31,7 +31,7 @@ struct CLI {
 
 @Suite("The ecoledger command line")
 struct CLITests {
-    static let exampleHead = "14:75b0375dd0c799e9b6168091a616d1dbdfe1b25099f166c4d08da3cba06cdcf3"
+    static let exampleHead = "14:a9e862a381316a96b0a5e00281fd95395da2e5cfd388fe37ffae6a8996facd8f"
 
     @Test("init creates an empty ledger that verifies; a second init refuses to overwrite it")
     func initEmpty() throws {
@@ -87,7 +87,7 @@ struct CLITests {
         #expect(eighth?["kind"] as? String == "dropoff")
         #expect(eighth?["amount"] as? Int == 4221)
         #expect((eighth?["attrs"] as? [String: String])?["grams"] == "2345")
-        #expect(eighth?["hash"] as? String == "804942ade96e9068279ffb28245decca70761ae17d4b0b44b7f9c69eda9cba19")
+        #expect(eighth?["hash"] as? String == "574c892494683ef6feeb1ddccc6a530c9c6c49597e922de0a3228d11a0e2282c")
         let csv = try CLI.run(["export", "--db", db, "--format", "csv"])
         let rows = csv.stdout.split(separator: "\n")
         #expect(rows.count == 15)
@@ -115,6 +115,26 @@ struct CLITests {
         let broken = try CLI.run([script, export], executable: python)
         #expect(broken.status == 1)
         #expect(broken.stdout.hasPrefix("CHAIN_BROKEN seq=2"))
+    }
+
+    @Test("docs/LEDGER.md's transparency vectors are what an independent program computes from the example's export",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func independentTransparencyVectors() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("example.sqlite")
+        _ = try CLI.run(["init", "--db", db, "--example"])
+        let export = scratch.path("example.jsonl")
+        try Data(try CLI.run(["export", "--db", db]).stdout.utf8).write(to: URL(fileURLWithPath: export))
+        let script = CLI.repository.appendingPathComponent("docs/example_vectors.py").path
+        let page = CLI.repository.appendingPathComponent("docs/LEDGER.md").path
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        let checked = try CLI.run([script, "--check", page, export], executable: python)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        // The first 13 entries are a sound chain with other vectors: the check must notice.
+        let changed = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n").prefix(13).joined(separator: "\n") + "\n"
+        try Data(changed.utf8).write(to: URL(fileURLWithPath: export))
+        let differs = try CLI.run([script, "--check", page, export], executable: python)
+        #expect(differs.status == 1, "13 entries cannot give the vectors of 14")
     }
 
     @Test("a missing file, a non-ledger file and bad arguments get one clear line and a non-zero status")
