@@ -28,6 +28,7 @@ struct RandomizedLedgerTests {
         var transfers: [Entry] = []
         var held: [Int64] = []
         var outcomes: [String: Int] = [:]
+        var leavers: [AccountID] = []
         var usedRefs: [String] = []
         var sent: [LedgerRequest] = []
 
@@ -59,9 +60,12 @@ struct RandomizedLedgerTests {
             case 88..<91:
                 request = Make.request(.unlock(account: try AccountID(resident)))
             case 94 where Int.random(in: 0..<4, using: &random) == 0:
-                // Rare: a resident leaves (the remainder forfeited), or a merchant that may still hold points.
+                // Rare: a resident leaves (the remainder forfeited), or a merchant that may still hold
+                // points; or a resident's profile is erased (refused unless closed).
                 let account = Bool.random(using: &random) ? resident : merchant
-                request = Make.request(.closeAccount(account: try AccountID(account), reason: "leaving"))
+                request = Int.random(in: 0..<3, using: &random) == 0
+                    ? Make.request(.eraseAccount(account: try AccountID(resident), reason: "resident's request")) // refused unless closed
+                    : Make.request(.closeAccount(account: try AccountID(account), reason: "leaving"))
             case 95 where Int.random(in: 0..<3, using: &random) == 0:
                 // Rare: the scheme's caps change (sometimes tight enough to refuse drop-offs).
                 let cap: Points?? = Bool.random(using: &random) ? .some(nil) : .some(Points(centipoints: Int64.random(in: 1_000...500_000, using: &random)))
@@ -90,6 +94,18 @@ struct RandomizedLedgerTests {
             if !sent.isEmpty, Int.random(in: 0..<10, using: &random) == 0 {
                 request = sent.randomElement(using: &random)! // a kiosk's retry of an earlier request, exactly
             }
+            // Now and then a resident joins, brings PET once and leaves (then asks to be erased).
+            let leaver = try AccountID("R-L\(step / 500)")
+            switch step % 500 {
+            case 250: request = Make.request(.openAccount(.init(id: leaver, kind: .resident, name: "Leaver \(step / 500)", district: "Payatas")))
+            case 251: request = try Make.dropoff(leaver.rawValue, kg: "2", ref: "leaver-\(step)")
+            case 252: request = Make.request(.closeAccount(account: leaver, reason: "moved away"))
+            default: break
+            }
+            if let leaver = leavers.popLast() {
+                // A resident who left asks for their personal data to be erased.
+                request = Make.request(.eraseAccount(account: leaver, reason: "resident's request"))
+            }
             sent.append(request)
             do {
                 let receipt = try store.submit(request)
@@ -101,6 +117,10 @@ struct RandomizedLedgerTests {
                     model[credit.rawValue, default: 0] += receipt.entry.body.amount.centipoints
                     outcomes[receipt.entry.kind.rawValue, default: 0] += 1
                 }
+                if receipt.entry.kind == .accountClosed, !receipt.replayed, let id = receipt.entry.body["account"], id.hasPrefix("R-") {
+                    leavers.append(try AccountID(id))
+                }
+                if receipt.entry.kind == .accountErased { outcomes["account_erased", default: 0] += 1 }
                 if receipt.entry.kind == .dropoff, !receipt.replayed, try store.hold(receipt.entry.seq) != nil { held.append(receipt.entry.seq) }
                 if receipt.entry.kind.isTransfer, !receipt.replayed {
                     let body = receipt.entry.body
@@ -117,6 +137,13 @@ struct RandomizedLedgerTests {
         for code in ["ok", "replayed", "CONFLICT", "INSUFFICIENT_POINTS", "LIMIT_EXCEEDED", "WRONG_PIN", "expiry", "hold_voided"] {
             #expect(outcomes[code, default: 0] > 0, "no \(code) in \(outcomes)")
         }
+        // Each resident who left was erased the step after, and only they were.
+        let (closedResidents, erasures) = try store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM accounts WHERE kind = 'resident' AND closed = 1")!,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE kind = 'account_erased'")!)
+        }
+        #expect(erasures == closedResidents && erasures == outcomes["account_erased", default: 0], "\(outcomes)")
+        #expect(erasures > 0)
         // Invariants, read straight from the stored table.
         let (sum, negatives) = try store.pool.read { db in
             (try Int64.fetchOne(db, sql: "SELECT sum(balance) FROM accounts")!,

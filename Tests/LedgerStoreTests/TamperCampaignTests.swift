@@ -74,6 +74,9 @@ struct TamperCampaignTests {
         var materials: [(code: String, lastSeq: Int64)]
         var tokens: [(id: String, lastSeq: Int64)]
         var points: [(id: String, lastSeq: Int64)]
+        /// Residents with a profile, and residents whose profile was erased.
+        var profiles: [(id: String, lastSeq: Int64)]
+        var erased: [(id: String, lastSeq: Int64)]
 
         init(path: String) throws {
             let store = try LedgerStore.open(at: path, readOnly: true)
@@ -81,11 +84,13 @@ struct TamperCampaignTests {
             let head = try store.head()
             self.head = head.seq
             headHash = head.hash
-            (accounts, materials, tokens, points) = try store.pool.read { db in
+            (accounts, materials, tokens, points, profiles, erased) = try store.pool.read { db in
                 (try Row.fetchAll(db, sql: "SELECT id, last_seq FROM accounts WHERE last_seq > 0").map { ($0[0], $0[1]) },
                  try Row.fetchAll(db, sql: "SELECT code, last_seq FROM materials").map { ($0[0], $0[1]) },
                  try Row.fetchAll(db, sql: "SELECT id, last_seq FROM tokens").map { ($0[0], $0[1]) },
-                 try Row.fetchAll(db, sql: "SELECT id, last_seq FROM points").map { ($0[0], $0[1]) })
+                 try Row.fetchAll(db, sql: "SELECT id, last_seq FROM points").map { ($0[0], $0[1]) },
+                 try Row.fetchAll(db, sql: "SELECT id, last_seq FROM accounts JOIN profiles ON account = id").map { ($0[0], $0[1]) },
+                 try Row.fetchAll(db, sql: "SELECT id, last_seq FROM accounts WHERE erased = 1").map { ($0[0], $0[1]) })
             }
         }
     }
@@ -117,12 +122,22 @@ struct TamperCampaignTests {
                 INSERT INTO journal SELECT CASE seq WHEN \(low) THEN \(high) ELSE \(low) END, time_ms, kind, debit, credit, amount,
                     actor, ref, attrs, prev_hash, hash FROM pair;
                 """, firstBadSeq: low)
-        case 70..<80:
+        case 70..<77:
             let account = facts.accounts.randomElement(using: &random)!
-            let edits = ["balance = balance + 1", "balance = balance - 1", "name = name || '!'", "locked = 1 - locked",
-                         "pin_failures = pin_failures + 1", "district = 'Elsewhere'", "last_seq = last_seq + 1"]
+            let edits = ["balance = balance + 1", "balance = balance - 1", "name = coalesce(name, '') || '!'", "locked = 1 - locked",
+                         "pin_failures = pin_failures + 1", "district = 'Elsewhere'", "last_seq = last_seq + 1", "erased = 1 - erased"]
             return Tampering(kind: "accounts", sql: "UPDATE accounts SET \(edits.randomElement(using: &random)!) WHERE id = '\(account.id)'",
                              firstBadSeq: account.lastSeq)
+        case 77..<80:
+            // Personal data outside the journal: a profile changed or removed, or an erased one put back.
+            if Bool.random(using: &random), let account = facts.erased.randomElement(using: &random) {
+                return Tampering(kind: "profiles.restore", sql: "INSERT INTO profiles VALUES ('\(account.id)', '\(Hex.encode(Array(0..<16)))', 'Back', NULL)",
+                                 firstBadSeq: account.lastSeq)
+            }
+            let account = facts.profiles.randomElement(using: &random)!
+            let edit = ["UPDATE profiles SET name = name || '!'", "UPDATE profiles SET district = 'Elsewhere'",
+                        "UPDATE profiles SET salt = '\(Hex.encode(Array(0..<16)))'", "DELETE FROM profiles"].randomElement(using: &random)!
+            return Tampering(kind: "profiles", sql: "\(edit) WHERE account = '\(account.id)'", firstBadSeq: account.lastSeq)
         case 80..<86:
             let material = facts.materials.randomElement(using: &random)!
             let edit = ["rate = rate + 1", "min_grams = coalesce(min_grams, 0) + 1", "name = name || '!'"].randomElement(using: &random)!
@@ -195,14 +210,16 @@ struct TamperCampaignTests {
             if step % 131 == 0 {
                 // A resident who leaves: opened, credited, closed (the remainder forfeited).
                 let leaver = try AccountID("R-LEAVER-\(step)")
-                _ = try store.submit(Make.request(.openAccount(.init(id: leaver, kind: .resident, name: "Leaver"))))
+                _ = try store.submit(Make.request(.openAccount(.init(id: leaver, kind: .resident, name: "Leaver", district: "Payatas"))))
                 _ = try store.submit(Make.dropoff(leaver.rawValue, kg: "3", ref: "leave-\(step)"))
                 _ = try store.submit(Make.request(.closeAccount(account: leaver, reason: "moved away")))
+                // Every other leaver asks for their personal data to be erased.
+                if step % 262 == 0 { _ = try store.submit(Make.request(.eraseAccount(account: leaver, reason: "resident's request"))) }
             }
         }
         // The campaign tampers with every kind of entry the ledger writes, the issue-12 ones included.
         let kinds = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM journal") })
-        for kind in ["expiry", "account_closed", "scheme_set", "dropoff", "reversal", "hold_posted", "hold_voided"] where !kinds.contains(kind) {
+        for kind in ["expiry", "account_closed", "account_erased", "scheme_set", "dropoff", "reversal", "hold_posted", "hold_voided"] where !kinds.contains(kind) {
             Issue.record("the realistic ledger has no \(kind) entry")
         }
         try store.close()
