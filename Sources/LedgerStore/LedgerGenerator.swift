@@ -12,7 +12,7 @@ import Synchronization
 /// years before now, so the scheme's five-year expiry applies: every `sweepInterval` drop-offs
 /// the generator sweeps expired points as the server would (`expiry` entries), and every
 /// `leaverInterval` a resident who leaves is opened, credited once and closed (their points
-/// forfeited), and a drop-off of cans (material CAN, held for a day) is made and then posted or
+/// forfeited; every other one's profile then erased), and a drop-off of cans (material CAN, held for a day) is made and then posted or
 /// voided in turn. So audits and benchmarks meet more than drop-offs.
 public enum LedgerGenerator {
     public static let transactionSize = 5_000
@@ -75,12 +75,15 @@ public enum LedgerGenerator {
             }
             if next % leaverEvery == 0, room(3) {
                 let leaver = try AccountID("R-GEN-LEFT-\(next / leaverEvery)")
-                pending += [
-                    .openAccount(.init(id: leaver, kind: .resident, name: "Resident who left")),
+                var commands: [LedgerCommand] = [
+                    .openAccount(.init(id: leaver, kind: .resident, name: "Resident who left", district: "Generated district")),
                     .dropoff(.init(account: leaver, point: try PointID("CP-GEN"), material: try MaterialCode("PET"),
                                    grams: Grams(2_000), ref: try ClientRef("gen-left-\(next / leaverEvery)"))),
                     .closeAccount(account: leaver, reason: "moved away"),
-                ].map { LedgerRequest(actor: actor, command: $0) }
+                ]
+                // Every other one asks for their personal data to be erased.
+                if (next / leaverEvery) % 2 == 1, room(4) { commands.append(.eraseAccount(account: leaver, reason: "resident's request")) }
+                pending += commands.map { LedgerRequest(actor: actor, command: $0) }
             }
             if next % sweepEvery == 0 {
                 // The sweep goes into a transaction of its own, at its as_of time.

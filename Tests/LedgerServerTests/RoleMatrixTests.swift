@@ -50,6 +50,7 @@ struct RoleMatrixTests {
         ("SCHEME SHOW", ["admin", "operator", "merchant", "auditor", "witness"]),
         ("SCHEME SET monthly_cap=450", ["admin"]),
         ("ACCOUNT CLOSE R-2 reason=moved", ["admin"]),
+        ("ACCOUNT ERASE R-2 reason=asked", ["admin"]),
     ]
 
     @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",

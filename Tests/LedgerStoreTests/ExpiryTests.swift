@@ -120,7 +120,7 @@ struct ExpiryTests {
 
 @Suite("Generated ledgers")
 struct GeneratorTests {
-    @Test("a generated ledger spans six years and holds expiries, closures and decided holds, exactly the entries asked for, and verifies")
+    @Test("a generated ledger spans six years and holds expiries, closures, erasures and decided holds, exactly the entries asked for, and verifies")
     func generated() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-gen-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -133,7 +133,7 @@ struct GeneratorTests {
         #expect(try store.head().timeMs <= now)
         #expect(try store.entry(seq: 1)?.timeMs == now - LedgerGenerator.spanMs)
         let kinds = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM journal") })
-        #expect(kinds.isSuperset(of: ["dropoff", "expiry", "account_closed", "hold_posted", "hold_voided"]), "\(kinds)")
+        #expect(kinds.isSuperset(of: ["dropoff", "expiry", "account_closed", "account_erased", "hold_posted", "hold_voided"]), "\(kinds)")
         guard case .success = try store.verify() else { Issue.record("a generated ledger must verify"); return }
     }
 }
