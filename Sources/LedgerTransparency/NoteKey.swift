@@ -57,7 +57,7 @@ public struct NoteKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Non-empty, valid text, no Unicode white space and no `+`.
     public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && !name.unicodeScalars.contains { $0 == "+" || $0.properties.isWhitespace || $0.value < 0x20 }
+        !name.isEmpty && !name.unicodeScalars.contains { $0 == "+" || $0.properties.isWhitespace || $0.properties.generalCategory == .control }
     }
 }
 
