@@ -50,7 +50,7 @@ let package = Package(
             resources: [.embedInCode("Schema/001_ledger.sql"), .embedInCode("Schema/002_transparency.sql"),
                         .embedInCode("Schema/003_account_closed.sql"), .embedInCode("Schema/004_scheme.sql"),
                         .embedInCode("Schema/005_expiry.sql"), .embedInCode("Schema/006_holds.sql"),
-                        .embedInCode("Schema/007_profiles.sql")]
+                        .embedInCode("Schema/007_profiles.sql"), .embedInCode("Schema/008_alert_thresholds.sql")]
         ),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         // The fuzz target over the line parser and command decoder (`make fuzz`); built normally

@@ -5,25 +5,24 @@
 /// The rules read only what the journal holds (time, resident, point, material, grams) and are
 /// fed every drop-off in seq order, so the same journal always gives the same alerts.
 public struct AlertRules {
-    /// The thresholds; docs/PROTOCOL.md ("ALERTS") describes each rule with them.
+    /// The fixed part of the rules (the tunable part is `AlertThresholds`); docs/PROTOCOL.md
+    /// ("ALERTS") describes each rule with them.
     public enum Threshold {
-        /// heavy_weight: more than this many times the median of the point's recent drop-offs of the material…
-        public static let weightFactor: Int64 = 5
-        /// …over its last `weightSamples` drop-offs, once it has at least `weightMinimumSamples`.
+        /// heavy_weight looks at the point's last `weightSamples` drop-offs of the material, once
+        /// it has at least `weightMinimumSamples`.
         public static let weightSamples = 20
         public static let weightMinimumSamples = 10
-        /// many_points: this many different points crediting one resident within `windowMs`.
-        public static let distinctPoints = 3
-        /// repeated_weight: this many drop-offs of one resident, material and weight within `repeatWindowMs`.
-        public static let repeats = 3
-        /// point_surge: an hour's kilograms at a point above this many times its average hour…
-        public static let surgeFactor: Int64 = 5
-        /// …over its last `surgeHours` hours with drop-offs, once it has at least `surgeMinimumHours`.
+        /// point_surge looks at the point's last `surgeHours` hours with drop-offs, once it has
+        /// at least `surgeMinimumHours`.
         public static let surgeHours = 24
         public static let surgeMinimumHours = 3
+        /// many_points' window, and the hours of point_surge.
         public static let windowMs: Int64 = 3_600_000
+        /// repeated_weight's window.
         public static let repeatWindowMs: Int64 = 86_400_000
     }
+
+    public let thresholds: AlertThresholds
 
     /// One drop-off, as the rules see it.
     public struct Dropoff: Sendable, Equatable {
@@ -73,7 +72,9 @@ public struct AlertRules {
 
     private var fed = 0
 
-    public init() {}
+    public init(thresholds: AlertThresholds = .standard) {
+        self.thresholds = thresholds
+    }
 
     /// Takes in the next drop-off (in seq order) and returns the alerts it raises.
     public mutating func feed(_ dropoff: Dropoff) -> [Alert] {
@@ -103,9 +104,9 @@ public struct AlertRules {
         guard earlier.count >= Threshold.weightMinimumSamples else { return nil }
         let sorted = earlier.sorted()
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        guard dropoff.grams > median * Threshold.weightFactor else { return nil }
+        guard dropoff.grams > median * thresholds.weightFactor else { return nil }
         return Alert(rule: .heavyWeight, seq: dropoff.seq, resident: dropoff.resident, point: dropoff.point, entries: [dropoff.seq],
-                     detail: "\(Grams(dropoff.grams).kilograms) kg of \(dropoff.material) is more than \(Threshold.weightFactor)× the median \(Grams(median).kilograms) kg of the last \(earlier.count) at \(dropoff.point)")
+                     detail: "\(Grams(dropoff.grams).kilograms) kg of \(dropoff.material) is more than \(thresholds.weightFactor)× the median \(Grams(median).kilograms) kg of the last \(earlier.count) at \(dropoff.point)")
     }
 
     private mutating func manyPoints(_ dropoff: Dropoff) -> Alert? {
@@ -116,7 +117,7 @@ public struct AlertRules {
         let points = Set(window.map(\.point))
         // Raised by the drop-off that brings in the threshold-th distinct point, and not again
         // within an hour of that.
-        guard points.count == Threshold.distinctPoints, !pointsBefore.contains(dropoff.point) else { return nil }
+        guard Int64(points.count) == thresholds.distinctPoints, !pointsBefore.contains(dropoff.point) else { return nil }
         if let raised = manyPointsRaised[dropoff.resident], dropoff.timeMs - raised < Threshold.windowMs { return nil }
         manyPointsRaised[dropoff.resident] = dropoff.timeMs
         return Alert(rule: .manyPoints, seq: dropoff.seq, resident: dropoff.resident, point: nil, entries: window.map(\.seq),
@@ -128,7 +129,7 @@ public struct AlertRules {
         var window = recentSameWeight[key, default: []].filter { dropoff.timeMs - $0.timeMs < Threshold.repeatWindowMs }
         window.append(dropoff)
         recentSameWeight[key] = window
-        guard window.count == Threshold.repeats else { return nil }
+        guard Int64(window.count) == thresholds.repeats else { return nil }
         if let raised = repeatRaised[key], dropoff.timeMs - raised < Threshold.repeatWindowMs { return nil }
         repeatRaised[key] = dropoff.timeMs
         return Alert(rule: .repeatedWeight, seq: dropoff.seq, resident: dropoff.resident, point: dropoff.point, entries: window.map(\.seq),
@@ -147,9 +148,67 @@ public struct AlertRules {
         defer { hours[dropoff.point] = hour }
         guard !hour.alerted, hour.earlier.count >= Threshold.surgeMinimumHours else { return nil }
         let average = hour.earlier.reduce(0, +) / Int64(hour.earlier.count)
-        guard hour.grams > average * Threshold.surgeFactor else { return nil }
+        guard hour.grams > average * thresholds.surgeFactor else { return nil }
         hour.alerted = true
         return Alert(rule: .pointSurge, seq: dropoff.seq, resident: nil, point: dropoff.point, entries: hour.entries,
-                     detail: "\(dropoff.point) took \(Grams(hour.grams).kilograms) kg this hour, more than \(Threshold.surgeFactor)× its average \(Grams(average).kilograms) kg over its last \(hour.earlier.count) hours with drop-offs")
+                     detail: "\(dropoff.point) took \(Grams(hour.grams).kilograms) kg this hour, more than \(thresholds.surgeFactor)× its average \(Grams(average).kilograms) kg over its last \(hour.earlier.count) hours with drop-offs")
+    }
+}
+
+/// The thresholds of the alert rules that a scheme tunes with `SCHEME SET` (journaled in
+/// `scheme_set`, so which signals were asked for is part of the audited history). Each setting's
+/// name is the same in the protocol, the journal and the `scheme` table.
+public struct AlertThresholds: Hashable, Sendable {
+    /// heavy_weight: a drop-off more than this many times the median weight.
+    public var weightFactor: Int64
+    /// many_points: this many different points crediting one resident within an hour.
+    public var distinctPoints: Int64
+    /// repeated_weight: this many drop-offs of one resident, material and weight within 24 hours.
+    public var repeats: Int64
+    /// point_surge: an hour's kilograms at a point above this many times its average hour.
+    public var surgeFactor: Int64
+
+    public init(weightFactor: Int64, distinctPoints: Int64, repeats: Int64, surgeFactor: Int64) {
+        self.weightFactor = weightFactor
+        self.distinctPoints = distinctPoints
+        self.repeats = repeats
+        self.surgeFactor = surgeFactor
+    }
+
+    public static let standard = AlertThresholds(weightFactor: 5, distinctPoints: 3, repeats: 3, surgeFactor: 5)
+
+    /// One tunable threshold, named as everywhere it appears.
+    public enum Setting: String, CaseIterable, Sendable {
+        case weightFactor = "alert_weight_factor"
+        case distinctPoints = "alert_points"
+        case repeats = "alert_repeats"
+        case surgeFactor = "alert_surge_factor"
+
+        /// Factors from 2 to 100, counts from 2 to 20.
+        public var range: ClosedRange<Int64> {
+            switch self {
+            case .weightFactor, .surgeFactor: 2...100
+            case .distinctPoints, .repeats: 2...20
+            }
+        }
+    }
+
+    public subscript(setting: Setting) -> Int64 {
+        get {
+            switch setting {
+            case .weightFactor: weightFactor
+            case .distinctPoints: distinctPoints
+            case .repeats: repeats
+            case .surgeFactor: surgeFactor
+            }
+        }
+        set {
+            switch setting {
+            case .weightFactor: weightFactor = newValue
+            case .distinctPoints: distinctPoints = newValue
+            case .repeats: repeats = newValue
+            case .surgeFactor: surgeFactor = newValue
+            }
+        }
     }
 }

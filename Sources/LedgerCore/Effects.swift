@@ -207,8 +207,17 @@ public enum Effects {
             guard let holdAction = action.map({ HoldState.Decision(action: $0) }) ?? .voided else {
                 throw LedgerError.invalid("hold_action", "must be void or post")
             }
+            // Each absent only in entries written before the thresholds were settings: the defaults.
+            var alerts = AlertThresholds.standard
+            for setting in AlertThresholds.Setting.allCases {
+                guard let value = try attributes.optionalInteger(setting.rawValue) else { continue }
+                guard setting.range.contains(value) else {
+                    throw LedgerError.invalid(setting.rawValue, "must be from \(setting.range.lowerBound) to \(setting.range.upperBound)")
+                }
+                alerts[setting] = value
+            }
             result = [.putScheme(SchemeState(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
-                                             expiryMs: expiryMs, holdAction: holdAction, lastSeq: seq))]
+                                             expiryMs: expiryMs, holdAction: holdAction, alerts: alerts, lastSeq: seq))]
         case .holdPosted:
             var hold = try undecidedHold(attributes.integer(AttributeKey.dropoff), in: state, deciding: .posted, at: entry.timeMs)
             var account = try self.account(hold.account, in: state)

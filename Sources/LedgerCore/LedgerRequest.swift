@@ -34,7 +34,7 @@ public enum LedgerCommand: Sendable {
     case revokeToken(id: TokenID)
     /// Changes the scheme's settings; nil leaves one as it is, `.some(nil)` clears a cap.
     case setScheme(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64? = nil,
-                   holdAction: HoldState.Decision? = nil)
+                   holdAction: HoldState.Decision? = nil, alerts: [AlertThresholds.Setting: Int64] = [:])
     /// Makes a held drop-off's points spendable.
     case postHold(dropoff: Int64)
     /// Cancels a held drop-off: its points go back to `sys:issuance`.

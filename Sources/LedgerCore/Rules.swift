@@ -86,7 +86,7 @@ public enum Rules {
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
 
-        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
+        case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction, let alerts):
             // The entry records the whole state after the change, like material_set.
             let current = try state.scheme()
             var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes),
@@ -94,6 +94,9 @@ public enum Rules {
                               AttributeKey.holdAction: (holdAction ?? current.holdAction).action]
             if let cap = dailyCap ?? current.dailyCap { attributes[AttributeKey.dailyCap] = String(cap.centipoints) }
             if let cap = monthlyCap ?? current.monthlyCap { attributes[AttributeKey.monthlyCap] = String(cap.centipoints) }
+            for setting in AlertThresholds.Setting.allCases {
+                attributes[setting.rawValue] = String(alerts[setting] ?? current.alerts[setting])
+            }
             return .append(EntryBody(kind: .schemeSet, actor: actor, attributes: attributes), pin: nil)
 
         case .expire(let id, let asOf):

@@ -1,6 +1,7 @@
 /// The scheme's own settings (`scheme_set`): the UTC offset its days and months are counted in,
-/// the caps on what one resident may earn from drop-offs in a day and in a month, and how long
-/// points last before they expire.
+/// the caps on what one resident may earn from drop-offs in a day and in a month, how long
+/// points last before they expire, what becomes of holds nobody decided, and the thresholds of
+/// the fraud signals.
 ///
 /// Before any `scheme_set` the scheme is `initial`: the Philippines' UTC+08:00, no caps, and
 /// points that expire five years (of 365 days) after they were credited, as Quezon City's do.
@@ -16,6 +17,8 @@ public struct SchemeState: Hashable, Sendable {
     public var expiryMs: Int64
     /// What the sweep does with a hold nobody decided in time.
     public var holdAction: HoldState.Decision
+    /// The thresholds of `ALERTS`' rules.
+    public var alerts: AlertThresholds
     /// The last `scheme_set` (0: none yet).
     public var lastSeq: Int64
 
@@ -25,12 +28,13 @@ public struct SchemeState: Hashable, Sendable {
     public static let expiryRange: ClosedRange<Int64> = 1_000...(10 * yearMs)
 
     public init(offsetMinutes: Int, dailyCap: Points?, monthlyCap: Points?, expiryMs: Int64 = defaultExpiryMs,
-                holdAction: HoldState.Decision = .voided, lastSeq: Int64) {
+                holdAction: HoldState.Decision = .voided, alerts: AlertThresholds = .standard, lastSeq: Int64) {
         self.offsetMinutes = offsetMinutes
         self.dailyCap = dailyCap
         self.monthlyCap = monthlyCap
         self.expiryMs = expiryMs
         self.holdAction = holdAction
+        self.alerts = alerts
         self.lastSeq = lastSeq
     }
 

@@ -39,7 +39,8 @@ public enum Command: Sendable {
     /// The latest signed checkpoint, with witnesses' cosignatures.
     case checkpoint
     /// nil leaves a setting as it is; `.some(nil)` clears a cap.
-    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64?, holdAction: HoldState.Decision?)
+    case schemeSet(offsetMinutes: Int?, dailyCap: Points??, monthlyCap: Points??, expiryMs: Int64?, holdAction: HoldState.Decision?,
+                   alerts: [AlertThresholds.Setting: Int64] = [:])
     /// Makes a held drop-off's points spendable.
     case post(seq: Int64)
     /// Cancels a held drop-off.

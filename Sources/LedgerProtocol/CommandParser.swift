@@ -156,10 +156,21 @@ public enum CommandParser {
                 guard let action = HoldState.Decision(action: text) else { throw ProtocolError.badArgument("hold_action", "must be void or post") }
                 return action
             }
-            guard offset != nil || daily != nil || monthly != nil || expiry != nil || action != nil else {
-                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap, expiry, hold_action")
+            var alerts: [AlertThresholds.Setting: Int64] = [:]
+            for setting in AlertThresholds.Setting.allCases {
+                guard let text = arguments.optionalNamed(setting.rawValue) else { continue }
+                let range = setting.range
+                guard text.utf8.count <= 3, text.utf8.allSatisfy({ (48...57).contains($0) }), text.first != "0",
+                      let value = Int64(text), range.contains(value) else {
+                    throw ProtocolError.badArgument(setting.rawValue, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                alerts[setting] = value
             }
-            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly, expiryMs: expiry, holdAction: action)
+            guard offset != nil || daily != nil || monthly != nil || expiry != nil || action != nil || !alerts.isEmpty else {
+                throw ProtocolError.badArgument("SCHEME SET", "give at least one of tz, daily_cap, monthly_cap, expiry, hold_action, "
+                                                + AlertThresholds.Setting.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return .schemeSet(offsetMinutes: offset, dailyCap: daily, monthlyCap: monthly, expiryMs: expiry, holdAction: action, alerts: alerts)
         default:
             throw ProtocolError(.unknownCommand, "unknown command \("\(group) \(sub)".debugDescription)")
         }

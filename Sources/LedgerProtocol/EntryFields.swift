@@ -70,6 +70,7 @@ public enum EntryFields {
         [("tz", scheme.offsetText), ("daily_cap", scheme.dailyCap?.description ?? "none"),
          ("monthly_cap", scheme.monthlyCap?.description ?? "none"), ("expiry", SchemeState.durationText(scheme.expiryMs)),
          ("hold_action", scheme.holdAction.action)]
+            + AlertThresholds.Setting.allCases.map { ($0.rawValue, String(scheme.alerts[$0])) }
     }
 
     public static func point(_ point: PointState) -> Reply.Fields {

@@ -380,9 +380,9 @@ final class CommandExecutor: Sendable {
         case .accountErase(let id, let reason):
             return Self.appended(try await submit(.eraseAccount(account: id, reason: reason)), [("account", id.rawValue)])
 
-        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction):
+        case .schemeSet(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction, let alerts):
             return Self.appended(try await submit(.setScheme(offsetMinutes: offsetMinutes, dailyCap: dailyCap, monthlyCap: monthlyCap,
-                                                             expiryMs: expiryMs, holdAction: holdAction)))
+                                                             expiryMs: expiryMs, holdAction: holdAction, alerts: alerts)))
         case .post(let seq):
             if let point = principal?.point {
                 // An operator posts the holds of its own point's drop-offs only.

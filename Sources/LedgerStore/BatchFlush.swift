@@ -118,9 +118,13 @@ struct BatchFlush {
         }
         if let scheme = changes.scheme {
             try DirectStatement(db, """
-                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action)
-                VALUES (1, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action,
+                    alert_weight_factor, alert_points, alert_repeats, alert_surge_factor)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
+                for (index, setting) in AlertThresholds.Setting.allCases.enumerated() {
+                    bind(Int32(7 + index), scheme.alerts[setting])
+                }
                 bind(6, scheme.holdAction.action)
                 bind(1, Int64(scheme.offsetMinutes))
                 bind(2, scheme.dailyCap?.centipoints)

@@ -3,12 +3,12 @@ import GRDB
 import LedgerCore
 
 extension LedgerStore {
-    /// The fraud signals (`AlertRules`) raised by drop-offs after `since`, oldest first, at most
-    /// `limit`. Every drop-off from the first is read (the rules' baselines need the history),
+    /// The fraud signals (`AlertRules`, with the scheme's current thresholds) raised by drop-offs
+    /// after `since`, oldest first, at most `limit`. Every drop-off from the first is read (the rules' baselines need the history),
     /// on one read snapshot: about a second per million entries.
     public func alerts(since: Int64, limit: Int) throws -> [AlertRules.Alert] {
         try pool.read { db in
-            var rules = AlertRules()
+            var rules = AlertRules(thresholds: try SQLReads(db: db).scheme().alerts)
             var alerts: [AlertRules.Alert] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT seq, time_ms, credit, attrs FROM journal WHERE kind = 'dropoff' ORDER BY seq")
             while let row = try rows.next(), alerts.count < limit {

@@ -19,7 +19,10 @@ enum RowDecoding {
     static let profileColumns = "salt, name, district"
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
-    static let schemeColumns = "utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action"
+    static let schemeColumns = """
+        utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action, \
+        alert_weight_factor, alert_points, alert_repeats, alert_surge_factor
+        """
     static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms"
     static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
@@ -119,10 +122,16 @@ enum RowDecoding {
         }
         let daily: Int64? = try optionalValue(row, first + 1)
         let monthly: Int64? = try optionalValue(row, first + 2)
+        var alerts = AlertThresholds.standard
+        for (index, setting) in AlertThresholds.Setting.allCases.enumerated() {
+            let value: Int64 = try self.value(row, first + 6 + index)
+            guard setting.range.contains(value) else { throw StoreError.corrupt("scheme: \(setting.rawValue) out of range") }
+            alerts[setting] = value
+        }
         return SchemeState(offsetMinutes: offsetMinutes, dailyCap: daily.map(Points.init(centipoints:)),
                            monthlyCap: monthly.map(Points.init(centipoints:)), expiryMs: try value(row, first + 3),
                            holdAction: try HoldState.Decision(action: value(row, first + 5)) ?? { throw StoreError.corrupt("scheme: unknown hold_action") }(),
-                           lastSeq: try value(row, first + 4))
+                           alerts: alerts, lastSeq: try value(row, first + 4))
     }
 
     static func hold(_ row: Row) throws -> HoldState {

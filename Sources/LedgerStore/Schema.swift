@@ -14,6 +14,7 @@ public enum Schema {
         ("005_expiry.sql", PackageResources._05_expiry_sql),
         ("006_holds.sql", PackageResources._06_holds_sql),
         ("007_profiles.sql", PackageResources._07_profiles_sql),
+        ("008_alert_thresholds.sql", PackageResources._08_alert_thresholds_sql),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -53,6 +53,20 @@ struct AlertRulesTests {
         #expect(try feed("R-2", at: "CP-1", 2_345, time: 25 * Self.hour).isEmpty, "the first is more than a day before")
     }
 
+    @Test("the scheme's thresholds change each rule: 2 points, 2 repeats, 2× the median, 2× the average hour")
+    mutating func tunedThresholds() throws {
+        rules = AlertRules(thresholds: AlertThresholds(weightFactor: 2, distinctPoints: 2, repeats: 2, surgeFactor: 2))
+        #expect(try feed("R-1", at: "CP-1", 1_000, time: 0).isEmpty)
+        let second = try feed("R-1", at: "CP-2", 1_000, time: 60_000)
+        #expect(Set(second.map(\.rule)) == [.manyPoints, .repeatedWeight], "\(second)")
+        for index in 0..<10 { _ = try feed("R-\(index + 10)", at: "CP-9", 2_000 + Int64(index), time: Int64(index) * Self.hour) }
+        // The median of 2000…2009 is 2004: 2× is 4008 g.
+        #expect(try feed("R-X", at: "CP-9", 4_008, time: 20 * Self.hour).allSatisfy { $0.rule != .heavyWeight })
+        #expect(try feed("R-Y", at: "CP-9", 4_100, time: 21 * Self.hour).map(\.rule).contains(.heavyWeight))
+        #expect(try feed("R-Z", at: "CP-9", 9_000, time: 22 * Self.hour).map(\.rule).contains(.pointSurge), "above 2× its average hour (~2350 g)")
+        #expect(AlertThresholds.Setting.allCases.map { AlertThresholds.standard[$0] } == [5, 3, 3, 5], "the defaults, as documented")
+    }
+
     @Test("point_surge: an hour's kilograms above 5× the point's average hour, once it has three earlier hours")
     mutating func pointSurge() throws {
         for hour in 0..<3 { #expect(try feed("R-\(hour)", at: "CP-1", 2_000 + Int64(hour), time: Int64(hour) * Self.hour).isEmpty) }

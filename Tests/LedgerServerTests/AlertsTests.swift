@@ -26,6 +26,17 @@ struct AlertsTests {
             try await server.session(as: .auditor) { auditor async throws in
                 #expect(try await auditor.call("ALERTS")[0] == "OK n=2")
             }
+            // Tighter thresholds are scheme settings: journaled, shown, and applied to the whole journal.
+            try await server.session(as: .admin) { admin async throws in
+                #expect(try await admin.call("SCHEME SET alert_points=2 alert_repeats=2")[0].hasPrefix("OK seq="))
+                #expect(try await admin.call("SCHEME SHOW")[0].hasSuffix(" alert_weight_factor=5 alert_points=2 alert_repeats=2 alert_surge_factor=5"))
+                #expect(try await admin.call("ALERTS").first == "OK n=2", "at 2 points and 2 repeats the second drop-off raises both")
+                #expect(try await admin.call("ALERTS")[1].hasPrefix("alert=many_points seq=\(seqs[1]) "))
+                #expect(try await admin.call("SCHEME SET alert_points=1") == ["ERR BAD_ARGUMENT alert_points: must be a whole number from 2 to 20"])
+                #expect(try await admin.call("SCHEME SET alert_weight_factor=101")[0].hasPrefix("ERR BAD_ARGUMENT alert_weight_factor"))
+                #expect(try await admin.call("SCHEME SET alert_surge_factor=05")[0].hasPrefix("ERR BAD_ARGUMENT alert_surge_factor"))
+                #expect(try await admin.call("AUDIT")[0].hasPrefix("OK entries="))
+            }
             try await server.session(as: .operator) { kiosk async throws in
                 #expect(try await kiosk.call("ALERTS")[0].hasPrefix("ERR FORBIDDEN"), "signals name residents: not for kiosks")
             }

@@ -19,7 +19,8 @@ struct ExpireTests {
         try await TestServer.with(clock: clock.read) { server in
             try await server.session(as: .admin) { admin async throws in
                 #expect(try await admin.call("SCHEME SET expiry=30d")[0].hasPrefix("OK seq="))
-                #expect(try await admin.call("SCHEME SHOW") == ["OK tz=+08:00 daily_cap=none monthly_cap=none expiry=30d hold_action=void"])
+                #expect(try await admin.call("SCHEME SHOW")
+                == ["OK tz=+08:00 daily_cap=none monthly_cap=none expiry=30d hold_action=void alert_weight_factor=5 alert_points=3 alert_repeats=3 alert_surge_factor=5"])
                 #expect(try await admin.call("SCHEME SET expiry=11y")[0].hasPrefix("ERR BAD_ARGUMENT expiry"))
                 #expect(try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=2 ref=e-1")[0].hasPrefix("OK seq="))
                 #expect(try await admin.call("DROPOFF R-2 point=CP-1 material=PET kg=1 ref=e-2")[0].hasPrefix("OK seq="))
