@@ -118,12 +118,14 @@ public enum Effects {
             let id = try attributes.identifier(AttributeKey.account, AccountID.self)
             _ = try attributes.text(AttributeKey.reason)
             var account = try resident(id, in: state)
-            guard account.closed else {
-                throw LedgerError.conflict("\(id) is open: close it first (ACCOUNT CLOSE), which forfeits what it holds")
-            }
-            guard !account.erased else { throw LedgerError.conflict("\(id) is already erased") }
+            // Checked before closure, so nobody closes a resident (forfeiting their points) only
+            // to learn that their name cannot be erased.
             guard account.name == nil else {
                 throw LedgerError.conflict("\(id) was opened with its name in the journal (before profiles existed), where it cannot be erased")
+            }
+            guard !account.erased else { throw LedgerError.conflict("\(id) is already erased") }
+            guard account.closed else {
+                throw LedgerError.conflict("\(id) is open: close it first (ACCOUNT CLOSE), which forfeits what it holds")
             }
             account.profileDigest = nil
             account.erased = true
@@ -209,6 +211,10 @@ public enum Effects {
             }
             // Each absent only in entries written before the thresholds were settings: the defaults.
             var alerts = AlertThresholds.standard
+            let given = AlertThresholds.Setting.allCases.filter { body[$0.rawValue] != nil }.count
+            guard given == 0 || given == AlertThresholds.Setting.allCases.count else {
+                throw LedgerError.invalid("entry", "a scheme_set has all four alert thresholds or none")
+            }
             for setting in AlertThresholds.Setting.allCases {
                 guard let value = try attributes.optionalInteger(setting.rawValue) else { continue }
                 guard setting.range.contains(value) else {

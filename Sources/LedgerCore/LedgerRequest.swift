@@ -57,7 +57,7 @@ public enum LedgerCommand: Sendable {
         public var pin: PINRecord?
         public var minRedeem: Points?
         /// The salt of a resident's profile; nil: a fresh random one (fixed only where every
-        /// byte must be reproducible: the example ledger, seeded generators).
+        /// byte must be reproducible: the example ledger).
         public var profileSalt: [UInt8]?
 
         public init(id: AccountID, kind: AccountKind, name: String, district: String? = nil, pin: PINRecord? = nil,

@@ -48,11 +48,12 @@ public enum EntryFields {
         if let minimum = account.minRedeem { fields.append(("min_redeem", minimum.description)) }
         if account.kind == .resident {
             fields += [("pin", account.pinDigest == nil ? "none" : "set"), ("pin_failures", String(account.pinFailures)),
-                       ("locked", account.locked ? "1" : "0")]
+                       ("locked", account.locked ? "1" : "0"),
+                       // none: opened before profiles, its name is in the journal and cannot be erased.
+                       ("profile", account.erased ? "erased" : account.name == nil ? "kept" : "none")]
         }
         if account.pending > .zero { fields.append(("pending", account.pending.description)) }
         if account.closed { fields.append(("closed", "1")) }
-        if account.erased { fields.append(("erased", "1")) }
         return fields
     }
 

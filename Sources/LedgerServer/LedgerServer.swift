@@ -122,6 +122,8 @@ public final class LedgerServer: Service {
                     do { try await Task.sleep(for: interval) } catch { return }
                     do {
                         try await checkpointer.tick()
+                        // An erasure's scrub that a reader held up is tried again.
+                        try await executor.gateway.read { $0.retryPendingScrub() }
                     } catch is CancellationError {
                         return
                     } catch {

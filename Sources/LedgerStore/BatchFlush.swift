@@ -181,6 +181,8 @@ struct DirectStatement {
         bind(&binder)
         let code = binder.failure == SQLITE_OK ? sqlite3_step(handle) : binder.failure
         sqlite3_reset(handle)
+        // The statement stays cached: it must not keep the values (a resident's name) meanwhile.
+        sqlite3_clear_bindings(handle)
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code),
                                 message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)

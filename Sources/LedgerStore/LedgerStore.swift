@@ -81,6 +81,8 @@ public final class LedgerStore: Sendable {
             if !readOnly {
                 try Schema.migrator.migrate(pool)
                 try buildMissingTree()
+                // Whatever a crash left in the log (an erasure's scrub included) goes now.
+                _ = try? Self.truncateWAL(pool)
             }
         } catch let error as StoreError {
             throw error
@@ -168,22 +170,46 @@ public final class LedgerStore: Sendable {
         }
         if let (changes, frontier) = committed {
             state.commit(changes, frontier: frontier)
-            if changes.profiles.values.contains(where: { $0 == nil }) { scrubWAL() }
+            let erased = changes.profiles.values.contains { $0 == nil }
+            if erased { state.scrubPending = true }
+            scrub(state, force: erased)
         }
         return results
     }
 
-    /// After an erasure: the write-ahead log still holds earlier images of the erased profile's
-    /// page. Checkpoint and truncate it, without waiting for readers (an audit's long read would
-    /// otherwise hold the writer up); when a reader prevents it, the old frames are overwritten
-    /// as the log is reused. Best effort: the erasure itself is already committed.
-    private func scrubWAL() {
-        try? pool.writeWithoutTransaction { db in
+    /// After an erasure, the old images of the erased profile's page are still in the
+    /// write-ahead log, and in the main file until a checkpoint writes the new page there. A
+    /// truncating checkpoint removes both, but only when no reader is using an older snapshot;
+    /// it is tried without waiting for readers (an audit's long read would otherwise hold the
+    /// writer up) after the erasure, then again at most once a second (`retryPendingScrub`)
+    /// until it succeeds. A checkpoint at open covers a crash in between.
+    private func scrub(_ state: WriterState, force: Bool = false) {
+        guard state.scrubPending else { return }
+        let now = clock()
+        guard force || now - state.lastScrubAttemptMs >= 1_000 else { return }
+        state.lastScrubAttemptMs = now
+        if (try? Self.truncateWAL(pool)) == true { state.scrubPending = false }
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)` without waiting for readers: whether it completed.
+    private static func truncateWAL(_ pool: DatabasePool) throws -> Bool {
+        try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA busy_timeout = 0")
             defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
-            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            // (busy, log frames, checkpointed frames): complete when not busy and the log is empty.
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return row.map { $0[0] as Int64 == 0 && $0[1] as Int64 == 0 } ?? false
         }
     }
+
+    /// Tries again to scrub the files after an erasure a reader held up (see `scrub`); the
+    /// server calls it every checkpoint interval. Does nothing when no scrub is pending.
+    public func retryPendingScrub() {
+        writer.withLock { state in scrub(state) }
+    }
+
+    /// Whether an erasure's scrub is still to be done (for tests and operators).
+    public var scrubPending: Bool { writer.withLock { $0.scrubPending } }
 
     /// Builds the tree for entries it does not cover yet: a ledger made before the tree existed,
     /// opened for the first time since. In transactions of 50,000 entries.
@@ -246,13 +272,13 @@ public final class LedgerStore: Sendable {
         try pool.read { db in try SQLReads(db: db).entry(ref: ref) }
     }
 
-    /// The stored PIN record of a resident (for checking a PIN off the writer).
     /// A resident's profile (name and district); nil when the name is in the journal or the
     /// profile was erased.
     public func profile(_ id: AccountID) throws -> Profile? {
         try pool.read { db in try SQLReads(db: db).profile(id) }
     }
 
+    /// The stored PIN record of a resident (for checking a PIN off the writer).
     public func pinRecord(_ id: AccountID) throws -> PINRecord? {
         try pool.read { db in try SQLReads(db: db).pinRecord(id) }
     }

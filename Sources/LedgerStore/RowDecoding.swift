@@ -13,10 +13,14 @@ enum RowDecoding {
     /// An account row with its profile, if any: select these from `accountSource`.
     static let accountColumns = """
         accounts.id, kind, accounts.name, accounts.district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, \
-        closed, pending, erased, salt, profiles.name, profiles.district
+        closed, pending, erased, \(profileColumns)
         """
     static let accountSource = "accounts LEFT JOIN profiles ON profiles.account = accounts.id"
-    static let profileColumns = "salt, name, district"
+    /// As bytes: SQLite's text values stop at a NUL byte when read as C strings, and personal
+    /// data must not hide behind one where the audit cannot see it.
+    static let profileColumns = """
+        CAST(profiles.salt AS BLOB), CAST(profiles.name AS BLOB), CAST(profiles.district AS BLOB)
+        """
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
     static let schemeColumns = """
@@ -83,13 +87,19 @@ enum RowDecoding {
 
     /// A profile from `profileColumns` starting at column `index`; nil when the row has none.
     static func profile(_ row: Row, from index: Int) throws -> Profile? {
-        let saltHex: String? = try value(row, index)
-        guard let saltHex else { return nil }
+        func text(_ column: Int) throws -> String? {
+            let bytes: Data? = try optionalValue(row, column)
+            guard let bytes else { return nil }
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw StoreError.corrupt("profile text is not UTF-8") }
+            return text
+        }
+        guard let saltHex = try text(index) else { return nil }
         guard let salt = Hex.decode(saltHex), saltHex == Hex.encode(salt) else {
             throw StoreError.corrupt("profile salt is not lowercase hex")
         }
+        guard let name = try text(index + 1) else { throw StoreError.corrupt("profile has no name") }
         do {
-            return try Profile(name: try value(row, index + 1), district: try value(row, index + 2), salt: salt)
+            return try Profile(name: name, district: try text(index + 2), salt: salt)
         } catch {
             throw StoreError.corrupt("profile is malformed: \(error)")
         }

@@ -29,6 +29,10 @@ final class WriterState {
     /// The scheme's settings, once read.
     var scheme: SchemeState?
     var holds = RowCache<Int64, HoldState>()
+    /// An erasure's truncating checkpoint has not completed yet (a reader held it up); kept
+    /// through `forget`, which is about cached rows.
+    var scrubPending = false
+    var lastScrubAttemptMs: Int64 = 0
 
     /// The committed head, checked against the stored one: when they differ (or nothing is
     /// known yet), every cached row is dropped and the stored head is adopted.

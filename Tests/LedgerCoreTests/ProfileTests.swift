@@ -62,6 +62,22 @@ struct ProfileTests {
         #expect(throws: AuditFailure.self) { try replay(ledger, opening: ["account": "R-X", "account_kind": "resident"]) }
     }
 
+    @Test("a scheme_set has all four alert thresholds or none (entries from before they were settings)")
+    func schemeAlertSettings() throws {
+        let base = ["utc_offset_minutes": "480", "expiry_ms": "157680000000", "hold_action": "void"]
+        func replay(_ attributes: [String: String]) throws {
+            let entry = try Entry.seal(EntryBody(kind: .schemeSet, actor: Actor.example, attributes: attributes), seq: 1, timeMs: 1,
+                                       after: .zero, hasher: SHA256.Hasher())
+            var replayer = try ChainReplayer(lookup: .init(bySeq: { _ in nil }, byRef: { _ in nil }))
+            try replayer.feed(entry)
+        }
+        try replay(base)
+        let all = base.merging(["alert_weight_factor": "8", "alert_points": "4", "alert_repeats": "2", "alert_surge_factor": "10"]) { $1 }
+        try replay(all)
+        #expect(throws: AuditFailure.self) { try replay(base.merging(["alert_points": "4"]) { $1 }) }
+        #expect(throws: AuditFailure.self) { try replay(all.merging(["alert_points": "21"]) { $1 }) }
+    }
+
     @Test("erasure: only a closed resident with a profile, once; the replayed state forgets the digest")
     func erasureRules() throws {
         let ledger = try MemoryLedger()
@@ -81,7 +97,7 @@ struct ProfileTests {
         #expect(throws: LedgerError.conflict("R-1 is already erased")) { try erase("R-1") }
     }
 
-    @Test("a resident whose name is in the journal cannot be erased")
+    @Test("a resident whose name is in the journal cannot be erased, and is told so before anyone closes it")
     func legacyCannotBeErased() throws {
         // Continue from the replayed state, as a ledger from before profiles would.
         var replayer = try ChainReplayer(lookup: .init(bySeq: { _ in nil }, byRef: { _ in nil }))
@@ -91,8 +107,13 @@ struct ProfileTests {
         try replayer.feed(opened)
         var state = replayer.snapshot
         let engine = try LedgerEngine()
+        let refusal = LedgerError.conflict("R-OLD was opened with its name in the journal (before profiles existed), where it cannot be erased")
+        #expect(throws: refusal, "not 'close it first': closing would forfeit its points for nothing") {
+            _ = try engine.execute(LedgerRequest(actor: .example, command: .eraseAccount(account: AccountID("R-OLD"), reason: "asked")),
+                                   in: &state, timeMs: 2)
+        }
         _ = try engine.execute(LedgerRequest(actor: .example, command: .closeAccount(account: AccountID("R-OLD"), reason: "left")), in: &state, timeMs: 2)
-        #expect(throws: LedgerError.conflict("R-OLD was opened with its name in the journal (before profiles existed), where it cannot be erased")) {
+        #expect(throws: refusal) {
             _ = try engine.execute(LedgerRequest(actor: .example, command: .eraseAccount(account: AccountID("R-OLD"), reason: "asked")),
                                    in: &state, timeMs: 3)
         }

@@ -11,7 +11,9 @@ struct AccountEraseTests {
             try await server.session(as: .admin) { admin async throws in
                 let opened = try await admin.call("ACCOUNT OPEN R-9 kind=resident name=\"Perpetua Villanueva\" district=Payatas pin=4321")[0]
                 let seq = try #require(Reply.field("seq", in: opened))
-                #expect(try await admin.call("ACCOUNT SHOW R-9")[0].hasPrefix("OK account=R-9 kind=resident name=\"Perpetua Villanueva\" district=Payatas "))
+                let before = try await admin.call("ACCOUNT SHOW R-9")[0]
+                #expect(before.hasPrefix("OK account=R-9 kind=resident name=\"Perpetua Villanueva\" district=Payatas ") && before.hasSuffix(" profile=kept"),
+                        "\(before)")
                 let entry = try await admin.call("ENTRY \(seq)")[0]
                 #expect(entry.contains("profile_digest=") && !entry.contains("Perpetua") && !entry.contains("Payatas"), "\(entry)")
                 #expect(try await admin.call("DROPOFF R-9 point=CP-1 material=PET kg=2 ref=r9-1")[0].hasPrefix("OK seq="))
@@ -25,7 +27,7 @@ struct AccountEraseTests {
                 let erased = try await admin.call("ACCOUNT ERASE R-9 reason=\"asked on 2026-11-25\"")[0]
                 #expect(erased.hasPrefix("OK seq=") && erased.contains(" account=R-9"), "\(erased)")
                 let shown = try await admin.call("ACCOUNT SHOW R-9")[0]
-                #expect(shown.hasPrefix("OK account=R-9 kind=resident balance=0.00 ") && shown.hasSuffix(" closed=1 erased=1"), "\(shown)")
+                #expect(shown.hasPrefix("OK account=R-9 kind=resident balance=0.00 ") && shown.hasSuffix(" locked=0 profile=erased closed=1"), "\(shown)")
                 #expect(!shown.contains("Perpetua") && !shown.contains("Payatas"))
                 #expect(try await admin.call("ACCOUNT ERASE R-9 reason=again") == ["ERR CONFLICT R-9 is already erased"])
                 // The points it earned and forfeited stay in its history, and the ledger audits.

@@ -16,7 +16,7 @@ struct CommandTests {
         ("ACCOUNT OPEN R-3 kind=resident name=\"Jose Rizal\" pin=4321", "OK seq=13 account=R-3 hash="),
         ("ACCOUNT OPEN M-3 kind=merchant name=Meralco min_redeem=200", "OK seq=14 account=M-3"),
         ("ACCOUNT OPEN B-2 kind=beneficiary name=\"School fund\" district=\"Batasan Hills\"", "OK seq=15"),
-        ("ACCOUNT SHOW R-3", "OK account=R-3 kind=resident name=\"Jose Rizal\" balance=0.00 pin=set pin_failures=0 locked=0"),
+        ("ACCOUNT SHOW R-3", "OK account=R-3 kind=resident name=\"Jose Rizal\" balance=0.00 pin=set pin_failures=0 locked=0 profile=kept"),
         ("ACCOUNT SHOW M-3", "OK account=M-3 kind=merchant name=Meralco balance=0.00 min_redeem=200.00"),
         ("ACCOUNT PIN R-3 pin=5555", "OK seq=16 hash="),
         ("POINT ADD CP-3 name=\"Plaza Miranda\" district=Quiapo", "OK seq=17"),

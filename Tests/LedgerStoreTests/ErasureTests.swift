@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerStore
@@ -65,6 +66,34 @@ struct ErasureTests {
         #expect(try store.history(of: AccountID("R-9")).map(\.kind) == [.accountClosed, .dropoff], "its points' history stays")
     }
 
+    @Test("a reader's older snapshot holds the scrub up; it is tried again, and then the name leaves the files")
+    func scrubAfterReader() throws {
+        let ledger = try TemporaryLedger(clock: SteppingClock(start: 1_767_225_600_000, step: 100).read)
+        let store = ledger.store
+        try store.seedCatalogue()
+        _ = try store.submit(Make.request(.openAccount(.init(id: AccountID("R-9"), kind: .resident, name: Self.name, district: "Payatas"))))
+        _ = try store.submit(Make.request(.closeAccount(account: AccountID("R-9"), reason: "moved away")))
+        // Another connection (an audit, a backup) reads from a snapshot taken before the erasure.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true // the read transaction spans several accesses
+        let reader = try DatabaseQueue(path: ledger.path, configuration: configuration)
+        try reader.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN DEFERRED")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM profiles")
+        }
+        _ = try Self.erase(store)
+        #expect(store.scrubPending, "the checkpoint could not complete under the reader")
+        #expect(Self.fileContains(ledger.path, Self.name) || Self.fileContains(ledger.path + "-wal", Self.name))
+        store.retryPendingScrub()
+        #expect(store.scrubPending, "still held up")
+        try reader.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+        try reader.close()
+        for _ in 0..<10 { store.retryPendingScrub() } // the clock moves 0.1 s a read: a retry is due within a second
+        #expect(!store.scrubPending)
+        #expect(!Self.fileContains(ledger.path, Self.name) && !Self.fileContains(ledger.path + "-wal", Self.name))
+        guard case .success = try store.verify() else { Issue.record("must verify"); return }
+    }
+
     @Test("only a closed resident with a profile is erased; refusals write nothing")
     func refusals() throws {
         let ledger = try TemporaryLedger()
@@ -77,7 +106,7 @@ struct ErasureTests {
         #expect(try ledger.store.profile(AccountID("R-1"))?.name == "Juan dela Cruz")
     }
 
-    @Test("the audit catches a profile edited, deleted without erasure, put back after erasure, or left without an account")
+    @Test("the audit catches a profile edited (even behind a NUL byte), deleted without erasure, put back after erasure, or left without an account")
     func auditChecksProfiles() throws {
         let cases: [(String, Bool, String)] = [
             ("UPDATE profiles SET name = 'Someone Else' WHERE account = 'R-9'", false, "account R-9 differs"),
@@ -85,6 +114,8 @@ struct ErasureTests {
             ("UPDATE profiles SET salt = '000102030405060708090a0b0c0d0e0f' WHERE account = 'R-9'", false, "account R-9 differs"),
             ("DELETE FROM profiles WHERE account = 'R-9'", false, "account R-9 differs"),
             ("UPDATE accounts SET erased = 1 WHERE id = 'R-9'", false, "account R-9 differs"),
+            // Text after a NUL byte is invisible to a C-string read: the audit reads the bytes.
+            ("UPDATE profiles SET name = name || char(0) || 'hidden' WHERE account = 'R-9'", false, "row is malformed"),
             ("INSERT INTO profiles VALUES ('R-9', '101112131415161718191a1b1c1d1e1f', 'Back Again', NULL)", true, "account R-9 differs"),
             ("PRAGMA foreign_keys = OFF; INSERT INTO profiles VALUES ('R-GHOST', '101112131415161718191a1b1c1d1e1f', 'Ghost', NULL)", false,
              "profile of \"R-GHOST\" belongs to no account"),
@@ -98,7 +129,7 @@ struct ErasureTests {
                 Issue.record("not caught: \(sql)")
             case .failure(let failure):
                 #expect(failure.reason.contains(reason), "\(sql) → \(failure)")
-                if reason.hasPrefix("account") { #expect(failure.seq == last, "\(sql) → \(failure)") }
+                if !reason.hasPrefix("profile of") { #expect(failure.seq == last, "\(sql) → \(failure)") }
             }
         }
     }
