@@ -8,6 +8,8 @@ public enum Command: Sendable {
     /// `AUTH RESIDENT ID pin=PIN`: a resident's own session.
     case authResident(AccountID, pin: PIN)
     case quit
+    /// `HELP [COMMAND]`: what the caller may run, or one command's arguments.
+    case help(String?)
     case accountOpen(id: AccountID, kind: AccountKind, name: String, district: String?, pin: PIN?, minRedeem: Points?)
     case accountShow(AccountID)
     /// `old`: the current PIN, which a resident changing their own must give.
@@ -64,6 +66,7 @@ public enum Command: Sendable {
         case .hello: "HELLO"
         case .auth, .authResident: "AUTH"
         case .quit: "QUIT"
+        case .help: "HELP"
         case .accountOpen: "ACCOUNT OPEN"
         case .accountShow: "ACCOUNT SHOW"
         case .accountPIN: "ACCOUNT PIN"

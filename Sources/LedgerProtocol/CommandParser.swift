@@ -13,6 +13,11 @@ public enum CommandParser {
         let command: Command
         switch line.verb {
         case "PING": command = .ping
+        case "HELP":
+            // `HELP`, `HELP DROPOFF`, `HELP ACCOUNT OPEN`: a verb of one or two words, any case.
+            var words: [String] = []
+            while words.count < 2, let word = try arguments.optionalPositional("command") { words.append(LineTokenizer.asciiUppercased(word)) }
+            command = .help(words.isEmpty ? nil : words.joined(separator: " "))
         case "QUIT": command = .quit
         case "HEAD": command = .head
         case "EXPIRE": command = .expire

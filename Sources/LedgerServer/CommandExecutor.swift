@@ -66,7 +66,7 @@ final class CommandExecutor: Sendable {
         if let principal = state.principal, let token = principal.token, !tokens.isActive(token) {
             state.principal = nil
             switch command {
-            case .ping, .hello, .auth, .quit:
+            case .ping, .hello, .auth, .quit, .help:
                 break
             default:
                 logger.info("logged out: token revoked", metadata: ["token": "\(token)"])
@@ -97,6 +97,26 @@ final class CommandExecutor: Sendable {
         } catch {
             return (reply(for: error, to: command), false)
         }
+    }
+
+    /// `HELP`: the commands `principal` may run, from the table that enforces the roles; `HELP
+    /// COMMAND`: one command's arguments, and whether and how far the caller may use it.
+    static func help(_ topic: String?, for principal: Principal?) throws -> Reply {
+        guard let topic else {
+            return .list(AccessPolicy.help(for: principal).map { rule, scope in
+                var fields: Reply.Fields = [("command", rule.verb), ("usage", rule.usage)]
+                if !scope.isEmpty { fields.append(("only", scope)) }
+                return fields
+            })
+        }
+        guard let rule = AccessPolicy.rule(topic) else {
+            throw ProtocolError(.unknownCommand, "no command \(topic.debugDescription); HELP lists what you may run")
+        }
+        let scope = AccessPolicy.help(for: principal).first { $0.rule.verb == rule.verb }?.scope
+        var fields: Reply.Fields = [("command", rule.verb), ("usage", rule.usage), ("summary", rule.summary),
+                                    ("allowed", scope == nil ? "no" : "yes")]
+        if let scope, !scope.isEmpty { fields.append(("only", scope)) }
+        return .ok(fields)
     }
 
     /// A resident's session lasts while their account is open and unlocked and their PIN record
@@ -354,6 +374,8 @@ final class CommandExecutor: Sendable {
             return .ok([("proto", "1"), ("server", "ecoledger"), ("version", Self.serverVersion)])
         case .auth, .authResident, .quit:
             preconditionFailure("handled by execute")
+        case .help(let topic):
+            return try Self.help(topic, for: principal)
 
         case .accountOpen(let id, let kind, let name, let district, let pin, let minRedeem):
             let record = try await pinRecord(pin)

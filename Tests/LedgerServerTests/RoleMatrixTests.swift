@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerProtocol
 import LedgerWire
 import Testing
 
@@ -10,6 +11,8 @@ struct RoleMatrixTests {
     static let matrix: [(request: String, allowed: Set<String>)] = [
         ("PING", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
         ("HELLO 1", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
+        ("HELP", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
+        ("HELP DROPOFF", ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"]),
         ("ACCOUNT OPEN R-NEW kind=resident name=New", ["admin", "operator"]),
         ("ACCOUNT OPEN M-NEW kind=merchant name=New", ["admin"]),
         ("ACCOUNT SHOW R-1", ["admin"]),
@@ -53,7 +56,12 @@ struct RoleMatrixTests {
         ("ACCOUNT ERASE R-2 reason=asked", ["admin"]),
     ]
 
-    @Test("each role is allowed exactly its commands; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
+    /// The verb of a request line, as the server parses it.
+    static func verb(of request: String) throws -> String {
+        try CommandParser.parse(#require(try LineTokenizer.parse(Array(request.utf8)))).verb
+    }
+
+    @Test("each role is allowed exactly its commands, and HELP lists them; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
           arguments: ["-", "admin", "operator", "merchant", "auditor", "witness", "resident"])
     func matrix(role: String) async throws {
         try await TestServer.with { server in
@@ -61,15 +69,32 @@ struct RoleMatrixTests {
             try await server.session(as: witnessSecret == nil && role != "resident" ? Role(rawValue: role) : nil) { connection async throws in
                 if let witnessSecret { #expect(try await connection.call("AUTH \(witnessSecret)")[0].hasPrefix("OK role=witness")) }
                 if role == "resident" { #expect(try await connection.call("AUTH RESIDENT R-1 pin=1234") == ["OK role=resident account=R-1"]) }
+                // HELP lists what the matrix allows this role: every command allowed on some line,
+                // and no unlimited command that the matrix refuses.
+                let help = try await connection.call("HELP").dropFirst()
+                let listed = Dictionary(uniqueKeysWithValues: try help.map { line in
+                    let fields = try #require(try LineTokenizer.parse(Array("LINE \(line)".utf8))).named
+                    return (fields["command"] ?? "?", fields["only"])
+                })
+                var allowedVerbs: Set<String> = []
                 for (index, (template, allowed)) in Self.matrix.enumerated() {
                     let request = template.replacingOccurrences(of: "REF", with: "\(role)-\(index)")
                     let reply = try await connection.call(request)[0]
+                    let verb = try Self.verb(of: request)
                     if allowed.contains(role) {
                         #expect(!reply.hasPrefix("ERR FORBIDDEN") && !reply.hasPrefix("ERR NOT_AUTHENTICATED"), "\(role): \(request) → \(reply)")
+                        #expect(listed[verb] != nil, "\(role): HELP does not list \(verb)")
+                        allowedVerbs.insert(verb)
                     } else {
                         #expect(reply.hasPrefix(role == "-" ? "ERR NOT_AUTHENTICATED" : "ERR FORBIDDEN"), "\(role): \(request) → \(reply)")
                     }
                 }
+                for (verb, only) in listed where only == nil {
+                    #expect(allowedVerbs.contains(verb) || ["AUTH", "QUIT"].contains(verb), "\(role): HELP offers \(verb) without limit, the matrix refuses it")
+                }
+                let show = try await connection.call("HELP dropoff")[0]
+                #expect(show.hasPrefix("OK command=DROPOFF usage=\"DROPOFF ACCOUNT point=ID material=CODE kg=KG ref=ID\" "), "\(show)")
+                #expect(show.contains(" allowed=\(["admin", "operator"].contains(role) ? "yes" : "no")"), "\(role): \(show)")
             }
         }
     }
