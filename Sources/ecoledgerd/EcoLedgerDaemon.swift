@@ -62,6 +62,17 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Flag(help: "On an empty ledger, add a demo catalogue and write one token per role to DB.demo-tokens.")
     var demo = false
 
+    /// How the log on standard error is written.
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(name: .customLong("log-format"), help: "text (swift-log's lines) or json (one JSON object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
+    @Option(name: .customLong("log-level"), help: "The least severe level logged: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
@@ -73,13 +84,28 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             do { _ = try NoteKey(verifierKey: witness) } catch { throw ValidationError("--witness \(witness): \(error)") }
         }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
         AllocatorTuning.applyByReexecuting()
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        switch logFormat {
+        case .text: LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        case .json: LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        }
         var logger = Logger(label: "ecoledgerd")
-        logger.logLevel = .info
+        logger.logLevel = level
         let openFiles = FileDescriptorLimit.raiseToHardLimit()
         if openFiles < maxConnections + 64 {
             logger.warning("the open-file limit is below --max-connections", metadata: ["limit": "\(openFiles)"])

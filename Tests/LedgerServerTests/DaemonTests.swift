@@ -61,6 +61,64 @@ struct DaemonTests {
         #expect(!daemon.standardError().contains(secret))
     }
 
+    @Test("--log-format json: every line ecoledgerd logs is one JSON object, a failed AUTH's warning and the stop included")
+    func jsonLog() async throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(arguments: ["--db", scratch.path("l.sqlite"), "--port", "0", "--log-format", "json"], captureStderr: true)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            #expect(try await connection.call("AUTH not-a-token")[0].hasPrefix("ERR NOT_AUTHENTICATED"))
+        }
+        #expect(daemon.terminate() == 0)
+        let lines = daemon.standardError().split(separator: "\n")
+        #expect(lines.count >= 3, "\(lines)")
+        var messages: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            #expect(object["time"] is String && object["level"] is String && object["label"] as? String == "ecoledgerd", "\(line)")
+            messages.append(object["message"] as? String ?? "")
+        }
+        #expect(messages.contains("listening") && messages.contains("AUTH failed"), "\(messages)")
+        #expect(try DaemonTests.refusedStart(["--db", scratch.path("x.sqlite"), "--log-format", "xml"]).contains("log-format"))
+    }
+
+    @Test("docs/deploy's systemd unit starts ecoledgerd with options it has, and systemd-analyze accepts it")
+    func systemdUnit() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let unit = try String(contentsOf: repository.appendingPathComponent("docs/deploy/ecoledgerd.service"), encoding: .utf8)
+        // ExecStart= and its continuation lines (each but the last ends in a backslash).
+        var execStart = ""
+        for line in unit.components(separatedBy: "\nExecStart=")[1].split(separator: "\n") {
+            execStart += line + " "
+            if !line.hasSuffix("\\") { break }
+        }
+        let options = execStart.split(separator: " ").filter { $0.hasPrefix("--") }.map(String.init)
+        #expect(options.count >= 5, "\(execStart)")
+        let help = Process()
+        help.executableURL = DaemonProcess.binary
+        help.arguments = ["--help"]
+        let output = Pipe()
+        help.standardOutput = output
+        try help.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        help.waitUntilExit()
+        for option in options { #expect(text.contains(option + " "), "ecoledgerd has no \(option)") }
+        let analyze = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        guard FileManager.default.isExecutableFile(atPath: analyze.path) else { return }
+        let scratch = try Scratch()
+        let copy = scratch.path("ecoledgerd.service")
+        try Data(unit.replacingOccurrences(of: "/usr/local/bin/ecoledgerd", with: DaemonProcess.binary.path).utf8).write(to: URL(fileURLWithPath: copy))
+        let verify = Process()
+        verify.executableURL = analyze
+        verify.arguments = ["verify", copy]
+        let complaints = Pipe()
+        verify.standardError = complaints
+        verify.standardOutput = complaints
+        try verify.run()
+        let said = String(decoding: complaints.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        verify.waitUntilExit()
+        #expect(verify.terminationStatus == 0 && said.isEmpty, "\(said)")
+    }
+
     @Test("a chosen admin token under 128 bits, or readable by others, is refused at start-up with one clear line")
     func weakAdminToken() throws {
         let scratch = try Scratch()
