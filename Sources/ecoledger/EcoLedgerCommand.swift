@@ -9,5 +9,6 @@ struct EcoLedgerCommand: AsyncParsableCommand {
         commandName: "ecoledger",
         abstract: "A hash-chained, double-entry points ledger for recycling rewards.",
         subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self,
-                      KeyCommand.self, ReceiptCommand.self, WitnessCommand.self, GenerateCommand.self])
+                      KeyCommand.self, ReceiptCommand.self, WitnessCommand.self, GenerateCommand.self, BackupCommand.self,
+                      RestoreCommand.self])
 }

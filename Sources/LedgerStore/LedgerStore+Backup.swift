@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LedgerStore {
+    /// Writes a consistent copy of the ledger to `path` (which must not exist), owner-only, while
+    /// others go on writing: SQLite's online backup, all pages in one step, on one read snapshot,
+    /// so the copy is the ledger as it was at one commit. The journal's WAL content is included.
+    public func backup(to path: String) throws {
+        try SecretFile.create(path, contents: [])
+        do {
+            let copy = try DatabaseQueue(path: path)
+            try pool.backup(to: copy)
+            try copy.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw StoreError.io(path: path, reason: "the copy failed: \(error)")
+        }
+    }
+
+    /// Moves a verified copy into place at `path`, which must not exist (nor its -wal or -shm):
+    /// the copy is written beside it as `path.restoring` and renamed once complete, so `path`
+    /// is either absent or whole.
+    public static func restore(from source: LedgerStore, to path: String) throws {
+        for existing in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: existing) {
+            throw StoreError.io(path: existing, reason: "already exists: restore never overwrites a ledger; move it aside first (keep it as evidence)")
+        }
+        let partial = path + ".restoring"
+        try? FileManager.default.removeItem(atPath: partial)
+        try source.backup(to: partial)
+        guard rename(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: partial)
+            throw StoreError.io(path: path, reason: reason)
+        }
+        // The rename is durable once the folder is.
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = Glibc.open(parent.isEmpty ? "." : parent, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            Glibc.close(folder)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import LedgerStore
+import LedgerTestSupport
+import LedgerWire
+import Synchronization
+import Testing
+
+/// The backup schedule's and restore drill's commands of docs/OPERATIONS.md, as an operator
+/// runs them: a backup while the server writes, a restore checked against what was recorded,
+/// and a server started on the restored ledger.
+@Suite("Backups and the restore drill", .serialized)
+struct BackupTests {
+    final class Load: Sendable {
+        let acknowledged = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+    }
+
+    static func field(_ name: String, in line: String) -> String? {
+        line.split(separator: " ").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+
+    @Test("backup copies a ledger the server is writing, audits the copy; restore refuses what it must and the restored ledger serves")
+    func drill() async throws {
+        let scratch = try Scratch()
+        let live = scratch.path("live.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", live, "--port", "0", "--demo"])
+        defer { daemon.terminate() }
+        let operatorToken = try DaemonProcess.demoToken("operator", db: live)
+        let load = Load()
+        let port = daemon.port
+        let writer = Task {
+            try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
+                _ = try await connection.call("AUTH \(operatorToken)")
+                var index = 0
+                while !load.stop.load(ordering: .relaxed) {
+                    let reply = try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=drill-\(index)")[0]
+                    if reply.hasPrefix("OK seq=") { load.acknowledged.add(1, ordering: .relaxed) }
+                    index += 1
+                }
+            }
+        }
+        while load.acknowledged.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+
+        // The backup, while drop-offs keep coming.
+        let copy = scratch.path("backup.sqlite")
+        let backup = try CLI.run(["backup", "--db", live, "--to", copy])
+        let during = load.acknowledged.load(ordering: .relaxed)
+        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        #expect(backup.stdout.hasPrefix("backup \(copy) entries="), "\(backup.stdout)")
+        let head = try #require(Self.field("head", in: backup.stdout.trimmingCharacters(in: .newlines)))
+        #expect(SecretFile.mode(copy) == 0o600)
+        while load.acknowledged.load(ordering: .relaxed) < during + 10 { try await Task.sleep(for: .milliseconds(10)) }
+        load.stop.store(true, ordering: .relaxed)
+        try await writer.value
+        let liveHead = try #require(Self.field("head", in: try CLI.run(["verify", "--db", live]).stdout.trimmingCharacters(in: .newlines)))
+        let backupSeq = try #require(Int(head.split(separator: ":")[0]))
+        #expect(backupSeq < Int(liveHead.split(separator: ":")[0])!, "the live ledger went on after the copy")
+
+        // Refusals: behind a head recorded later, onto an existing file, a tampered copy. Nothing is written.
+        let restored = scratch.path("restored.sqlite")
+        let later = try CLI.run(["restore", "--from", copy, "--db", restored, "--expect-head", liveHead])
+        #expect(later.status == 1 && later.stderr.contains("refused: the backup") && later.stderr.contains("truncated"), "\(later.status) \(later.stdout) \(later.stderr)")
+        let onto = try CLI.run(["restore", "--from", copy, "--db", live])
+        #expect(onto.status == 1 && onto.stderr.contains("already exists"), "\(onto.stderr)")
+        let tampered = scratch.path("tampered.sqlite")
+        try FileManager.default.copyItem(atPath: copy, toPath: tampered)
+        try await DatabaseQueue(path: tampered).write { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 100 WHERE id = 'R-DEMO-1'") }
+        let forged = try CLI.run(["restore", "--from", tampered, "--db", restored])
+        #expect(forged.status == 1 && forged.stderr.contains("fails its audit"), "\(forged.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: restored) && !FileManager.default.fileExists(atPath: restored + ".restoring"))
+
+        // The drill: restore checked against the head the backup printed, then serve it.
+        let restore = try CLI.run(["restore", "--from", copy, "--db", restored, "--expect-head", head])
+        #expect(restore.status == 0 && restore.stdout == "restored \(restored) entries=\(backupSeq) head=\(head)\n", "\(restore.stdout)\(restore.stderr)")
+        #expect(SecretFile.mode(restored) == 0o600)
+        let second = try DaemonProcess(arguments: ["--db", restored, "--port", "0", "--key", live + ".log-key", "--pin-key", live + ".pin-key"])
+        defer { second.terminate() }
+        let adminToken = try DaemonProcess.demoToken("admin", db: live)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: second.port) { connection async throws in
+            _ = try await connection.call("AUTH \(adminToken)")
+            #expect(try await connection.call("HEAD")[0].hasPrefix("OK seq=\(backupSeq) "))
+            #expect(try await connection.call("AUDIT")[0].hasPrefix("OK entries="))
+        }
+    }
+}
