@@ -24,6 +24,7 @@ final class LedgerGateway: Sendable {
     private let readers: NIOThreadPool
     private let queue = Mutex(WriteQueue())
     let batches = BatchStats()
+    private let metrics: ServerMetrics
 
     private struct WriteQueue {
         var waiting: [(request: LedgerRequest, ticket: WriteTicket)] = []
@@ -37,8 +38,9 @@ final class LedgerGateway: Sendable {
         let largest = Atomic<Int>(0)
     }
 
-    init(store: LedgerStore, readerThreads: Int = 4) {
+    init(store: LedgerStore, metrics: ServerMetrics = ServerMetrics(), readerThreads: Int = 4) {
         self.store = store
+        self.metrics = metrics
         readers = NIOThreadPool(numberOfThreads: readerThreads)
         writer.start()
         readers.start()
@@ -79,11 +81,13 @@ final class LedgerGateway: Sendable {
             }
             guard !batch.isEmpty else { return }
             let results: [Result<LedgerStore.Receipt, any Error>]
+            let started = ContinuousClock.now
             do {
                 results = try store.submitBatch(batch.map(\.request))
             } catch {
                 results = batch.map { _ in .failure(error) }
             }
+            metrics.batch(size: batch.count, duration: ContinuousClock.now - started)
             batches.transactions.add(1, ordering: .relaxed)
             batches.writes.add(batch.count, ordering: .relaxed)
             batches.largest.max(batch.count, ordering: .relaxed)

@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     public var expirySweepInterval: Duration = .seconds(3600)
     /// The witnesses whose cosignatures the server accepts and serves.
     public var witnesses: [NoteKey] = []
+    /// Where to serve Prometheus text (`--metrics`); nil: nowhere.
+    public var metrics: MetricsEndpoint?
 
     public init() {}
 }
@@ -56,14 +58,20 @@ public final class LedgerServer: Service {
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
 
-    /// `onListening` is called once connections are accepted, with the bound address.
+    private let onMetricsListening: @Sendable (SocketAddress) -> Void
+
+    /// `onListening` is called once connections are accepted, with the bound address;
+    /// `onMetricsListening` once the metrics endpoint is bound, if there is one.
     public init(store: LedgerStore, configuration: ServerConfiguration, logger: Logger,
-                onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+                onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+                onMetricsListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        self.onMetricsListening = onMetricsListening
         self.configuration = configuration
         self.logger = logger
-        let gateway = LedgerGateway(store: store)
+        let stats = ServerStats()
+        let gateway = LedgerGateway(store: store, metrics: stats.metrics)
         self.gateway = gateway
-        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: ServerStats(), logger: logger,
+        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
                                    authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
                                                               window: configuration.authFailureWindow),
                                    randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
@@ -108,6 +116,30 @@ public final class LedgerServer: Service {
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 16, highWatermark: 64)))
                 }
             }
+        // Metrics before the first connection, so a taken --metrics address stops the start.
+        let metricsTask: Task<Void, Never>?
+        if let endpoint = configuration.metrics {
+            let listener = try await endpoint.bind()
+            if let address = listener.channel.localAddress {
+                logger.info("metrics listening", metadata: ["address": "\(address)"])
+                onMetricsListening(address)
+            }
+            let gateway = self.gateway, metrics = stats.metrics, logger = self.logger
+            metricsTask = Task {
+                do {
+                    try await endpoint.serve(listener) {
+                        let read = try? await gateway.read { store in (try store.head().seq, try store.latestCheckpoint()) }
+                        guard let (head, checkpoint) = read else { return }
+                        metrics.collect(headSeq: head, checkpoint: checkpoint.map { ($0.size, $0.timeMs) }, nowMs: WallClock.now())
+                    }
+                } catch {
+                    logger.error("metrics endpoint stopped", metadata: ["error": "\(error)"])
+                }
+            }
+        } else {
+            metricsTask = nil
+        }
+        defer { metricsTask?.cancel() }
         if let address = server.channel.localAddress {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
@@ -155,6 +187,8 @@ public final class LedgerServer: Service {
                     for try await connection in connections {
                         stats.totalConnections.add(1, ordering: .relaxed)
                         let open = stats.openConnections.add(1, ordering: .relaxed).newValue
+                        stats.metrics.connectionsTotal.increment()
+                        stats.metrics.connections.record(open)
                         var logger = self.logger
                         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
                         let session = Session(channel: connection, executor: executor, logger: logger)
@@ -162,7 +196,8 @@ public final class LedgerServer: Service {
                         group.addTask {
                             defer {
                                 served.remove(key)
-                                stats.openConnections.subtract(1, ordering: .relaxed)
+                                let open = stats.openConnections.subtract(1, ordering: .relaxed).newValue
+                                stats.metrics.connections.record(open)
                             }
                             if open > configuration.maxConnections {
                                 await Self.refuse(connection, logger: logger, limit: configuration.maxConnections)

@@ -26,6 +26,7 @@ final class PingResponder: ChannelDuplexHandler {
         let frame = unwrapInboundIn(data)
         if owed == 0, case .line(let line) = frame, Self.isPing(line.readableBytesView) {
             stats.commands.add(1, ordering: .relaxed)
+            stats.metrics.request(verb: "PING", code: "OK", duration: nil)
             context.writeAndFlush(wrapOutboundOut(Self.pong), promise: nil)
             return
         }

@@ -7,6 +7,8 @@ final class ServerStats: Sendable {
     let commands = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let startedAt = ContinuousClock.now
+    /// The same events, and more, for a metrics backend (`--metrics`).
+    let metrics = ServerMetrics()
 
     var uptimeSeconds: Int64 { (ContinuousClock.now - startedAt).components.seconds }
 }

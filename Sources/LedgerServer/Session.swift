@@ -26,10 +26,30 @@ struct Session {
         let raised = Atomic<Bool>(false)
     }
 
-    /// A reply owed to the client, in request order.
+    /// A reply owed to the client, in request order, with what metrics need of its request.
     enum Owed: Sendable {
-        case reply(Reply, close: Bool)
-        case transfer(CommandExecutor.QueuedTransfer, Command)
+        case reply(Reply, close: Bool, Request)
+        case transfer(CommandExecutor.QueuedTransfer, Command, Request)
+    }
+
+    /// A request as the metrics count it: its verb (`-` for a line that did not parse: labels
+    /// take only the server's own verbs) and when its line arrived.
+    struct Request: Sendable {
+        var verb = "-"
+        let arrived = ContinuousClock.now
+    }
+
+    /// Counts one answered request, for STATS and the metrics.
+    private func count(_ reply: Reply, for request: Request) {
+        executor.stats.commands.add(1, ordering: .relaxed)
+        let code: String
+        if case .error(let error) = reply {
+            executor.stats.errors.add(1, ordering: .relaxed)
+            code = error.code.rawValue
+        } else {
+            code = "OK"
+        }
+        executor.stats.metrics.request(verb: request.verb, code: code, duration: ContinuousClock.now - request.arrived)
     }
 
     func run() async {
@@ -67,10 +87,7 @@ struct Session {
         while let first = await owed.next() {
             var batch = [await resolve(first)]
             while !batch[batch.count - 1].close, let ready = owed.nextIfReady() { batch.append(await resolve(ready)) }
-            for (reply, _) in batch {
-                executor.stats.commands.add(1, ordering: .relaxed)
-                if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
-            }
+            for (reply, _, request) in batch { count(reply, for: request) }
             try await outbound.write(contentsOf: batch.map { ByteBuffer(string: $0.reply.encoded) })
             for _ in batch { wrote.yield() }
             if batch[batch.count - 1].close { return }
@@ -78,14 +95,14 @@ struct Session {
     }
 
     /// The reply an owed item stands for (waiting for its write, if it is a transfer).
-    private func resolve(_ item: Owed) async -> (reply: Reply, close: Bool) {
+    private func resolve(_ item: Owed) async -> (reply: Reply, close: Bool, request: Request) {
         switch item {
-        case .reply(let ready, let closing):
-            return (ready, closing)
-        case .transfer(let queued, let command):
+        case .reply(let ready, let closing, let request):
+            return (ready, closing, request)
+        case .transfer(let queued, let command, let request):
             switch await queued.ticket.result {
-            case .success(let receipt): return (queued.shape(receipt), false)
-            case .failure(let error): return (executor.reply(for: error, to: command), false)
+            case .success(let receipt): return (queued.shape(receipt), false, request)
+            case .failure(let error): return (executor.reply(for: error, to: command), false, request)
             }
         }
     }
@@ -107,35 +124,37 @@ struct Session {
             return true
         }
         for try await frame in inbound {
+            var request = Request()
             guard await settle(Self.window - 1) else { return }
             outstanding += 1
             guard case .line(let buffer) = frame else {
                 logger.notice("line too long; closing")
-                owe.append(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
+                owe.append(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true, request))
                 return
             }
             if stopping.raised.load(ordering: .sequentiallyConsistent) {
-                owe.append(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false))
+                owe.append(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false, request))
                 continue
             }
             let command: Command
             var verb: String?
             do {
                 guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
-                    owe.append(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false))
+                    owe.append(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false, request))
                     continue
                 }
                 verb = line.verb
                 command = try CommandParser.parse(line)
+                request.verb = command.verb
                 try executor.authorize(command, state: &state)
             } catch {
                 // Any AUTH that fails logs the connection out, a malformed one included.
                 if verb == "AUTH" { state.principal = nil }
-                owe.append(.reply(.error(error), close: false))
+                owe.append(.reply(.error(error), close: false, request))
                 continue
             }
             if let queued = executor.enqueueTransfer(command, as: state.principal) {
-                owe.append(.transfer(queued, command))
+                owe.append(.transfer(queued, command, request))
                 continue
             }
             // Everything else runs only once all earlier requests are answered. Then nothing is
@@ -143,8 +162,7 @@ struct Session {
             // holds, and the common one-request-at-a-time client saves a hop between tasks.
             guard await settle(1) else { return }
             let (reply, close) = await executor.execute(command, state: &state)
-            executor.stats.commands.add(1, ordering: .relaxed)
-            if reply.isError { executor.stats.errors.add(1, ordering: .relaxed) }
+            count(reply, for: request)
             try await outbound.write(ByteBuffer(string: reply.encoded))
             outstanding -= 1
             if close { return }

@@ -6,7 +6,9 @@ import LedgerStore
 import LedgerTransparency
 import LedgerWire
 import Logging
+import Metrics
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// `ecoledgerd`: the ledger's TCP command server.
@@ -70,6 +72,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text (swift-log's lines) or json (one JSON object per line, for log collectors).")
     var logFormat: LogFormat = .text
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (unauthenticated: loopback or a monitoring network); port 0 picks a free one.", valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("log-level"), help: "The least severe level logged: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -84,6 +89,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             do { _ = try NoteKey(verifierKey: witness) } catch { throw ValidationError("--witness \(witness): \(error)") }
         }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
+        if let metrics, Self.hostAndPort(metrics) == nil {
+            throw ValidationError("--metrics must be HOST:PORT (such as 127.0.0.1:9464 or [::1]:9464), got \(metrics.debugDescription)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -106,6 +114,8 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         }
         var logger = Logger(label: "ecoledgerd")
         logger.logLevel = level
+        // Before anything creates a metric: they bind to the backend bootstrapped when made.
+        let registry: PrometheusCollectorRegistry? = metrics == nil ? nil : Self.bootstrapPrometheus()
         let openFiles = FileDescriptorLimit.raiseToHardLimit()
         if openFiles < maxConnections + 64 {
             logger.warning("the open-file limit is below --max-connections", metadata: ["limit": "\(openFiles)"])
@@ -172,13 +182,41 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         configuration.logSigner = logSigner
         configuration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1000))
         configuration.witnesses = try witnesses.map { try NoteKey(verifierKey: $0) }
+        if let metrics, let registry, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {
+            configuration.metrics = MetricsEndpoint(host: metricsHost, port: metricsPort) { registry.emitToString() }
+        }
         let server = try await LedgerServer(store: store, configuration: configuration, logger: logger) { address in
             standardOutput("listening on \(address.ipAddress ?? host):\(address.port ?? port)")
+        } onMetricsListening: { address in
+            standardOutput("metrics on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)/metrics")
         }
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try store.close()
         logger.info("ledger closed; bye")
+    }
+}
+
+extension EcoLedgerDaemon {
+    /// `HOST:PORT`, the host possibly in brackets (`[::1]:9464`).
+    static func hostAndPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    /// swift-prometheus as swift-metrics' backend, with buckets fit for a ledger: request and
+    /// commit durations from 0.5 ms to 10 s, batch sizes in powers of two up to the writer's 256.
+    static func bootstrapPrometheus() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                                   .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                                   .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10)]
+        factory.valueHistogramBuckets["ecoledger_write_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        MetricsSystem.bootstrap(factory)
+        return registry
     }
 }
 

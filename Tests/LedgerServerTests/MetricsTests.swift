@@ -1,0 +1,107 @@
+import Foundation
+import LedgerTestSupport
+import LedgerWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ecoledgerd --metrics`: a real scrape over HTTP, read by an independent parser of the
+/// Prometheus text format (Python's prometheus_client, which `make deps` installs).
+@Suite("Prometheus metrics", .serialized)
+struct MetricsTests {
+    /// One HTTP/1.1 request over a plain socket; the whole response (the server closes after it).
+    static func http(_ method: String, _ path: String, port: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to the metrics port") }
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    /// The samples of an exposition, as prometheus_client parses them: `name{labels} value` per line,
+    /// labels sorted, so the test reads them without parsing the format itself.
+    static func parsed(_ exposition: String) throws -> [String: Double] {
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for s in family.samples:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+                    print(f"{s.name}{{{labels}}} {family.type} {s.value}")
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", script]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        python.standardInput = input
+        python.standardOutput = output
+        python.standardError = errors
+        try python.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        guard python.terminationStatus == 0 else { throw TestFailure("prometheus_client refused the exposition: \(complaint)") }
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            samples[String(parts[0])] = Double(parts[2])
+        }
+        return samples
+    }
+
+    @Test("a scrape counts requests and errors by command and code, batches, commits, connections, the ledger's size and the checkpoint's age")
+    func scrape() async throws {
+        let scratch = try Scratch()
+        let db = scratch.path("m.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--metrics", "127.0.0.1:0"])
+        defer { daemon.terminate() }
+        let url = try #require(daemon.printed.split(separator: "\n").first { $0.hasPrefix("metrics on http://127.0.0.1:") })
+        let metricsPort = try #require(Int(url.split(separator: ":").last!.split(separator: "/").first!))
+        let operatorToken = try DaemonProcess.demoToken("operator", db: db)
+        try await LedgerConnection.withConnection(host: "127.0.0.1", port: daemon.port) { connection async throws in
+            _ = try await connection.call("AUTH \(operatorToken)")
+            for ref in ["m-1", "m-2"] {
+                #expect(try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=2 ref=\(ref)")[0].hasPrefix("OK seq="))
+            }
+            #expect(try await connection.call("SETTLE M-DEMO points=1 ref=x")[0].hasPrefix("ERR FORBIDDEN"))
+            #expect(try await connection.call("BOGUS-\(UUID().uuidString)")[0].hasPrefix("ERR UNKNOWN_COMMAND"))
+            #expect(try await connection.call("PING") == ["OK pong"])
+        }
+        let response = try Self.http("GET", "/metrics", port: metricsPort)
+        let head = response.components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.hasPrefix("HTTP/1.1 200 OK") && head.contains("Content-Type: text/plain; version=0.0.4"), "\(head)")
+        let samples = try Self.parsed(response.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+        #expect(samples["ecoledger_requests_total{code=\"OK\",command=\"DROPOFF\"}"] == 2, "\(samples.keys.sorted())")
+        #expect(samples["ecoledger_request_errors_total{code=\"FORBIDDEN\",command=\"SETTLE\"}"] == 1)
+        #expect(samples["ecoledger_requests_total{code=\"UNKNOWN_COMMAND\",command=\"-\"}"] == 1, "an unknown verb makes no series of its own")
+        #expect(!samples.keys.contains { $0.contains("BOGUS") })
+        #expect(samples["ecoledger_requests_total{code=\"OK\",command=\"PING\"}"] == 1)
+        #expect(samples["ecoledger_request_duration_seconds_count{command=\"DROPOFF\"}"] == 2)
+        #expect(samples["ecoledger_write_batch_size_count{}"].map { $0 >= 1 } == true)
+        #expect(samples["ecoledger_commit_duration_seconds_count{}"].map { $0 >= 1 } == true)
+        #expect(samples["ecoledger_connections_total{}"].map { $0 >= 1 } == true)
+        #expect(samples["ecoledger_journal_entries{}"].map { $0 >= 2 } == true)
+        #expect(samples["ecoledger_checkpoint_age_seconds{}"].map { $0 >= 0 && $0 < 60 } == true)
+        #expect(try Self.http("GET", "/other", port: metricsPort).hasPrefix("HTTP/1.1 404"))
+        #expect(try Self.http("POST", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 405"))
+    }
+}
