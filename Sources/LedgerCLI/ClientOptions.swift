@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerWire
+import NIOSSL
 
 /// Where the server is and how to authenticate, shared by the clients (`ecoledger call`,
 /// `connect`, `receipt get`, `witness`, and `ecoledger-bench`).
@@ -20,6 +21,22 @@ public struct ClientOptions: ParsableArguments, Sendable {
 
     @Option(help: "With ROLE=TOKEN lines in --token-file, which role to use.")
     public var role = "admin"
+
+    @Flag(help: "Connect over TLS (1.2 or later), checking the server's certificate and name.")
+    public var tls = false
+
+    @Option(help: ArgumentHelp("The certificate (PEM) the server's must chain to; implies --tls. Default: the system's trusted roots.", valueName: "file"))
+    public var ca: String?
+
+    /// The TLS context when --tls or --ca was given.
+    public func tlsContext() throws -> NIOSSLContext? {
+        guard tls || ca != nil else { return nil }
+        do {
+            return try LedgerTLS.clientContext(trusting: ca)
+        } catch {
+            throw CLIFailure.message("cannot set up TLS\(ca.map { " with \($0)" } ?? ""): \(error)")
+        }
+    }
 
     /// The token from --token-file, if one was given.
     public func token() throws -> String? {
@@ -41,8 +58,9 @@ public struct ClientOptions: ParsableArguments, Sendable {
     /// are reported as "cannot talk to HOST:PORT".
     public func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
         let token = try token()
+        let tls = try tlsContext()
         do {
-            return try await LedgerConnection.withConnection(host: host, port: port) { connection in
+            return try await LedgerConnection.withConnection(host: host, port: port, tls: tls) { connection in
                 if let token {
                     let reply = try await connection.call("AUTH \(token)")
                     guard reply.first?.hasPrefix("OK") == true else {
@@ -58,7 +76,10 @@ public struct ClientOptions: ParsableArguments, Sendable {
                 }
             }
         } catch let failure as BodyFailure {
+            if let tls = failure.error as? NIOSSLError { throw Self.explain(tls, host: host, port: port) }
             throw failure.error
+        } catch let error as NIOSSLError {
+            throw Self.explain(error, host: host, port: port)
         } catch let error as CLIFailure {
             throw error
         } catch let error as LedgerConnection.ConnectionClosed {
@@ -66,6 +87,18 @@ public struct ClientOptions: ParsableArguments, Sendable {
         } catch {
             throw CLIFailure.message("cannot talk to \(host):\(port): \(error)")
         }
+    }
+}
+
+extension ClientOptions {
+    /// A TLS failure in words an operator can act on.
+    static func explain(_ error: NIOSSLError, host: String, port: Int) -> CLIFailure {
+        let detail = "\(error)"
+        if detail.contains("CERTIFICATE_VERIFY_FAILED") {
+            return .message("cannot talk to \(host):\(port) over TLS: its certificate is not trusted, or not for \(host); "
+                            + "give the certificate it chains to with --ca")
+        }
+        return .message("cannot talk to \(host):\(port) over TLS: \(detail)")
     }
 }
 

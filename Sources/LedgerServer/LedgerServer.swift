@@ -6,6 +6,7 @@ import LedgerWire
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -42,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     public var expirySweepInterval: Duration = .seconds(3600)
     /// The witnesses whose cosignatures the server accepts and serves.
     public var witnesses: [NoteKey] = []
+    /// TLS for every connection (`--tls-cert`, `--tls-key`; `LedgerTLS.serverContext`); nil: plain TCP.
+    public var tls: NIOSSLContext?
     /// Where to serve Prometheus text (`--metrics`); nil: nowhere.
     public var metrics: MetricsEndpoint?
 
@@ -107,6 +110,7 @@ public final class LedgerServer: Service {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLine)))
                     try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: configuration.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(PingResponder(stats: stats))

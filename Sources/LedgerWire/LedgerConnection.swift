@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A client connection to `ecoledgerd`: send request lines, read whole replies.
 ///
@@ -9,12 +10,14 @@ public final class LedgerConnection {
     private var inbound: NIOAsyncChannelInboundStream<LineFrame>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
-    /// Connects, runs `body` with the connection, and closes it whatever happens.
-    public static func withConnection<T>(host: String, port: Int, maxReplyLine: Int = 1 << 20,
+    /// Connects (over TLS with `tls`, see `LedgerTLS`), runs `body` with the connection, and
+    /// closes it whatever happens.
+    public static func withConnection<T>(host: String, port: Int, tls: NIOSSLContext? = nil, maxReplyLine: Int = 1 << 20,
                                          _ body: (LedgerConnection) async throws -> T) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try LedgerTLS.clientHandler(tls, host: host)) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: maxReplyLine)))
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }

@@ -34,6 +34,10 @@ struct CallCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             let reply = try await client.withSession { connection in try await connection.call(line) }
+            // Anything but OK or ERR is not ecoledger speaking (a TLS server answering plain TCP, say).
+            guard let first = reply.first, first.hasPrefix("OK") || first.hasPrefix("ERR") else {
+                throw CLIFailure.message("\(client.host):\(client.port) did not answer in the ecoledger protocol\(client.tls || client.ca != nil ? "" : " (does it want TLS? try --tls)")")
+            }
             let output = FileDescriptorOutput(descriptor: 1)
             for replyLine in reply { try output.write(replyLine + "\n") }
             try output.flush()

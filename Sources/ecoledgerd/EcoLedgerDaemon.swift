@@ -8,6 +8,7 @@ import LedgerWire
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 
@@ -72,6 +73,12 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text (swift-log's lines) or json (one JSON object per line, for log collectors).")
     var logFormat: LogFormat = .text
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS (1.2 or later) with this certificate chain (PEM, leaf first); needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key (PEM) of --tls-cert; owner-only.", valueName: "file"))
+    var tlsKey: String?
+
     @Option(help: ArgumentHelp("Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (unauthenticated: loopback or a monitoring network); port 0 picks a free one.", valueName: "host:port"))
     var metrics: String?
 
@@ -89,6 +96,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             do { _ = try NoteKey(verifierKey: witness) } catch { throw ValidationError("--witness \(witness): \(error)") }
         }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if let metrics, Self.hostAndPort(metrics) == nil {
             throw ValidationError("--metrics must be HOST:PORT (such as 127.0.0.1:9464 or [::1]:9464), got \(metrics.debugDescription)")
         }
@@ -123,6 +131,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         let store: LedgerStore
         let pinKey: PINKey
         let logSigner: NoteSigner
+        var tls: NIOSSLContext?
         do {
             store = try LedgerStore.openOrCreate(at: db)
             for file in store.exposedFiles() {
@@ -147,6 +156,16 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
                 throw Bootstrap.Failure(description: "\(logKeyFile) is not this ledger's log key (its checkpoints are signed with \(recordedKey))")
             }
             if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
+            if let tlsCert, let tlsKey {
+                guard !SecretFile.isExposed(tlsKey) else {
+                    throw Bootstrap.Failure(description: "\(tlsKey) holds the TLS private key and others on this machine may read or change it; run: chmod 600 \(tlsKey)")
+                }
+                do {
+                    tls = try LedgerTLS.serverContext(certificateFile: tlsCert, keyFile: tlsKey)
+                } catch {
+                    throw Bootstrap.Failure(description: "cannot use --tls-cert \(tlsCert) with --tls-key \(tlsKey): \(error)")
+                }
+            }
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
@@ -182,6 +201,8 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         configuration.logSigner = logSigner
         configuration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1000))
         configuration.witnesses = try witnesses.map { try NoteKey(verifierKey: $0) }
+        configuration.tls = tls
+        if tls != nil { standardOutput("TLS on; clients connect with --tls (and --ca when the certificate is not from a public authority)") }
         if let metrics, let registry, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {
             configuration.metrics = MetricsEndpoint(host: metricsHost, port: metricsPort) { registry.emitToString() }
         }
