@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import LedgerCLI
+import LedgerProtocol
+import LedgerStore
+import LedgerTransparency
+import LedgerWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ecoledger kiosk`: a collection point's client on a flaky network. A drop-off is written to a
+/// durable local queue with its ref before anything is sent, then delivered in order whenever
+/// the server answers; a retry reuses the ref, so nothing is ever credited twice.
+struct KioskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kiosk",
+        abstract: "Queue a drop-off (or SETTLE, REVERSE) durably, then deliver the queue in order; or show it (status), or deliver it now (flush).",
+        discussion: """
+            ecoledger kiosk --queue DIR [connection options] DROPOFF R-1 point=CP-1 material=PET kg=2.5
+            ecoledger kiosk --queue DIR status
+            ecoledger kiosk --queue DIR flush [--every SECONDS]
+            A request gets ref=kq-QUEUEID-N unless it carries its own. Exit status: 0 when the request \
+            (or the whole queue, for flush) was answered OK, 1 when the server refused it (it will not \
+            be retried), 3 when it is still queued (the server could not be reached: the next kiosk \
+            or flush sends it again, with the same ref). REDEEM and DONATE are not queued: they need \
+            the resident present, and a queue must not keep PINs on disk.
+            """)
+
+    @Option(help: ArgumentHelp("The queue's folder (created 0700); its file is queue.sqlite.", valueName: "dir"))
+    var queue: String
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: ArgumentHelp("With flush: keep running, delivering whatever is queued every SECONDS.", valueName: "seconds"))
+    var every: Double?
+
+    @Argument(parsing: .captureForPassthrough, help: "status, flush, or the command to queue and its arguments.")
+    var command: [String] = []
+
+    /// The commands that carry a ref and no PIN.
+    static let queueable: Set<String> = ["DROPOFF", "SETTLE", "REVERSE"]
+    /// Errors after which the same request may well succeed later: it stays queued.
+    static let transient: Set<String> = ["UNAVAILABLE", "SHUTTING_DOWN", "INTERNAL", "TIMEOUT", "NOT_AUTHENTICATED"]
+
+    /// Exit status for "still queued".
+    static let stillQueued = ExitCode(3)
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give a command to queue, or status, or flush") }
+        if let every, every < 1 || every > 86_400 { throw ValidationError("--every must be 1 to 86400 seconds") }
+    }
+
+    func run() async throws {
+        try await CLIFailure.reportAsync {
+            let outbox = try KioskQueue(folder: queue)
+            defer { try? outbox.close() }
+            switch command.map({ $0.uppercased() }) {
+            case ["STATUS"]:
+                try status(outbox)
+            case ["FLUSH"]:
+                try await flush(outbox)
+            default:
+                try await submit(outbox)
+            }
+        }
+    }
+
+    private func submit(_ outbox: KioskQueue) async throws {
+        guard let verb = command.first?.uppercased(), Self.queueable.contains(verb) else {
+            throw CLIFailure.message("a kiosk queues DROPOFF, SETTLE and REVERSE (each carries a ref, so a retry is never applied twice); "
+                                     + "REDEEM and DONATE need the resident present and their PIN, which no queue keeps: use ecoledger call")
+        }
+        var arguments = command
+        var ref = arguments.first { $0.lowercased().hasPrefix("ref=") }.map { String($0.dropFirst(4)) }
+        if ref == nil {
+            ref = try outbox.nextRef()
+            arguments.append("ref=\(ref!)")
+        }
+        let line: String
+        do {
+            line = try RequestLine.encode(arguments)
+            // Refused here, not after hours in a queue: a request the server could never parse.
+            guard let parsed = try LineTokenizer.parse(Array(line.utf8)) else { throw CLIFailure.message("empty request") }
+            _ = try CommandParser.parse(parsed)
+        } catch let error as ProtocolError {
+            FileDescriptorOutput.writeStderr("ecoledger: error: \(error.code.rawValue) \(error.message)\n")
+            throw ExitCode(2)
+        }
+        let item: KioskQueue.Item
+        do {
+            item = try outbox.enqueue(line: line, ref: ref!, nowMs: WallClock.now())
+        } catch {
+            throw CLIFailure.message("ref \(ref!) is already in the queue (every request needs its own ref)")
+        }
+        let problem = await deliver(outbox)
+        guard let now = try outbox.item(item.id) else { return }
+        switch now.state {
+        case .done:
+            FileDescriptorOutput.writeStdout((now.reply ?? "") + "\n")
+        case .failed:
+            FileDescriptorOutput.writeStdout((now.reply ?? "") + "\n")
+            throw ExitCode.failure
+        case .pending:
+            FileDescriptorOutput.writeStdout("QUEUED id=\(now.id) ref=\(now.ref)\n")
+            FileDescriptorOutput.writeStderr("ecoledger: not delivered yet (\(problem ?? now.lastError ?? "earlier requests are still queued")); "
+                                             + "ecoledger kiosk --queue \(queue) flush sends it with the same ref\n")
+            throw Self.stillQueued
+        }
+    }
+
+    private func flush(_ outbox: KioskQueue) async throws {
+        while true {
+            let before = try outbox.all().filter { $0.state == .pending }.count
+            let problem = await deliver(outbox, waitForReceipts: true)
+            let items = try outbox.all()
+            let pending = items.filter { $0.state == .pending }.count
+            let line = "delivered=\(before - pending) pending=\(pending) failed=\(items.filter { $0.state == .failed }.count)"
+            FileDescriptorOutput.writeStdout(line + (problem.map { " error=\(Reply.quote($0))" } ?? "") + "\n")
+            guard let every else {
+                if pending > 0 { throw Self.stillQueued }
+                return
+            }
+            try await Task.sleep(for: .milliseconds(Int64(every * 1000)))
+        }
+    }
+
+    private func status(_ outbox: KioskQueue) throws {
+        let items = try outbox.all()
+        for item in items {
+            var fields: Reply.Fields = [("id", String(item.id)), ("ref", item.ref), ("state", item.state.rawValue),
+                                        ("attempts", String(item.attempts)), ("queued", String(item.queuedMs))]
+            if let reply = item.reply { fields.append(("reply", reply)) }
+            if let error = item.lastError { fields.append(("error", error)) }
+            if item.receipt != nil { fields.append(("receipt", "kept")) }
+            FileDescriptorOutput.writeStdout(fields.map { "\($0.0)=\(Reply.quote($0.1))" }.joined(separator: " ") + "\n")
+        }
+        let count = { (state: KioskQueue.State) in items.filter { $0.state == state }.count }
+        FileDescriptorOutput.writeStdout("queue=\(outbox.id) pending=\(count(.pending)) done=\(count(.done)) failed=\(count(.failed))\n")
+    }
+
+    /// Sends the queued requests in order over one connection until one cannot be answered, then
+    /// fetches the receipts of those answered; returns why it stopped early, if it did. Only one
+    /// kiosk process delivers a queue at a time (an exclusive lock on its folder).
+    ///
+    /// Receipts wait for a checkpoint that covers their entry (signed about every second): a
+    /// kiosk taking a drop-off only fetches those already covered, so it never keeps the
+    /// operator waiting; `flush` (`waitForReceipts`) fetches them all.
+    private func deliver(_ outbox: KioskQueue, waitForReceipts: Bool = false) async -> String? {
+        let lock = open((queue as NSString).appendingPathComponent("deliver.lock"), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { return "cannot lock the queue" }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { return "cannot lock the queue" }
+        let pending: [KioskQueue.Item]
+        do {
+            pending = try outbox.pending()
+            if pending.isEmpty, try outbox.awaitingReceipt().isEmpty { return nil }
+        } catch {
+            return "\(error)"
+        }
+        var current: KioskQueue.Item?
+        do {
+            return try await client.withSession { connection -> String? in
+                for item in pending {
+                    current = item
+                    let reply = try await connection.call(item.line)[0]
+                    let code = reply.hasPrefix("ERR ") ? String(reply.dropFirst(4).prefix { $0 != " " }) : nil
+                    if let code, Self.transient.contains(code) {
+                        try outbox.attemptFailed(item.id, error: reply)
+                        return reply
+                    }
+                    try outbox.answer(item.id, reply: reply, state: code == nil ? .done : .failed, nowMs: WallClock.now())
+                }
+                current = nil
+                // The receipts, once everything is delivered: one checkpoint covers them all.
+                let checkpoint = try await connection.call("CHECKPOINT")[0]
+                guard checkpoint.hasPrefix("OK "), let signed = Reply.field("size", in: checkpoint).flatMap(Int64.init) else { return nil }
+                for item in try outbox.awaitingReceipt() {
+                    guard let seq = Reply.field("seq", in: item.reply ?? ""), let number = Int64(seq) else { continue }
+                    if number > signed, !waitForReceipts { break }
+                    let reply = try await connection.call("RECEIPT \(seq)")[0]
+                    guard reply.hasPrefix("OK "), let encoded = Reply.field("proof", in: reply), let bytes = Base64.decode(encoded) else { break }
+                    try outbox.keepReceipt(item.id, String(decoding: bytes, as: UTF8.self))
+                }
+                return nil
+            }
+        } catch {
+            let problem = (error as? CLIFailure).map { failure -> String in
+                if case .message(let text) = failure { return text }
+                return "\(failure)"
+            } ?? "\(error)"
+            if let current { try? outbox.attemptFailed(current.id, error: problem) }
+            return problem
+        }
+    }
+}

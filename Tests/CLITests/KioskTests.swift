@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import LedgerStore
+import LedgerTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ecoledger kiosk` across a server that dies and comes back, a kiosk killed mid-delivery and
+/// an acknowledgement lost on the way: every queued drop-off is credited exactly once.
+@Suite("The kiosk's durable queue", .serialized)
+struct KioskTests {
+    @Test("100 drop-offs queued while the server is killed and restarted, a flush killed midway, a lost reply: each credited exactly once")
+    func hundredDropoffs() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite"), queue = scratch.path("kiosk-queue")
+        var daemon: DaemonProcess? = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        let port = String(daemon!.port)
+        let kiosk = ["kiosk", "--queue", queue, "--port", port, "--token-file", db + ".demo-tokens", "--role", "operator"]
+        var statuses: [Int32: Int] = [:]
+        for index in 0..<100 {
+            if index == 30 {
+                // The server dies without warning.
+                kill(daemon!.process.processIdentifier, SIGKILL)
+                daemon!.process.waitUntilExit()
+                daemon = nil
+            }
+            if index == 70 {
+                // While it is down, say the kiosk lost the reply of a request the server did
+                // apply: the request is pending again, with its ref.
+                try DatabaseQueue(path: queue + "/queue.sqlite").write { db in
+                    try db.execute(sql: "UPDATE requests SET state = 'pending', reply = NULL WHERE id = 10")
+                }
+                daemon = try DaemonProcess(arguments: ["--db", db, "--port", port])
+            }
+            if index == 75 {
+                // A kiosk killed while it delivers (the next one carries on).
+                let flush = Process()
+                flush.executableURL = CLI.binary
+                flush.arguments = kiosk + ["flush"]
+                flush.standardOutput = FileHandle.nullDevice
+                flush.standardError = FileHandle.nullDevice
+                try flush.run()
+                usleep(20_000)
+                kill(flush.processIdentifier, SIGKILL)
+                flush.waitUntilExit()
+            }
+            let result = try CLI.run(kiosk + ["DROPOFF", "R-DEMO-2", "point=CP-DEMO", "material=PET", "kg=1"])
+            statuses[result.status, default: 0] += 1
+            if (30..<70).contains(index) {
+                #expect(result.status == 3 && result.stdout.hasPrefix("QUEUED id=\(index + 1) "), "\(index): \(result.stdout)\(result.stderr)")
+            }
+        }
+        #expect(statuses[3, default: 0] == 40 && statuses[0, default: 0] == 60, "\(statuses)")
+        let flush = try CLI.run(kiosk + ["flush"])
+        #expect(flush.status == 0 && flush.stdout.contains("pending=0 failed=0"), "\(flush.stdout)\(flush.stderr)")
+        let status = try CLI.run(["kiosk", "--queue", queue, "status"])
+        #expect(status.stdout.hasSuffix("pending=0 done=100 failed=0\n"), "\(status.stdout)")
+        #expect(status.stdout.split(separator: "\n").filter { $0.contains(" receipt=kept") }.count == 100, "every drop-off's receipt is kept")
+        daemon?.terminate()
+
+        // The ledger: one drop-off per queued request, each ref once, 18.00 points each.
+        let ledger = try DatabaseQueue(path: db)
+        let (entries, refs, balance) = try ledger.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE kind = 'dropoff' AND ref LIKE 'kq-%'")!,
+             try Int.fetchOne(db, sql: "SELECT count(DISTINCT ref) FROM journal WHERE ref LIKE 'kq-%'")!,
+             try Int64.fetchOne(db, sql: "SELECT balance FROM accounts WHERE id = 'R-DEMO-2'")!)
+        }
+        #expect(entries == 100 && refs == 100)
+        #expect(balance == 100 * 1800)
+        #expect(try CLI.run(["verify", "--db", db]).status == 0)
+    }
+
+    @Test("a kiosk refuses what it must not queue, before anything is written")
+    func refusals() throws {
+        let scratch = try Scratch()
+        let queue = scratch.path("q")
+        let redeem = try CLI.run(["kiosk", "--queue", queue, "REDEEM", "R-1", "points=1", "merchant=M-1", "pin=1234", "ref=x"])
+        #expect(redeem.status == 1 && redeem.stderr.contains("no queue keeps"), "\(redeem.stderr)")
+        let malformed = try CLI.run(["kiosk", "--queue", queue, "DROPOFF", "R-1", "point=CP-1", "material=PET", "kg=abc"])
+        #expect(malformed.status == 2 && malformed.stderr.contains("BAD_ARGUMENT kg"), "\(malformed.stderr)")
+        let status = try CLI.run(["kiosk", "--queue", queue, "status"])
+        #expect(status.stdout.hasSuffix("pending=0 done=0 failed=0\n"), "\(status.stdout)")
+        #expect(SecretFile.mode(queue + "/queue.sqlite") == 0o600 && SecretFile.mode(queue) == 0o700)
+    }
+}
