@@ -36,6 +36,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libedit (Debian's libedit-dev): line editing, history and completion for `ecoledger connect`.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         .target(name: "LedgerCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
         // The transparency log's standard formats, pure: RFC 6962 trees and proofs, C2SP signed
@@ -83,7 +89,7 @@ let package = Package(
         ]),
         // What the command-line tools share: connection options, failure reporting, buffered output.
         .target(name: "LedgerCLI", dependencies: [
-            "LedgerCore", "LedgerStore", "LedgerWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LedgerCore", "LedgerStore", "LedgerWire", "CLibEdit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(
