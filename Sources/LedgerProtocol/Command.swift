@@ -52,6 +52,8 @@ public enum Command: Sendable {
     case schemeShow
     /// Fraud signals raised by drop-offs after `since`.
     case alerts(since: Int64, limit: Int)
+    /// `REPORT [from=DATE] [to=DATE] [by=…]`: the scheme's figures (`LedgerReport`).
+    case report(from: LedgerReport.LocalDate?, to: LedgerReport.LocalDate?, by: LedgerReport.Grouping)
     /// The RFC 6962 consistency proof between two tree sizes.
     case consistency(old: Int64, new: Int64)
     /// A tlog-proof receipt for one entry.
@@ -96,6 +98,7 @@ public enum Command: Sendable {
         case .schemeSet: "SCHEME SET"
         case .schemeShow: "SCHEME SHOW"
         case .alerts: "ALERTS"
+        case .report: "REPORT"
         case .expire: "EXPIRE"
         case .post: "POST"
         case .void: "VOID"

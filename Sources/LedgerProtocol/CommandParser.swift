@@ -65,6 +65,25 @@ public enum CommandParser {
             let limit = try arguments.optionalInteger("limit", in: 1...Int64(maxHistoryLimit)).map(Int.init) ?? defaultHistoryLimit
             let before = try arguments.optionalInteger("before", in: 1...Int64.max)
             command = .history(account, limit: limit, before: before)
+        case "REPORT":
+            func date(_ name: String) throws(ProtocolError) -> LedgerReport.LocalDate? {
+                guard let text = arguments.optionalNamed(name) else { return nil }
+                guard let date = LedgerReport.LocalDate(parsing: text) else {
+                    throw ProtocolError.badArgument(name, "expected a date YYYY-MM-DD, got \(text.debugDescription)")
+                }
+                return date
+            }
+            let from = try date("from"), to = try date("to")
+            if let from, let to, from.startMs(offsetMinutes: 0) > to.startMs(offsetMinutes: 0) {
+                throw ProtocolError.badArgument("to", "is before from")
+            }
+            let by = try arguments.optionalNamed("by").map { (text: String) throws(ProtocolError) -> LedgerReport.Grouping in
+                guard let grouping = LedgerReport.Grouping(rawValue: text) else {
+                    throw ProtocolError.badArgument("by", "must be month, material, point or district")
+                }
+                return grouping
+            } ?? .month
+            command = .report(from: from, to: to, by: by)
         case "ALERTS":
             let since = try arguments.optionalInteger("since", in: 0...Int64.max) ?? 0
             let limit = try arguments.optionalInteger("limit", in: 1...Int64(maxHistoryLimit)).map(Int.init) ?? defaultHistoryLimit

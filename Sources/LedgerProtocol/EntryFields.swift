@@ -57,6 +57,19 @@ public enum EntryFields {
         return fields
     }
 
+    /// One row of a report: the group's key (`month=2026-01`, `material=PET`, …, `total=all`),
+    /// kilograms, drop-offs and points issued, and for months and the total what was spent,
+    /// expired, forfeited and is still outstanding.
+    public static func report(_ group: LedgerReport.Group, key: String) -> Reply.Fields {
+        let figures = group.figures
+        var fields: Reply.Fields = [(key, group.key), ("kg", Grams(figures.grams).kilograms), ("dropoffs", String(figures.dropoffs)),
+                                    ("issued", figures.issued.description)]
+        guard let outstanding = figures.outstanding else { return fields }
+        fields += [("redeemed", figures.redeemed.description), ("donated", figures.donated.description), ("settled", figures.settled.description),
+                   ("expired", figures.expired.description), ("forfeited", figures.forfeited.description), ("outstanding", outstanding.description)]
+        return fields
+    }
+
     /// `alert=RULE seq=N [account=ID] [point=ID] entries=N,N,… detail="…"`.
     public static func alert(_ alert: AlertRules.Alert) -> Reply.Fields {
         var fields: Reply.Fields = [("alert", alert.rule.rawValue), ("seq", String(alert.seq))]

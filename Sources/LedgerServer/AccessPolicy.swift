@@ -143,6 +143,8 @@ public enum AccessPolicy {
         Rule("AUDIT", "AUDIT", "verify the whole ledger", roles([.admin, .auditor])),
         Rule("STATS", "STATS", "the server's counters", roles([.admin, .auditor])),
         Rule("ALERTS", "ALERTS [since=SEQ] [limit=N]", "fraud signals raised by drop-offs", roles([.admin, .auditor])),
+        Rule("REPORT", "REPORT [from=YYYY-MM-DD] [to=YYYY-MM-DD] [by=month|material|point|district]",
+             "kilograms diverted and points issued, spent, expired and outstanding", roles([.admin, .auditor])),
         Rule("CHECKPOINT", "CHECKPOINT", "the latest signed checkpoint", roles(tokenRoles)),
         Rule("CONSISTENCY", "CONSISTENCY OLD NEW", "a consistency proof between two tree sizes", roles(tokenRoles)),
         Rule("RECEIPT", "RECEIPT SEQ", "a verifiable receipt of one entry",

@@ -422,6 +422,13 @@ final class CommandExecutor: Sendable {
             return .ok([("expired", String(accounts)), ("points", points.description)])
         case .schemeShow:
             return .ok(EntryFields.scheme(try await gateway.read { try $0.scheme() }))
+        case .report(let from, let to, let grouping):
+            let report = try await gateway.read { store -> LedgerReport in
+                let span = LedgerReport.span(from: from, to: to, offsetMinutes: try store.scheme().offsetMinutes)
+                return try store.report(fromMs: span.fromMs, toMs: span.toMs)
+            }
+            return .list(report.groups(grouping).map { EntryFields.report($0, key: grouping.rawValue) }
+                         + [EntryFields.report(LedgerReport.Group(key: "all", figures: report.total), key: "total")])
         case .alerts(let since, let limit):
             return .list(try await gateway.read { try $0.alerts(since: since, limit: limit) }.map(EntryFields.alert))
 

@@ -47,6 +47,7 @@ struct RoleMatrixTests {
         ("RECEIPT 1", ["admin", "auditor"]),
         ("COSIGN 1 name=witness.test/barangay signature=AAAA", ["witness"]),
         ("ALERTS limit=5", ["admin", "auditor"]),
+        ("REPORT by=material", ["admin", "auditor"]),
         ("EXPIRE", ["admin"]),
         ("POST 1", ["admin"]), // entry 1 is no drop-off of the operator's point (HoldCommandTests: its own)
         ("VOID 1 reason=x", ["admin"]),
