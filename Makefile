@@ -1,7 +1,7 @@
 # ecoledger: build, test and run. Every target that compiles depends on `deps`.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libedit-dev pkg-config golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libedit-dev pkg-config golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client python3-pil chromium
 DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
@@ -24,7 +24,7 @@ FUZZ_BUILD ?= .build-fuzz
 deps:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3 libedit && command -v go >/dev/null 2>&1 \
 		&& [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] \
-		&& /usr/bin/python3 -c 'import cryptography, prometheus_client' >/dev/null 2>&1; then :; else \
+		&& /usr/bin/python3 -c 'import cryptography, prometheus_client, PIL' >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; else \
 		echo "installing $(SYSTEM_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi

@@ -10,5 +10,5 @@ struct EcoLedgerCommand: AsyncParsableCommand {
         abstract: "A hash-chained, double-entry points ledger for recycling rewards.",
         subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self,
                       KeyCommand.self, ReceiptCommand.self, WitnessCommand.self, GenerateCommand.self, BackupCommand.self,
-                      RestoreCommand.self, KioskCommand.self])
+                      RestoreCommand.self, KioskCommand.self, ReportCommand.self])
 }
