@@ -71,7 +71,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The bench catalogue and funded residents; every step is idempotent.
     func setUpCatalogue(target: ClientOptions, token: String) async throws {
-        try await LedgerConnection.withConnection(host: target.host, port: target.port) { connection in
+        try await LedgerConnection.withConnection(host: target.host, port: target.port, tls: try target.tlsContext()) { connection in
             _ = try await connection.call("AUTH \(token)")
             _ = try await connection.call("POINT ADD CP-BENCH name=\"Bench point\"")
             _ = try await connection.call("MATERIAL SET BENCH rate=10 name=\"Bench material\"")
@@ -160,7 +160,7 @@ struct LoadRun {
         var result = WorkerResult()
         var random = SystemRandomNumberGenerator()
         let interval: Duration? = rate.map { .nanoseconds(Int64(Double(connections) / $0 * 1e9)) }
-        try await LedgerConnection.withConnection(host: target.host, port: target.port) { connection in
+        try await LedgerConnection.withConnection(host: target.host, port: target.port, tls: try target.tlsContext()) { connection in
             _ = try await connection.call("AUTH \(token)")
             // Receipts are asked for entries the latest checkpoint already covers.
             var covered: Int64 = 1
