@@ -90,7 +90,7 @@ let package = Package(
         // What the command-line tools share: connection options, failure reporting, buffered output.
         .target(name: "LedgerCLI", dependencies: [
             "LedgerCore", "LedgerStore", "LedgerWire", "CLibEdit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(
             name: "ecoledger",

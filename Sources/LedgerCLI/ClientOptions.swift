@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerWire
+import NIOCore
 import NIOSSL
 
 /// Where the server is and how to authenticate, shared by the clients (`ecoledger call`,
@@ -53,15 +54,23 @@ public struct ClientOptions: ParsableArguments, Sendable {
         return String(line.dropFirst(role.count + 1))
     }
 
-    /// Connects, authenticates when a token is given, and runs `body`.
+    /// Connects, authenticates when a token is given, and runs `body`. `silenceLimit`: give up
+    /// when the server sends nothing for this long (see `LedgerConnection.withConnection`).
+    ///
+    /// Before sending a token it checks that the server speaks this protocol (`PING`), so a
+    /// token never goes in clear to a TLS port, or to something else listening there.
     /// Errors of `body` itself pass through as they are; only the connection's own failures
     /// are reported as "cannot talk to HOST:PORT".
-    public func withSession<T>(_ body: (LedgerConnection) async throws -> T) async throws -> T {
+    public func withSession<T>(silenceLimit: Duration? = nil, _ body: (LedgerConnection) async throws -> T) async throws -> T {
         let token = try token()
         let tls = try tlsContext()
+        let limit = silenceLimit.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
         do {
-            return try await LedgerConnection.withConnection(host: host, port: port, tls: tls) { connection in
+            return try await LedgerConnection.withConnection(host: host, port: port, tls: tls, silenceLimit: limit) { connection in
                 if let token {
+                    guard (try? await connection.call("PING")) == ["OK pong"] else {
+                        throw CLIFailure.message("\(host):\(port) does not answer in the ecoledger protocol\(tls == nil ? " (does it want TLS? try --tls)" : ""); the token was not sent")
+                    }
                     let reply = try await connection.call("AUTH \(token)")
                     guard reply.first?.hasPrefix("OK") == true else {
                         throw CLIFailure.message("AUTH refused: \(reply.first ?? "no reply")")
@@ -77,9 +86,14 @@ public struct ClientOptions: ParsableArguments, Sendable {
             }
         } catch let failure as BodyFailure {
             if let tls = failure.error as? NIOSSLError { throw Self.explain(tls, host: host, port: port) }
+            if let tls = failure.error as? NIOSSLExtraError {
+                throw CLIFailure.message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(tls))")
+            }
             throw failure.error
         } catch let error as NIOSSLError {
             throw Self.explain(error, host: host, port: port)
+        } catch let error as NIOSSLExtraError {
+            throw CLIFailure.message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(error))")
         } catch let error as CLIFailure {
             throw error
         } catch let error as LedgerConnection.ConnectionClosed {

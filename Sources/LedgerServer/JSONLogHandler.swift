@@ -1,5 +1,9 @@
 import Foundation
 import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// ecoledgerd's log as JSON lines (`--log-format json`), for log collectors (journald's export,
@@ -24,7 +28,20 @@ public struct JSONLogHandler: LogHandler {
             self.sink = sink
         }
 
-        public static let standardError = Output { line in FileHandle.standardError.write(Data(line.utf8)) }
+        /// Standard error through write(2), errors ignored: a log that cannot be written (a full
+        /// disk) must not stop the ledger (FileHandle's write traps on failure).
+        public static let standardError = Output { line in
+            var line = line
+            line.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(STDERR_FILENO, base + offset, bytes.count - offset)
+                    if written <= 0 { return }
+                    offset += written
+                }
+            }
+        }
 
         func write(_ line: String) {
             lock.withLock { _ in sink(line) }

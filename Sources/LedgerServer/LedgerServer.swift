@@ -129,13 +129,23 @@ public final class LedgerServer: Service {
                 onMetricsListening(address)
             }
             let gateway = self.gateway, metrics = stats.metrics, logger = self.logger
+            // The ledger's gauges are read at most once a second, however often it is scraped.
+            let lastRead = Mutex<ContinuousClock.Instant?>(nil)
             metricsTask = Task {
                 do {
                     try await endpoint.serve(listener) {
-                        let read = try? await gateway.read { store in (try store.head().seq, try store.latestCheckpoint()) }
-                        guard let (head, checkpoint) = read else { return }
+                        let now = ContinuousClock.now
+                        let due = lastRead.withLock { last in
+                            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+                            last = now
+                            return true
+                        }
+                        metrics.connections.record(stats.openConnections.load(ordering: .relaxed))
+                        guard due, let (head, checkpoint) = try? await gateway.read({ store in (try store.head().seq, try store.latestCheckpoint()) }) else { return }
                         metrics.collect(headSeq: head, checkpoint: checkpoint.map { ($0.size, $0.timeMs) }, nowMs: WallClock.now())
                     }
+                } catch is CancellationError {
+                    return
                 } catch {
                     logger.error("metrics endpoint stopped", metadata: ["error": "\(error)"])
                 }
@@ -192,7 +202,6 @@ public final class LedgerServer: Service {
                         stats.totalConnections.add(1, ordering: .relaxed)
                         let open = stats.openConnections.add(1, ordering: .relaxed).newValue
                         stats.metrics.connectionsTotal.increment()
-                        stats.metrics.connections.record(open)
                         var logger = self.logger
                         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
                         let session = Session(channel: connection, executor: executor, logger: logger)
@@ -200,8 +209,7 @@ public final class LedgerServer: Service {
                         group.addTask {
                             defer {
                                 served.remove(key)
-                                let open = stats.openConnections.subtract(1, ordering: .relaxed).newValue
-                                stats.metrics.connections.record(open)
+                                stats.openConnections.subtract(1, ordering: .relaxed)
                             }
                             if open > configuration.maxConnections {
                                 await Self.refuse(connection, logger: logger, limit: configuration.maxConnections)

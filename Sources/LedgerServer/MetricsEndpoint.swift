@@ -1,19 +1,22 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// `ecoledgerd --metrics HOST:PORT`: `GET /metrics` over HTTP/1.1, answered with the text a
 /// metrics backend renders (swift-prometheus's exposition format), for Prometheus to scrape.
 ///
 /// Read-only and unauthenticated, as Prometheus expects: bind it to loopback or a monitoring
 /// network (docs/OPERATIONS.md). One response per connection, then close; a connection gets
-/// `deadline` to send its request, so an idle client cannot hold it.
+/// `deadline` to send its request, and at most `maxConnections` are served at once (more are
+/// closed at once), so nobody can hold the server's descriptors through this port.
 public struct MetricsEndpoint: Sendable {
     public var host: String
     public var port: Int
     /// The exposition text, rendered after the ledger's gauges have been refreshed.
     public var render: @Sendable () -> String
-    public var deadline: TimeAmount = .seconds(10)
+    public var deadline: TimeAmount = .seconds(5)
+    public var maxConnections = 8
 
     public init(host: String, port: Int, render: @escaping @Sendable () -> String) {
         self.host = host
@@ -39,11 +42,18 @@ public struct MetricsEndpoint: Sendable {
 
     /// Serves until the task is cancelled; `refresh` runs before each rendering.
     func serve(_ server: Listener, refresh: @escaping @Sendable () async -> Void) async throws {
-        let render = self.render
+        let render = self.render, limit = maxConnections
+        let open = OpenCount()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
+                    guard open.value.add(1, ordering: .relaxed).newValue <= limit else {
+                        open.value.subtract(1, ordering: .relaxed)
+                        try? await connection.channel.close()
+                        continue
+                    }
                     group.addTask {
+                        defer { open.value.subtract(1, ordering: .relaxed) }
                         try? await Self.answer(connection, refresh: refresh, render: render)
                     }
                 }
@@ -82,6 +92,11 @@ public struct MetricsEndpoint: Sendable {
                 }
             }
         }
+    }
+
+    /// The connections being answered.
+    private final class OpenCount: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// Closes the connection `deadline` after it opened, whatever it is doing.

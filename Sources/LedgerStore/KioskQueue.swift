@@ -37,7 +37,7 @@ public final class KioskQueue {
     }
 
     private let queue: DatabaseQueue
-    /// This queue's own random id: refs it makes are `kq-ID-N`, unique across kiosks.
+    /// This queue's own random id (48 bits), the middle of the refs it makes.
     public let id: String
     public let path: String
 
@@ -75,10 +75,16 @@ public final class KioskQueue {
         id = try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM queue_meta WHERE key = 'id'") } ?? "?"
     }
 
-    /// The ref the next request will get unless it brings its own.
-    public func nextRef() throws -> String {
-        let next = try queue.read { db in (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM requests")) ?? 1 }
-        return "kq-\(id)-\(next)"
+    /// A fresh ref for a request that brings none: `kq-QUEUEID-RANDOM`, 64 random bits, so no
+    /// other kiosk or client can guess (and take) a ref before this queue uses it, and two
+    /// kiosk processes never make the same one.
+    public func newRef() throws -> String {
+        "kq-\(id)-\(Hex.encode(try SecureRandom.bytes(8)))"
+    }
+
+    /// Whether `error` is `enqueue`'s refusal of a ref already queued.
+    public static func isDuplicateRef(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
     }
 
     /// Records a request; durable when this returns. `line` must already carry `ref`.

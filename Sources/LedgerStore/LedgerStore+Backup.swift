@@ -21,19 +21,27 @@ extension LedgerStore {
         }
     }
 
-    /// Moves a verified copy into place at `path`, which must not exist (nor its -wal or -shm):
-    /// the copy is written beside it as `path.restoring` and renamed once complete, so `path`
-    /// is either absent or whole.
+    /// Moves a verified copy into place at `path`, which must not exist (nor its -wal or -shm,
+    /// nor a symlink there, even a dangling one): the copy is written beside it as
+    /// `path.restoring`, then linked into place with `link(2)`, which refuses an existing name,
+    /// so a ledger that appeared meanwhile (a server restarted on it) is never replaced.
     public static func restore(from source: LedgerStore, to path: String) throws {
-        for existing in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: existing) {
-            throw StoreError.io(path: existing, reason: "already exists: restore never overwrites a ledger; move it aside first (keep it as evidence)")
+        func refuseExisting() throws {
+            for existing in [path, path + "-wal", path + "-shm"] {
+                var info = stat()
+                guard lstat(existing, &info) != 0 else {
+                    throw StoreError.io(path: existing, reason: "already exists: restore never overwrites a ledger; stop the server and move it aside first (keep it as evidence)")
+                }
+            }
         }
+        try refuseExisting()
         let partial = path + ".restoring"
         try? FileManager.default.removeItem(atPath: partial)
         try source.backup(to: partial)
-        guard rename(partial, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: partial)
+        defer { unlink(partial) }
+        try refuseExisting()
+        guard link(partial, path) == 0 else {
+            let reason = errno == EEXIST ? "appeared while the copy was made: restore never overwrites a ledger" : String(cString: strerror(errno))
             throw StoreError.io(path: path, reason: reason)
         }
         // The rename is durable once the folder is.

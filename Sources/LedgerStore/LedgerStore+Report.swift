@@ -4,15 +4,16 @@ import LedgerCore
 
 extension LedgerStore {
     /// The report of `[fromMs, toMs)` (`LedgerReport`), read on one snapshot: every entry of the
-    /// span that moves points, each reversal and void with the entry it undoes, once.
-    /// `fromMs` nil: from the first entry; `toMs` nil: through the head.
+    /// span that moves points, each reversal and void with the entry it undoes, once. The span
+    /// is clamped to the ledger's life (the first entry to the head), so asking for centuries
+    /// costs no more than asking for the whole ledger.
     public func report(fromMs: Int64?, toMs: Int64?) throws -> LedgerReport {
         try pool.read { db in
             let scheme = try SQLReads(db: db).scheme()
-            let first = try Int64.fetchOne(db, sql: "SELECT min(time_ms) FROM journal") ?? 0
-            let last = try Int64.fetchOne(db, sql: "SELECT max(time_ms) FROM journal") ?? 0
-            let from = fromMs ?? first
-            let to = toMs ?? (last + 1)
+            let first = try Int64.fetchOne(db, sql: "SELECT min(time_ms) FROM journal")
+            let last = try Int64.fetchOne(db, sql: "SELECT max(time_ms) FROM journal")
+            let from = max(fromMs ?? .min, first ?? 0)
+            let to = max(from, min(toMs ?? .max, last.map { $0 + 1 } ?? 0))
             // What residents held before the span.
             let opening = try Int64.fetchOne(db, sql: """
                 SELECT coalesce(sum(CASE WHEN ca.kind = 'resident' THEN j.amount ELSE 0 END)

@@ -12,11 +12,21 @@ public final class LedgerConnection {
 
     /// Connects (over TLS with `tls`, see `LedgerTLS`), runs `body` with the connection, and
     /// closes it whatever happens.
+    /// `silenceLimit`: close the connection (the pending call then fails) when the server has
+    /// sent nothing for this long, for clients that must not hang on a network gone silent (a
+    /// kiosk); nil waits as long as it takes (an `AUDIT` may be slow).
     public static func withConnection<T>(host: String, port: Int, tls: NIOSSLContext? = nil, maxReplyLine: Int = 1 << 20,
+                                         silenceLimit: TimeAmount? = nil,
                                          _ body: (LedgerConnection) async throws -> T) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(silenceLimit ?? .seconds(10))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let silenceLimit {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: silenceLimit))
+                        try channel.pipeline.syncOperations.addHandler(CloseWhenSilent())
+                    }
                     if let tls { try channel.pipeline.syncOperations.addHandler(try LedgerTLS.clientHandler(tls, host: host)) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: maxReplyLine)))
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -94,5 +104,18 @@ public final class LedgerConnection {
     /// A reply line was longer than the client accepts.
     public struct ReplyTooLong: Error, CustomStringConvertible {
         public var description: String { "a reply line was too long" }
+    }
+}
+
+/// Closes the connection when `IdleStateHandler` says nothing was read for its timeout.
+final class CloseWhenSilent: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

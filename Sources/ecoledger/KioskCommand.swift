@@ -21,10 +21,10 @@ struct KioskCommand: AsyncParsableCommand {
             ecoledger kiosk --queue DIR [connection options] DROPOFF R-1 point=CP-1 material=PET kg=2.5
             ecoledger kiosk --queue DIR status
             ecoledger kiosk --queue DIR flush [--every SECONDS]
-            A request gets ref=kq-QUEUEID-N unless it carries its own. Exit status: 0 when the request \
-            (or the whole queue, for flush) was answered OK, 1 when the server refused it (it will not \
-            be retried), 3 when it is still queued (the server could not be reached: the next kiosk \
-            or flush sends it again, with the same ref). REDEEM and DONATE are not queued: they need \
+            A request gets ref=kq-QUEUEID-RANDOM unless it carries its own. Exit status: 0 when the request \
+            (or every request flush delivered) was answered OK, 1 when the server refused it (it will not \
+            be retried), 3 when it is still queued (the server could not be reached, or did not answer \
+            within --timeout: the next kiosk or flush sends it again, with the same ref). REDEEM and DONATE are not queued: they need \
             the resident present, and a queue must not keep PINs on disk.
             """)
 
@@ -35,6 +35,9 @@ struct KioskCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("With flush: keep running, delivering whatever is queued every SECONDS.", valueName: "seconds"))
     var every: Double?
+
+    @Option(help: ArgumentHelp("Give up on a delivery when the server sends nothing for this long (the request stays queued).", valueName: "seconds"))
+    var timeout: Double = 30
 
     @Argument(parsing: .captureForPassthrough, help: "status, flush, or the command to queue and its arguments.")
     var command: [String] = []
@@ -50,6 +53,7 @@ struct KioskCommand: AsyncParsableCommand {
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give a command to queue, or status, or flush") }
         if let every, every < 1 || every > 86_400 { throw ValidationError("--every must be 1 to 86400 seconds") }
+        guard timeout >= 1, timeout <= 3_600 else { throw ValidationError("--timeout must be 1 to 3600 seconds") }
     }
 
     func run() async throws {
@@ -75,7 +79,7 @@ struct KioskCommand: AsyncParsableCommand {
         var arguments = command
         var ref = arguments.first { $0.lowercased().hasPrefix("ref=") }.map { String($0.dropFirst(4)) }
         if ref == nil {
-            ref = try outbox.nextRef()
+            ref = try outbox.newRef()
             arguments.append("ref=\(ref!)")
         }
         let line: String
@@ -91,7 +95,7 @@ struct KioskCommand: AsyncParsableCommand {
         let item: KioskQueue.Item
         do {
             item = try outbox.enqueue(line: line, ref: ref!, nowMs: WallClock.now())
-        } catch {
+        } catch where KioskQueue.isDuplicateRef(error) {
             throw CLIFailure.message("ref \(ref!) is already in the queue (every request needs its own ref)")
         }
         let problem = await deliver(outbox)
@@ -112,14 +116,20 @@ struct KioskCommand: AsyncParsableCommand {
 
     private func flush(_ outbox: KioskQueue) async throws {
         while true {
-            let before = try outbox.all().filter { $0.state == .pending }.count
+            let before = try outbox.all()
             let problem = await deliver(outbox, waitForReceipts: true)
             let items = try outbox.all()
             let pending = items.filter { $0.state == .pending }.count
-            let line = "delivered=\(before - pending) pending=\(pending) failed=\(items.filter { $0.state == .failed }.count)"
+            let failedBefore = before.filter { $0.state == .failed }.count, failed = items.filter { $0.state == .failed }.count
+            let line = "delivered=\(before.filter { $0.state == .pending }.count - pending) pending=\(pending) failed=\(failed)"
             FileDescriptorOutput.writeStdout(line + (problem.map { " error=\(Reply.quote($0))" } ?? "") + "\n")
+            // Refusals are worth a person's look: each is on standard error as it happens.
+            for item in items where item.state == .failed && !before.contains(where: { $0.id == item.id && $0.state == .failed }) {
+                FileDescriptorOutput.writeStderr("ecoledger: refused, not retried: id=\(item.id) ref=\(item.ref): \(item.reply ?? "")\n")
+            }
             guard let every else {
                 if pending > 0 { throw Self.stillQueued }
+                if failed > failedBefore { throw ExitCode.failure }
                 return
             }
             try await Task.sleep(for: .milliseconds(Int64(every * 1000)))
@@ -151,7 +161,9 @@ struct KioskCommand: AsyncParsableCommand {
         let lock = open((queue as NSString).appendingPathComponent("deliver.lock"), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard lock >= 0 else { return "cannot lock the queue" }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { return "cannot lock the queue" }
+        // Never wait behind another delivery (it may be stuck on a silent network): the
+        // request is queued either way, and the next run delivers it.
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return "another delivery of this queue is running" }
         let pending: [KioskQueue.Item]
         do {
             pending = try outbox.pending()
@@ -161,7 +173,7 @@ struct KioskCommand: AsyncParsableCommand {
         }
         var current: KioskQueue.Item?
         do {
-            return try await client.withSession { connection -> String? in
+            return try await client.withSession(silenceLimit: .milliseconds(Int64(timeout * 1000))) { connection -> String? in
                 for item in pending {
                     current = item
                     let reply = try await connection.call(item.line)[0]

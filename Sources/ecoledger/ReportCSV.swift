@@ -21,8 +21,12 @@ enum ReportCSV {
         return [Grams(figures.grams).kilograms, String(figures.dropoffs), figures.issued.description] + spent
     }
 
-    /// A field, quoted when it holds a comma, a quote or a line break (quotes doubled).
+    /// A text field (a group's key), quoted when it holds a comma, a quote or a line break
+    /// (quotes doubled). One that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a
+    /// tab or CR first) gets a leading `'`, so a district's name can never run as a formula.
     static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

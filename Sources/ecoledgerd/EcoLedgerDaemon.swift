@@ -133,6 +133,13 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         let logSigner: NoteSigner
         var tls: NIOSSLContext?
         do {
+            // A new, empty ledger under a log key that already exists would be a second history
+            // signed as the same log (a fork): most likely the ledger was moved away to restore it.
+            let logKeyPath = key ?? db + ".log-key"
+            if !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: logKeyPath) {
+                throw Bootstrap.Failure(description: "\(db) does not exist but its log key \(logKeyPath) does: a new ledger under that key would fork the log. "
+                                        + "Restore the ledger (ecoledger restore), or give a new --key for a new log")
+            }
             store = try LedgerStore.openOrCreate(at: db)
             for file in store.exposedFiles() {
                 logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(file)"])

@@ -69,6 +69,12 @@ struct BackupTests {
         let forged = try CLI.run(["restore", "--from", tampered, "--db", restored])
         #expect(forged.status == 1 && forged.stderr.contains("fails its audit"), "\(forged.stderr)")
         #expect(!FileManager.default.fileExists(atPath: restored) && !FileManager.default.fileExists(atPath: restored + ".restoring"))
+        // A symlink in the way, even one pointing nowhere, is not written through or replaced.
+        let link = scratch.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: scratch.path("nowhere.sqlite"))
+        let throughLink = try CLI.run(["restore", "--from", copy, "--db", link])
+        #expect(throughLink.status == 1 && throughLink.stderr.contains("already exists"), "\(throughLink.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("nowhere.sqlite")))
 
         // The drill: restore checked against the head the backup printed, then serve it.
         let restore = try CLI.run(["restore", "--from", copy, "--db", restored, "--expect-head", head])

@@ -86,3 +86,57 @@ struct KioskTests {
         #expect(SecretFile.mode(queue + "/queue.sqlite") == 0o600 && SecretFile.mode(queue) == 0o700)
     }
 }
+
+extension KioskTests {
+    /// A TCP port that accepts connections (the kernel does) and never answers.
+    static func silentListener() throws -> (descriptor: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 16)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test("a server that accepts and never answers: the kiosk gives up after --timeout, and a second kiosk meanwhile queues without waiting")
+    func silentNetwork() throws {
+        let scratch = try Scratch()
+        let queue = scratch.path("q")
+        let (listener, port) = try Self.silentListener()
+        defer { close(listener) }
+        let tokens = scratch.path("token")
+        try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: tokens))
+        let kiosk = ["kiosk", "--queue", queue, "--port", String(port), "--token-file", tokens]
+        let first = Process()
+        first.executableURL = CLI.binary
+        first.arguments = kiosk + ["--timeout", "3", "DROPOFF", "R-1", "point=CP-1", "material=PET", "kg=1"]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        let started = Date()
+        try first.run()
+        usleep(800_000)
+        let second = try CLI.run(kiosk + ["--timeout", "1", "DROPOFF", "R-1", "point=CP-1", "material=PET", "kg=2"])
+        #expect(second.status == 3 && second.stdout.hasPrefix("QUEUED id=2 "), "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("another delivery of this queue is running"), "\(second.stderr)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 3, "queued, not delivered")
+        #expect(Date().timeIntervalSince(started) < 20, "it gave up, it did not hang")
+        let status = try CLI.run(["kiosk", "--queue", queue, "status"])
+        #expect(status.stdout.hasSuffix("pending=2 done=0 failed=0\n"), "\(status.stdout)")
+        // The token was never sent: the kiosks waited for the protocol's answer to PING first.
+        var received = ""
+        fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { break }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(connection, &buffer, buffer.count, 0)
+            if count > 0 { received += String(decoding: buffer[..<count], as: UTF8.self) }
+            close(connection)
+        }
+        #expect(received.contains("PING") && !received.contains("0123456789abcdef"), "\(received)")
+    }
+}

@@ -21,11 +21,13 @@ struct ReportCLITests {
         for (code, rate) in [("PET", "18"), ("ALU", "12.5"), ("CARTON", "4")] {
             try submit(.setMaterial(code: MaterialCode(code), rate: Rate(perKilogram: Points(parsing: rate)), name: code, minGrams: nil, maxGrams: nil))
         }
-        for (point, district) in [("CP-1", "Batasan Hills"), ("CP-2", "Payatas"), ("CP-3", "Payatas")] {
+        for (point, district) in [("CP-1", "Batasan Hills"), ("CP-2", "Payatas"), ("CP-3", "Payatas"), ("CP-4", "=HYPERLINK(\"http://x\",\"y\")")] {
             try submit(.addPoint(id: PointID(point), name: point, district: district))
         }
         for resident in ["R-1", "R-2", "R-3"] { try submit(.openAccount(.init(id: AccountID(resident), kind: .resident, name: resident, pin: pin))) }
         try submit(.openAccount(.init(id: AccountID("M-1"), kind: .merchant, name: "Store")))
+        try submit(.dropoff(.init(account: AccountID("R-1"), point: PointID("CP-4"), material: MaterialCode("PET"), grams: Grams(1_000),
+                                  ref: ClientRef("formula"))))
         for step in 0..<200 {
             let resident = AccountID(unchecked: "R-\(1 + step % 3)")
             if step % 4 == 3, step > 60 {
@@ -61,6 +63,7 @@ struct ReportCLITests {
         #expect(total[9] == Points(centipoints: residents).description)
         let byDistrict = try CLI.run(["report", "--db", db, "--format", "csv", "--by", "district"]).stdout
         #expect(byDistrict.contains("\r\nPayatas,") && byDistrict.contains("\r\nBatasan Hills,"), "\(byDistrict)")
+        #expect(byDistrict.contains("\r\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,1,18.00,"), "a name is never a formula: \(byDistrict)")
 
         let html = scratch.path("report.html")
         let made = try CLI.run(["report", "--db", db, "--format", "html", "--out", html, "--by", "point"])

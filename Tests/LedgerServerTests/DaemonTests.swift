@@ -81,6 +81,44 @@ struct DaemonTests {
         #expect(try DaemonTests.refusedStart(["--db", scratch.path("x.sqlite"), "--log-format", "xml"]).contains("log-format"))
     }
 
+    @Test("a log that cannot be written (a full disk) does not stop the server, in either format")
+    func unwritableLog() async throws {
+        for format in ["json", "text"] {
+            let scratch = try Scratch()
+            let server = Process()
+            server.executableURL = DaemonProcess.binary
+            server.arguments = ["--db", scratch.path("l.sqlite"), "--port", "0", "--demo", "--log-format", format]
+            let output = Pipe()
+            server.standardOutput = output
+            server.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+            try server.run()
+            defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+            var text = ""
+            while !text.contains("listening on "), case let data = output.fileHandleForReading.availableData, !data.isEmpty {
+                text += String(decoding: data, as: UTF8.self)
+            }
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("listening on ") })
+            let port = try #require(Int(line.split(separator: ":").last!))
+            try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
+                #expect(try await connection.call("AUTH not-a-token")[0].hasPrefix("ERR NOT_AUTHENTICATED"), "logs a warning")
+                #expect(try await connection.call("HELLO") == ["OK proto=1 server=ecoledger version=\(CommandExecutor.serverVersion)"])
+            }
+            #expect(server.isRunning, "\(format): still serving")
+        }
+    }
+
+    @Test("a missing ledger beside its existing log key is not replaced by a new, empty one (that would fork the log)")
+    func noForkAfterTheLedgerWentMissing() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        #expect(daemon.terminate() == 0)
+        for file in [db, db + "-wal", db + "-shm"] { try? FileManager.default.removeItem(atPath: file) }
+        let refused = try Self.refusedStart(["--db", db, "--port", "0"])
+        #expect(refused.contains("does not exist but its log key") && refused.contains("ecoledger restore"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
     @Test("docs/deploy's systemd unit starts ecoledgerd with options it has, and systemd-analyze accepts it")
     func systemdUnit() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -102,6 +102,34 @@ struct MetricsTests {
         #expect(samples["ecoledger_journal_entries{}"].map { $0 >= 2 } == true)
         #expect(samples["ecoledger_checkpoint_age_seconds{}"].map { $0 >= 0 && $0 < 60 } == true)
         #expect(try Self.http("GET", "/other", port: metricsPort).hasPrefix("HTTP/1.1 404"))
+        // Connections that never send a request hold at most 8 slots; a ninth is closed at once.
+        let idle = try (0..<8).map { _ in try IdleSocket(port: metricsPort) }
+        usleep(200_000)
+        #expect(try Self.http("GET", "/metrics", port: metricsPort).isEmpty, "closed without a reply while 8 are held")
+        idle.forEach { $0.close() }
+        usleep(200_000)
+        #expect(try Self.http("GET", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 200"))
         #expect(try Self.http("POST", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 405"))
+    }
+}
+
+/// A connection that sends nothing.
+final class IdleSocket {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect") }
+    }
+
+    func close() {
+        Glibc.close(descriptor)
     }
 }

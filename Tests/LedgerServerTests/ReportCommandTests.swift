@@ -20,9 +20,11 @@ struct ReportCommandTests {
                 #expect(materials == ["OK n=2", "material=PET kg=3.5 dropoffs=2 issued=63.00", months[2]])
                 let points = try await admin.call("REPORT by=point")
                 #expect(points[1] == "point=CP-1 kg=2 dropoffs=1 issued=36.00" && points[2] == "point=CP-2 kg=1.5 dropoffs=1 issued=27.00", "\(points)")
-                #expect(try await admin.call("REPORT from=2001-01-01 to=2001-01-31") == ["OK n=2",
-                    "month=2001-01 kg=0 dropoffs=0 issued=0.00 redeemed=0.00 donated=0.00 settled=0.00 expired=0.00 forfeited=0.00 outstanding=0.00",
+                // Before the ledger's first entry there is nothing, not even empty months; and a
+                // span of centuries costs no more than the ledger's own life.
+                #expect(try await admin.call("REPORT from=2001-01-01 to=2001-01-31") == ["OK n=1",
                     "total=all kg=0 dropoffs=0 issued=0.00 redeemed=0.00 donated=0.00 settled=0.00 expired=0.00 forfeited=0.00 outstanding=0.00"])
+                #expect(try await admin.call("REPORT from=1970-01-01 to=9999-12-31") == months)
                 #expect(try await admin.call("REPORT from=2026-02-30")[0].hasPrefix("ERR BAD_ARGUMENT from: expected a date YYYY-MM-DD"))
                 #expect(try await admin.call("REPORT from=2026-03-01 to=2026-02-01") == ["ERR BAD_ARGUMENT to: is before from"])
                 #expect(try await admin.call("REPORT by=week")[0].hasPrefix("ERR BAD_ARGUMENT by"))
