@@ -133,10 +133,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         let logSigner: NoteSigner
         var tls: NIOSSLContext?
         do {
-            // A new, empty ledger under a log key that already exists would be a second history
-            // signed as the same log (a fork): most likely the ledger was moved away to restore it.
-            let logKeyPath = key ?? db + ".log-key"
-            if !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: logKeyPath) {
+            // A new, empty ledger beside the log key ecoledgerd made for it would be a second
+            // history signed as the same log (a fork): most likely the ledger was moved away to be
+            // restored. (A key given with --key may be new, made with `ecoledger key new`.)
+            let logKeyPath = db + ".log-key"
+            if key == nil, !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: logKeyPath) {
                 throw Bootstrap.Failure(description: "\(db) does not exist but its log key \(logKeyPath) does: a new ledger under that key would fork the log. "
                                         + "Restore the ledger (ecoledger restore), or give a new --key for a new log")
             }
