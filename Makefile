@@ -17,10 +17,11 @@ FUZZ_BUILD ?= .build-fuzz
 
 .PHONY: deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
 
-## deps: install the system libraries (SQLite, OpenSSL, pkg-config) when pkg-config cannot find them,
+## deps: install the system libraries (SQLite, OpenSSL, libedit, pkg-config) when pkg-config cannot find them,
 ##       Go with golang.org/x/mod (the independent verifier the interoperability tests use), and
 ##       Python's cryptography (docs/example_vectors.py, which recomputes LEDGER.md's vectors) and
-##       prometheus_client (an independent parser of the metrics' exposition format)
+##       prometheus_client (an independent parser of the metrics' exposition format), and PIL with
+##       chromium (the HTML report rendered in a real browser)
 deps:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3 libedit && command -v go >/dev/null 2>&1 \
 		&& [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] \

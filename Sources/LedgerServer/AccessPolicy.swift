@@ -84,7 +84,7 @@ public enum AccessPolicy {
         }
     }
 
-    /// Every command, in the order of docs/PROTOCOL.md.
+    /// Every command, grouped as the role matrix of docs/PROTOCOL.md is.
     public static let rules: [Rule] = [
         Rule("PING", "PING", "check the connection", [:]),
         Rule("HELLO", "HELLO [1]", "the protocol version", [:]),

@@ -21,6 +21,8 @@ struct CallCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // The command is taken as it comes, so --help would otherwise be sent to the server.
+        if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
         guard !command.isEmpty else { throw ValidationError("give a command, e.g. ecoledger call PING") }
     }
 

@@ -51,6 +51,8 @@ struct KioskCommand: AsyncParsableCommand {
     static let stillQueued = ExitCode(3)
 
     func validate() throws {
+        // The command is taken as it comes, so --help would otherwise be queued.
+        if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
         guard !command.isEmpty else { throw ValidationError("give a command to queue, or status, or flush") }
         if let every, every < 1 || every > 86_400 { throw ValidationError("--every must be 1 to 86400 seconds") }
         guard timeout >= 1, timeout <= 3_600 else { throw ValidationError("--timeout must be 1 to 3600 seconds") }

@@ -29,6 +29,8 @@ struct ClientTests {
         #expect(forbidden.status == 1 && forbidden.stdout.hasPrefix("ERR FORBIDDEN"))
         let history = try CLI.run(base + ["--role", "auditor", "HISTORY", "R-NEW"])
         #expect(history.stdout.split(separator: "\n").count == 2, "a list: OK n=1 and one line")
+        let help = try CLI.run(["call", "--help"])
+        #expect(help.status == 0 && help.stdout.hasPrefix("OVERVIEW: Send one command"), "--help is help, not a command sent: \(help.stdout)")
         let unreachable = try CLI.run(["call", "--port", "1", "PING"])
         #expect(unreachable.status == 1 && unreachable.stderr.hasPrefix("ecoledger: error: cannot talk to 127.0.0.1:1"))
     }
