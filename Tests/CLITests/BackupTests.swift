@@ -61,6 +61,15 @@ struct BackupTests {
         let restored = scratch.path("restored.sqlite")
         let later = try CLI.run(["restore", "--from", copy, "--db", restored, "--expect-head", liveHead])
         #expect(later.status == 1 && later.stderr.contains("refused: the backup") && later.stderr.contains("truncated"), "\(later.status) \(later.stdout) \(later.stderr)")
+        // A checkpoint someone kept beyond the backup's head refuses it too: here the one in a
+        // resident's receipt of the live ledger's last entry.
+        let logKey = try #require(daemon.printed.split(separator: "\n").first { $0.hasPrefix("log key ") }).dropFirst("log key ".count)
+        let kept = scratch.path("kept.tlog-proof")
+        let receipt = try CLI.run(["receipt", "get", String(liveHead.split(separator: ":")[0]), "--port", String(port), "--token-file", live + ".demo-tokens",
+                                   "--role", "auditor", "--out", kept])
+        #expect(receipt.status == 0, "\(receipt.stderr)")
+        let behind = try CLI.run(["restore", "--from", copy, "--db", restored, "--checkpoint", kept, "--log-key", String(logKey)])
+        #expect(behind.status == 1 && behind.stderr.contains("refused: the backup"), "\(behind.stderr)")
         let onto = try CLI.run(["restore", "--from", copy, "--db", live])
         #expect(onto.status == 1 && onto.stderr.contains("already exists"), "\(onto.stderr)")
         let tampered = scratch.path("tampered.sqlite")
