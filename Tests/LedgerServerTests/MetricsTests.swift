@@ -13,26 +13,9 @@ import Glibc
 struct MetricsTests {
     /// One HTTP/1.1 request over a plain socket; the whole response (the server closes after it).
     static func http(_ method: String, _ path: String, port: Int) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect to the metrics port") }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            response += buffer[..<count]
-        }
-        return String(decoding: response, as: UTF8.self)
+        let client = try RawClient(port: port)
+        try client.write("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        return try client.readToEnd()
     }
 
     /// The samples of an exposition, as prometheus_client parses them: `name{labels} value` per line,
@@ -103,33 +86,13 @@ struct MetricsTests {
         #expect(samples["ecoledger_checkpoint_age_seconds{}"].map { $0 >= 0 && $0 < 60 } == true)
         #expect(try Self.http("GET", "/other", port: metricsPort).hasPrefix("HTTP/1.1 404"))
         // Connections that never send a request hold at most 8 slots; a ninth is closed at once.
-        let idle = try (0..<8).map { _ in try IdleSocket(port: metricsPort) }
+        var idle = try (0..<8).map { _ in try RawClient(port: metricsPort) }
         usleep(200_000)
         #expect(try Self.http("GET", "/metrics", port: metricsPort).isEmpty, "closed without a reply while 8 are held")
-        idle.forEach { $0.close() }
+        idle.removeAll() // closes them
         usleep(200_000)
         #expect(try Self.http("GET", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 200"))
         #expect(try Self.http("POST", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 405"))
     }
 }
 
-/// A connection that sends nothing.
-final class IdleSocket {
-    let descriptor: Int32
-
-    init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect") }
-    }
-
-    func close() {
-        Glibc.close(descriptor)
-    }
-}

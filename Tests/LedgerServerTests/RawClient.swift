@@ -61,10 +61,23 @@ final class RawClient: @unchecked Sendable {
                 buffer.removeFirst(newline + 1)
                 return line.hasSuffix("\r") ? String(line.dropLast()) : line
             }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { return nil }
-            buffer += chunk[..<count]
+            guard try fill() else { return nil }
         }
+    }
+
+    /// Everything until the server closes the connection.
+    func readToEnd() throws -> String {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Reads what has arrived into `buffer`; false at end of stream.
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        buffer += chunk[..<count]
+        return true
     }
 }
