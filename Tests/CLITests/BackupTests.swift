@@ -40,7 +40,15 @@ struct BackupTests {
                 }
             }
         }
-        while load.acknowledged.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+        /// Waits for `count` acknowledged drop-offs (a condition with a deadline).
+        func acknowledged(_ count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while load.acknowledged.load(ordering: .relaxed) < count {
+                guard ContinuousClock.now < deadline else { throw TestFailure("the load stalled at \(load.acknowledged.load(ordering: .relaxed))") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        try await acknowledged(20)
 
         // The backup, while drop-offs keep coming.
         let copy = scratch.path("backup.sqlite")
@@ -50,7 +58,7 @@ struct BackupTests {
         #expect(backup.stdout.hasPrefix("backup \(copy) entries="), "\(backup.stdout)")
         let head = try #require(Self.field("head", in: backup.stdout.trimmingCharacters(in: .newlines)))
         #expect(SecretFile.mode(copy) == 0o600)
-        while load.acknowledged.load(ordering: .relaxed) < during + 10 { try await Task.sleep(for: .milliseconds(10)) }
+        try await acknowledged(during + 10)
         load.stop.store(true, ordering: .relaxed)
         try await writer.value
         let liveHead = try #require(Self.field("head", in: try CLI.run(["verify", "--db", live]).stdout.trimmingCharacters(in: .newlines)))

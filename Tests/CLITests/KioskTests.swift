@@ -88,6 +88,16 @@ struct KioskTests {
 }
 
 extension KioskTests {
+    /// Whether some process holds the exclusive lock on `path`.
+    static func isLocked(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     /// A TCP port that accepts connections (the kernel does) and never answers.
     static func silentListener() throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -117,7 +127,10 @@ extension KioskTests {
         first.standardError = FileHandle.nullDevice
         let started = Date()
         try first.run()
-        usleep(800_000)
+        // Until the first kiosk holds the queue's delivery lock (a condition, not a guess at time).
+        let deadline = Date().addingTimeInterval(20)
+        while !Self.isLocked(queue + "/deliver.lock"), Date() < deadline { usleep(10_000) }
+        #expect(Self.isLocked(queue + "/deliver.lock"), "the first kiosk is delivering")
         let second = try CLI.run(kiosk + ["--timeout", "1", "DROPOFF", "R-1", "point=CP-1", "material=PET", "kg=2"])
         #expect(second.status == 3 && second.stdout.hasPrefix("QUEUED id=2 "), "\(second.stdout)\(second.stderr)")
         #expect(second.stderr.contains("another delivery of this queue is running"), "\(second.stderr)")
@@ -128,7 +141,7 @@ extension KioskTests {
         #expect(status.stdout.hasSuffix("pending=2 done=0 failed=0\n"), "\(status.stdout)")
         // The token was never sent: the kiosks waited for the protocol's answer to PING first.
         var received = ""
-        fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { break }

@@ -18,6 +18,16 @@ struct MetricsTests {
         return try client.readToEnd()
     }
 
+    /// Whether `condition` becomes true within 10 s, trying every 20 ms.
+    static func poll(_ condition: () throws -> Bool) throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// The samples of an exposition, as prometheus_client parses them: `name{labels} value` per line,
     /// labels sorted, so the test reads them without parsing the format itself.
     static func parsed(_ exposition: String) throws -> [String: Double] {
@@ -87,11 +97,10 @@ struct MetricsTests {
         #expect(try Self.http("GET", "/other", port: metricsPort).hasPrefix("HTTP/1.1 404"))
         // Connections that never send a request hold at most 8 slots; a ninth is closed at once.
         var idle = try (0..<8).map { _ in try RawClient(port: metricsPort) }
-        usleep(200_000)
-        #expect(try Self.http("GET", "/metrics", port: metricsPort).isEmpty, "closed without a reply while 8 are held")
+        // Polled until the server has taken the 8 in (a condition with a deadline, not a guess).
+        #expect(try Self.poll { try Self.http("GET", "/metrics", port: metricsPort).isEmpty }, "closed without a reply while 8 are held")
         idle.removeAll() // closes them
-        usleep(200_000)
-        #expect(try Self.http("GET", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 200"))
+        #expect(try Self.poll { try Self.http("GET", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 200") }, "served again once they are gone")
         #expect(try Self.http("POST", "/metrics", port: metricsPort).hasPrefix("HTTP/1.1 405"))
     }
 }
