@@ -11,9 +11,49 @@ import Testing
 /// and a server started on the restored ledger.
 @Suite("Backups and the restore drill", .serialized)
 struct BackupTests {
-    final class Load: Sendable {
-        let acknowledged = Atomic<Int>(0)
-        let stop = Atomic<Bool>(false)
+    /// Drop-offs sent one after another by `ecoledger call` in a shell loop, a process of its
+    /// own (so no thread of this test process can starve it), each acknowledged one a line in
+    /// a file; it stops when told.
+    final class Load {
+        let process = Process()
+        let acknowledgements: String
+        let stopFile: String
+
+        init(port: Int, tokens: String, in scratch: Scratch) throws {
+            acknowledgements = scratch.path("acks")
+            stopFile = scratch.path("stop")
+            _ = FileManager.default.createFile(atPath: acknowledgements, contents: nil)
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", """
+                i=0
+                while [ ! -e "$4" ]; do
+                  "$1" call --port "$2" --token-file "$3" --role operator DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=drill-$i >/dev/null \\
+                    && echo ok >> "$5"
+                  i=$((i+1))
+                done
+                """, "load", CLI.binary.path, String(port), tokens, stopFile, acknowledgements]
+            try process.run()
+        }
+
+        var acknowledged: Int {
+            ((try? String(contentsOfFile: acknowledgements, encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+
+        /// Waits for `count` acknowledged drop-offs (a condition, with a generous deadline).
+        func wait(for count: Int) throws {
+            let deadline = Date().addingTimeInterval(120)
+            while acknowledged < count {
+                guard Date() < deadline, process.isRunning else { throw TestFailure("the load stalled at \(acknowledged)") }
+                usleep(10_000)
+            }
+        }
+
+        func stop() {
+            _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+            process.waitUntilExit()
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
     }
 
     static func field(_ name: String, in line: String) -> String? {
@@ -26,41 +66,21 @@ struct BackupTests {
         let live = scratch.path("live.sqlite")
         let daemon = try DaemonProcess(arguments: ["--db", live, "--port", "0", "--demo"])
         defer { daemon.terminate() }
-        let operatorToken = try DaemonProcess.demoToken("operator", db: live)
-        let load = Load()
         let port = daemon.port
-        let writer = Task {
-            try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
-                _ = try await connection.call("AUTH \(operatorToken)")
-                var index = 0
-                while !load.stop.load(ordering: .relaxed) {
-                    let reply = try await connection.call("DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=drill-\(index)")[0]
-                    if reply.hasPrefix("OK seq=") { load.acknowledged.add(1, ordering: .relaxed) }
-                    index += 1
-                }
-            }
-        }
-        /// Waits for `count` acknowledged drop-offs (a condition with a deadline).
-        func acknowledged(_ count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while load.acknowledged.load(ordering: .relaxed) < count {
-                guard ContinuousClock.now < deadline else { throw TestFailure("the load stalled at \(load.acknowledged.load(ordering: .relaxed))") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        try await acknowledged(20)
+        let load = try Load(port: port, tokens: live + ".demo-tokens", in: scratch)
+        defer { load.stop() }
+        try load.wait(for: 20)
 
         // The backup, while drop-offs keep coming.
         let copy = scratch.path("backup.sqlite")
         let backup = try CLI.run(["backup", "--db", live, "--to", copy])
-        let during = load.acknowledged.load(ordering: .relaxed)
+        let during = load.acknowledged
         #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
         #expect(backup.stdout.hasPrefix("backup \(copy) entries="), "\(backup.stdout)")
         let head = try #require(Self.field("head", in: backup.stdout.trimmingCharacters(in: .newlines)))
         #expect(SecretFile.mode(copy) == 0o600)
-        try await acknowledged(during + 10)
-        load.stop.store(true, ordering: .relaxed)
-        try await writer.value
+        try load.wait(for: during + 10)
+        load.stop()
         let liveHead = try #require(Self.field("head", in: try CLI.run(["verify", "--db", live]).stdout.trimmingCharacters(in: .newlines)))
         let backupSeq = try #require(Int(head.split(separator: ":")[0]))
         #expect(backupSeq < Int(liveHead.split(separator: ":")[0])!, "the live ledger went on after the copy")
