@@ -85,15 +85,9 @@ public struct ClientOptions: ParsableArguments, Sendable {
                 }
             }
         } catch let failure as BodyFailure {
-            if let tls = failure.error as? NIOSSLError { throw Self.explain(tls, host: host, port: port) }
-            if let tls = failure.error as? NIOSSLExtraError {
-                throw CLIFailure.message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(tls))")
-            }
-            throw failure.error
-        } catch let error as NIOSSLError {
-            throw Self.explain(error, host: host, port: port)
-        } catch let error as NIOSSLExtraError {
-            throw CLIFailure.message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(error))")
+            throw Self.explainTLS(failure.error, host: host, port: port) ?? failure.error
+        } catch let error where Self.explainTLS(error, host: host, port: port) != nil {
+            throw Self.explainTLS(error, host: host, port: port)!
         } catch let error as CLIFailure {
             throw error
         } catch let error as LedgerConnection.ConnectionClosed {
@@ -105,8 +99,12 @@ public struct ClientOptions: ParsableArguments, Sendable {
 }
 
 extension ClientOptions {
-    /// A TLS failure in words an operator can act on.
-    static func explain(_ error: NIOSSLError, host: String, port: Int) -> CLIFailure {
+    /// A TLS failure in words an operator can act on; nil for any other error.
+    static func explainTLS(_ error: any Error, host: String, port: Int) -> CLIFailure? {
+        if error is NIOSSLExtraError {
+            return .message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(error))")
+        }
+        guard error is NIOSSLError else { return nil }
         let detail = "\(error)"
         if detail.contains("CERTIFICATE_VERIFY_FAILED") {
             return .message("cannot talk to \(host):\(port) over TLS: its certificate is not trusted, or not for \(host); "

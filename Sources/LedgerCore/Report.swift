@@ -231,6 +231,12 @@ public struct LedgerReport: Sendable, Equatable {
         (from?.startMs(offsetMinutes: offsetMinutes), to.map { $0.startMs(offsetMinutes: offsetMinutes) + 86_400_000 })
     }
 
+    /// `YYYY-MM-DD` of the local day holding `timeMs`.
+    public static func dayKey(_ timeMs: Int64, offsetMinutes: Int) -> String {
+        let date = CivilDate(days: SchemeCalendar.floorDivide(timeMs + Int64(offsetMinutes) * 60_000, 86_400_000))
+        return "\(monthKey(timeMs, offsetMinutes: offsetMinutes))-\(date.day < 10 ? "0" : "")\(date.day)"
+    }
+
     /// `YYYY-MM` of the local month holding `timeMs`.
     public static func monthKey(_ timeMs: Int64, offsetMinutes: Int) -> String {
         let day = SchemeCalendar.floorDivide(timeMs + Int64(offsetMinutes) * 60_000, 86_400_000)

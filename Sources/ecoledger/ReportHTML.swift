@@ -12,7 +12,8 @@ enum ReportHTML {
     static let pointColour = "#6b4fa0"
 
     static func render(_ report: LedgerReport, by grouping: LedgerReport.Grouping, title: String, head: String) -> String {
-        let span = "\(dateText(report.fromMs, report.offsetMinutes)) to \(dateText(report.toMs - 1, report.offsetMinutes))"
+        let span = "\(LedgerReport.dayKey(report.fromMs, offsetMinutes: report.offsetMinutes)) to "
+            + LedgerReport.dayKey(report.toMs - 1, offsetMinutes: report.offsetMinutes)
         var html = """
             <!doctype html>
             <html lang="en">
@@ -203,13 +204,5 @@ enum ReportHTML {
         let hundredths = Int64((value * 100).rounded())
         let whole = hundredths / 100, fraction = abs(hundredths % 100)
         return "\(hundredths < 0 && whole == 0 ? "-" : "")\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-
-    /// The local date (`YYYY-MM-DD`) of `ms`.
-    static func dateText(_ ms: Int64, _ offsetMinutes: Int) -> String {
-        let local = ms + Int64(offsetMinutes) * 60_000
-        let day = CivilDate(days: local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(day.year)-\(two(day.month))-\(two(day.day))"
     }
 }

@@ -103,6 +103,7 @@ struct ReportTests {
         // 2026-01-31T16:00Z is 2026-02-01 00:00 in Manila (+08:00).
         #expect(LedgerReport.monthKey(1_769_875_200_000, offsetMinutes: 480) == "2026-02")
         #expect(LedgerReport.monthKey(1_769_875_200_000, offsetMinutes: 0) == "2026-01")
+        #expect(LedgerReport.dayKey(1_769_875_200_000, offsetMinutes: 480) == "2026-02-01" && LedgerReport.dayKey(1_769_875_200_000, offsetMinutes: 0) == "2026-01-31")
         #expect(CivilDate.days(year: 2026, month: 1, day: 1) == 20_454)
         #expect(CivilDate.parse("2026-02-29") == nil && CivilDate.parse("2026-2-01") == nil && CivilDate.parse("2024-02-29")?.day == 29)
     }
