@@ -9,7 +9,8 @@ import Glibc
 /// Emacs-style editing, a history kept in a file (Up recalls, Ctrl-R searches), and Tab
 /// completion of the verbs and `key=`s the server says the caller may use (`HELP`).
 ///
-/// Lines that carry a secret (an `AUTH`, a `pin=` or `old=`) are never written to the history.
+/// Lines that carry a secret or personal data (an `AUTH`, a `pin=`, `old=`, `name=` or `district=`)
+/// are never written to the history.
 /// libedit's state is global to the process, so there is one editor at a time.
 public final class LineEditor {
     private let historyFile: String?
@@ -44,10 +45,15 @@ public final class LineEditor {
         _ = write_history(historyFile)
     }
 
-    /// Whether a line holds a token or a PIN.
+    /// The keys whose values never go to the history: PINs, and a resident's personal data
+    /// (an erased resident's name must not survive in a console's history file).
+    static let keptOutKeys = ["pin=", "old=", "name=", "district="]
+
+    /// Whether a line holds a token, a PIN or personal data (`keptOutKeys`).
     static func isSecret(_ line: String) -> Bool {
-        let upper = line.trimmingCharacters(in: .whitespaces).uppercased()
-        return upper.hasPrefix("AUTH") || upper.contains("PIN=") || upper.contains("OLD=")
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+        guard let first = words.first else { return false }
+        return first == "auth" || words.contains { word in keptOutKeys.contains { word.hasPrefix($0) } }
     }
 
     /// The verbs (one or two words) and the `key=`s of each, from `HELP`'s usage lines.

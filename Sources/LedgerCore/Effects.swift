@@ -312,9 +312,7 @@ public enum Effects {
             guard originalSeq < seq, let original = try state.entry(seq: originalSeq) else {
                 throw LedgerError.notFound("no entry \(originalSeq) to reverse")
             }
-            guard original.kind.isReversible else {
-                throw LedgerError.invalid("seq", "entry \(originalSeq) is a \(original.kind.rawValue); only drop-offs, redemptions, donations and settlements can be reversed")
-            }
+            guard original.kind.isReversible else { throw notReversible(originalSeq, original.kind) }
             if let by = try state.reversal(of: originalSeq) {
                 throw LedgerError.conflict("entry \(originalSeq) was already reversed by entry \(by)")
             }
@@ -334,6 +332,12 @@ public enum Effects {
             preconditionFailure("a record kind reached transferChanges")
         }
         return result
+    }
+
+    /// Why entry `seq` of `kind` cannot be reversed (the decision and the audit say it alike).
+    static func notReversible(_ seq: Int64, _ kind: EntryKind) -> LedgerError {
+        .invalid("seq", "entry \(seq) is not a transfer that can be reversed (its kind is \(kind.rawValue)); "
+                 + "only drop-offs, redemptions, donations and settlements can be reversed")
     }
 
     /// Moves `body.amount` from debit to credit; non-system balances may not go negative, and

@@ -122,14 +122,16 @@ public struct LedgerSnapshot: LedgerStorage {
     }
 
     /// Σ balances (must be zero) and any non-system account below zero.
+    ///
+    /// The same ledger always gets the same answer: accounts are looked at in id order, and the
+    /// sum is taken in 128 bits, which no number of Int64 balances below 2⁶⁴ can overflow.
     public func invariantViolation() -> String? {
-        var sum: Int64 = 0
-        for account in accounts.values {
-            let (next, overflow) = sum.addingReportingOverflow(account.balance.centipoints)
-            if overflow { return "the sum of balances overflows" }
-            sum = next
+        var sum: Int128 = 0
+        for account in accounts.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) {
+            sum += Int128(account.balance.centipoints)
+            if !account.balance.isWithinLimit { return "account \(account.id) has a balance beyond ±\(Points.limit)" }
             if account.kind != .system, account.balance < .zero { return "account \(account.id) has a negative balance \(account.balance)" }
         }
-        return sum == 0 ? nil : "the sum of all balances is \(Points(centipoints: sum)), not 0.00"
+        return sum == 0 ? nil : "the sum of all balances is \(Int64(exactly: sum).map { Points(centipoints: $0).description } ?? "\(sum) centipoints"), not 0.00"
     }
 }

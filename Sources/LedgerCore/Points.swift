@@ -26,15 +26,23 @@ public struct Points: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (lhs: Points, rhs: Points) -> Bool { lhs.centipoints < rhs.centipoints }
 
+    /// The bound of every balance, system accounts' included: ±92,233,720,368,547,758.07, that is
+    /// ±(2⁶³ − 1) centipoints. Int64's lowest value, −2⁶³, is outside it, so a balance can
+    /// always be negated: the points in circulation (minus `sys:issuance`) always fit.
+    public static let limit = Points(centipoints: .max)
+
+    /// Whether this amount lies within the bound of a balance (`limit`).
+    public var isWithinLimit: Bool { centipoints != .min }
+
     public func adding(_ other: Points) throws(LedgerError) -> Points {
         let (sum, overflow) = centipoints.addingReportingOverflow(other.centipoints)
-        guard !overflow else { throw .overflow("\(self) + \(other) does not fit in a balance") }
+        guard !overflow, sum != .min else { throw .overflow("\(self) + \(other) does not fit in a balance (at most ±\(Self.limit))") }
         return Points(centipoints: sum)
     }
 
     public func subtracting(_ other: Points) throws(LedgerError) -> Points {
         let (difference, overflow) = centipoints.subtractingReportingOverflow(other.centipoints)
-        guard !overflow else { throw .overflow("\(self) - \(other) does not fit in a balance") }
+        guard !overflow, difference != .min else { throw .overflow("\(self) - \(other) does not fit in a balance (at most ±\(Self.limit))") }
         return Points(centipoints: difference)
     }
 }

@@ -212,7 +212,8 @@ public struct LedgerReport: Sendable, Equatable {
     public struct LocalDate: Sendable, Equatable {
         public let year: Int64, month: Int64, day: Int64
 
-        /// `YYYY-MM-DD`, a real date from 1970 on; nil otherwise.
+        /// `YYYY-MM-DD`, a real date of years 0001 to 9999; nil otherwise (a span reaching before
+        /// the ledger began is clamped to its first entry).
         public init?(parsing text: String) {
             guard let (year, month, day) = CivilDate.parse(text) else { return nil }
             self.year = year
@@ -256,13 +257,13 @@ extension CivilDate {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    /// Parses `YYYY-MM-DD` (a real date, years 1970 to 9999); nil otherwise.
+    /// Parses `YYYY-MM-DD` (a real date, years 0001 to 9999); nil otherwise.
     public static func parse(_ text: String) -> (year: Int64, month: Int64, day: Int64)? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
               let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]),
-              year >= 1970, (1...12).contains(month), day >= 1 else { return nil }
+              year >= 1, (1...12).contains(month), day >= 1 else { return nil }
         let date = CivilDate(days: days(year: year, month: month, day: day))
         guard date.year == year, date.month == month, date.day == day else { return nil }
         return (year, month, day)

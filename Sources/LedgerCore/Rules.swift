@@ -149,6 +149,7 @@ public enum Rules {
         case .reverse(let seq, let reason, let ref):
             // The reversal's accounts and amount are the original's, looked up here.
             guard let original = try state.entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
+            guard original.kind.isReversible else { throw Effects.notReversible(seq, original.kind) }
             let body = EntryBody(kind: .reversal, debit: original.body.credit, credit: original.body.debit,
                                  amount: original.body.amount, actor: actor, ref: ref,
                                  attributes: [AttributeKey.reverses: String(seq), AttributeKey.reason: reason])

@@ -38,6 +38,22 @@ public enum Bootstrap {
             try SecretFile.create(file, contents: Array((secret + "\n").utf8))
             return .generated(try issue(.admin, secret: secret, store: store))
         }
+        guard let secret = try adminTokenSecret(in: file) else { throw Failure(description: "cannot read the admin token file \(file)") }
+        // A secret that was ever issued must not come back: if its token was revoked, it
+        // stays revoked whatever file holds it.
+        let hash = try SHA256.digest(Array(secret.utf8))
+        if let earlier = try store.tokens().first(where: { $0.secretHash == hash }) {
+            throw Failure(description: "the secret in \(file) belongs to token \(earlier.id)\(earlier.revoked ? ", which was revoked" : "")"
+                          + "; put a new secret in the file, or remove it and ecoledgerd writes one")
+        }
+        return .issued(try issue(.admin, secret: secret, store: store))
+    }
+
+    /// The secret in an existing admin token file, checked as `adminToken` would check it (owner
+    /// only, at least 128 bits); nil when there is no file. ecoledgerd asks this before it
+    /// creates or changes anything, so a weak or exposed token leaves nothing behind.
+    public static func adminTokenSecret(in file: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
         try refuseIfOthersCanRead(file)
         guard let data = FileManager.default.contents(atPath: file) else {
             throw Failure(description: "cannot read the admin token file \(file)")
@@ -48,14 +64,7 @@ public enum Bootstrap {
             throw Failure(description: "the admin token in \(file) carries about \(bits) bits of secret; at least \(minimumTokenBits) are needed "
                           + "(32 hex digits, e.g. from `openssl rand -hex 16`), or remove the file and ecoledgerd writes a new one")
         }
-        // A secret that was ever issued must not come back: if its token was revoked, it
-        // stays revoked whatever file holds it.
-        let hash = try SHA256.digest(Array(secret.utf8))
-        if let earlier = try store.tokens().first(where: { $0.secretHash == hash }) {
-            throw Failure(description: "the secret in \(file) belongs to token \(earlier.id)\(earlier.revoked ? ", which was revoked" : "")"
-                          + "; put a new secret in the file, or remove it and ecoledgerd writes one")
-        }
-        return .issued(try issue(.admin, secret: secret, store: store))
+        return secret
     }
 
     /// An upper bound on the bits of secret in `text`: its length times the bits per

@@ -27,7 +27,7 @@ struct SessionState {
 /// Knows the protocol's replies and the store's API, never SQL; every failure becomes an
 /// `ERR` reply and leaves the session usable.
 final class CommandExecutor: Sendable {
-    static let serverVersion = "0.3.0"
+    static let serverVersion = EcoLedgerVersion.text
 
     let gateway: LedgerGateway
     let tokens: TokenRegistry
@@ -202,8 +202,10 @@ final class CommandExecutor: Sendable {
     private func authenticateResident(_ id: AccountID, pin: PIN, state: inout SessionState) async throws -> (Reply, close: Bool) {
         state.principal = nil
         state.residentRecord = nil
-        guard authThrottle.allows(state.peer) else {
+        // Counted before any PIN work: parallel attempts from one address each use one of its 20.
+        guard let attempt = authThrottle.begin(state.peer) else {
             state.failedAuths += 1
+            logger.warning("AUTH RESIDENT refused: too many attempts from this address", metadata: ["peer": "\(state.peer)"])
             let closing = state.failedAuths >= SessionState.maxFailedAuths
             return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
         }
@@ -235,6 +237,7 @@ final class CommandExecutor: Sendable {
         }
         switch outcome {
         case .matched(let record, let head):
+            authThrottle.succeeded(attempt)
             state.principal = .resident(id)
             state.residentRecord = record
             state.residentSince = head
@@ -242,9 +245,8 @@ final class CommandExecutor: Sendable {
             return (.ok([("role", Role.resident.rawValue), ("account", id.rawValue)]), false)
         case .rejected, .refused:
             state.failedAuths += 1
-            authThrottle.recordFailure(state.peer)
             let closing = state.failedAuths >= SessionState.maxFailedAuths
-            logger.warning("AUTH RESIDENT failed", metadata: ["failures": "\(state.failedAuths)", "closing": "\(closing)"])
+            logger.warning("AUTH RESIDENT failed", metadata: ["peer": "\(state.peer)", "failures": "\(state.failedAuths)", "closing": "\(closing)"])
             return (.error(ProtocolError(.notAuthenticated, closing ? "wrong account or PIN; too many failures, closing" : "wrong account or PIN")), closing)
         }
     }
@@ -336,7 +338,7 @@ final class CommandExecutor: Sendable {
     }
 
     private func authenticate(_ secret: String, state: inout SessionState) throws -> (Reply, close: Bool) {
-        guard authThrottle.allows(state.peer) else {
+        guard let attempt = authThrottle.begin(state.peer) else {
             state.principal = nil
             state.failedAuths += 1
             logger.warning("AUTH refused: too many failures from this address", metadata: ["peer": "\(state.peer)"])
@@ -348,11 +350,11 @@ final class CommandExecutor: Sendable {
             // whoever logged in before.
             state.principal = nil
             state.failedAuths += 1
-            authThrottle.recordFailure(state.peer)
             let closing = state.failedAuths >= SessionState.maxFailedAuths
-            logger.warning("AUTH failed", metadata: ["failures": "\(state.failedAuths)", "closing": "\(closing)"])
+            logger.warning("AUTH failed", metadata: ["peer": "\(state.peer)", "failures": "\(state.failedAuths)", "closing": "\(closing)"])
             return (.error(ProtocolError(.notAuthenticated, closing ? "invalid token; too many failures, closing" : "invalid token")), closing)
         }
+        authThrottle.succeeded(attempt)
         state.principal = principal
         logger.info("AUTH", metadata: ["token": "\(principal.actor)", "role": "\(principal.role.rawValue)"])
         var fields: Reply.Fields = [("role", principal.role.rawValue)]
@@ -408,8 +410,9 @@ final class CommandExecutor: Sendable {
         case .post(let seq):
             if let point = principal?.point {
                 // An operator posts the holds of its own point's drop-offs only.
-                let entry = try await gateway.read { try $0.entry(seq: seq) }
-                guard let entry, entry.body[AttributeKey.point] == point.rawValue else {
+                let (entry, hold) = try await gateway.read { store in (try store.entry(seq: seq), try store.hold(seq)) }
+                guard let entry, hold != nil else { throw LedgerError.notFound("entry \(seq) is not a held drop-off") }
+                guard entry.body[AttributeKey.point] == point.rawValue else {
                     throw ProtocolError(.forbidden, "this operator token posts the held drop-offs of \(point) only")
                 }
             }

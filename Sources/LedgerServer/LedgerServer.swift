@@ -102,7 +102,17 @@ public final class LedgerServer: Service {
     public func run() async throws {
         let configuration = self.configuration
         let stats = executor.stats
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>
+        do {
+            server = try await bind(configuration, stats: stats)
+        } catch {
+            throw ListenAddress.unusable(host: configuration.host, port: configuration.port, error)
+        }
+        try await serve(server, configuration: configuration, stats: stats)
+    }
+
+    private func bind(_ configuration: ServerConfiguration, stats: ServerStats) async throws -> NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never> {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             // `printf 'PING\n' | nc` sends its lines then half-closes: every line it sent is
@@ -120,6 +130,10 @@ public final class LedgerServer: Service {
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 16, highWatermark: 64)))
                 }
             }
+    }
+
+    private func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
+                       stats: ServerStats) async throws {
         // Metrics before the first connection, so a taken --metrics address stops the start.
         let metricsTask: Task<Void, Never>?
         if let endpoint = configuration.metrics {

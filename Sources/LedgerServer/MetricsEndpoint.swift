@@ -29,7 +29,15 @@ public struct MetricsEndpoint: Sendable {
     /// Binds the address (failing at start-up, not later, when it is taken).
     func bind() async throws -> Listener {
         let deadline = self.deadline
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            return try await bootstrap(deadline)
+        } catch {
+            throw ListenAddress.unusable(host: host, port: port, error, option: "--metrics")
+        }
+    }
+
+    private func bootstrap(_ deadline: TimeAmount) async throws -> Listener {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -16,8 +16,8 @@ extension LedgerStore {
             let to = max(from, min(toMs ?? .max, last.map { $0 + 1 } ?? 0))
             // What residents held before the span.
             let opening = try Int64.fetchOne(db, sql: """
-                SELECT coalesce(sum(CASE WHEN ca.kind = 'resident' THEN j.amount ELSE 0 END)
-                              - sum(CASE WHEN da.kind = 'resident' THEN j.amount ELSE 0 END), 0)
+                SELECT coalesce(sum((CASE WHEN ca.kind = 'resident' THEN j.amount ELSE 0 END)
+                                  - (CASE WHEN da.kind = 'resident' THEN j.amount ELSE 0 END)), 0)
                 FROM journal j LEFT JOIN accounts ca ON ca.id = j.credit LEFT JOIN accounts da ON da.id = j.debit
                 WHERE j.time_ms < ? AND j.amount > 0
                 """, arguments: [from]) ?? 0

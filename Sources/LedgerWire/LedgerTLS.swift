@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOSSL
 
@@ -6,13 +7,48 @@ import NIOSSL
 /// sides; the client checks the server's certificate against `--ca` (or the system's roots)
 /// and its name (or address) against the host it dialled.
 public enum LedgerTLS {
+    /// Why the server's TLS files cannot be used: names the file and the reason.
+    public struct FileProblem: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// The server's context from PEM files: its certificate chain (leaf first) and private key.
+    /// Each failure says which file and why (`FileProblem`).
     public static func serverContext(certificateFile: String, keyFile: String) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain,
-                                                                     privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+        try readable(certificateFile, as: "--tls-cert")
+        try readable(keyFile, as: "--tls-key")
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
+        } catch {
+            throw FileProblem(description: "--tls-cert \(certificateFile) holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")")
+        }
+        guard !certificates.isEmpty else {
+            throw FileProblem(description: "--tls-cert \(certificateFile) holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        } catch {
+            throw FileProblem(description: "--tls-key \(keyFile) holds no unencrypted PEM private key")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) },
+                                                                     privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
-        return try NIOSSLContext(configuration: configuration)
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            throw FileProblem(description: "--tls-key \(keyFile) is not the private key of the certificate in --tls-cert \(certificateFile) "
+                              + "(the first certificate of the file must be the server's own)")
+        } catch {
+            throw FileProblem(description: "cannot use --tls-cert \(certificateFile) with --tls-key \(keyFile): \(error)")
+        }
+    }
+
+    private static func readable(_ file: String, as option: String) throws {
+        guard access(file, R_OK) == 0 else {
+            throw FileProblem(description: "cannot read \(option) \(file): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// A client's context: the server's certificate must chain to a certificate of `caFile`

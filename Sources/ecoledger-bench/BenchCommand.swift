@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCLI
+import LedgerCore
 import Foundation
 import Histogram
 import LedgerWire
@@ -18,6 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
             and reports the server's peak RSS. `ecoledger-bench suite` runs the standard benchmark
             of `make bench`.
             """,
+        version: EcoLedgerVersion.text,
         subcommands: [BenchSuiteCommand.self])
 
     @OptionGroup var client: ClientOptions

@@ -16,7 +16,7 @@ struct ConnectCommand: AsyncParsableCommand {
         discussion: """
             On a terminal: line editing (arrows, Home/End, Ctrl-A/E/K/U/W), Up and Down through a history kept in \
             --history, Ctrl-R to search it, and Tab to complete the verbs and key= of the commands you may use \
-            (from the server's HELP). Lines with a token or a PIN (AUTH, pin=, old=) are never kept in the history. \
+            (from the server's HELP). Lines with a token, a PIN or personal data (AUTH, pin=, old=, name=, district=) are never kept in the history. \
             With stdin not a terminal, it reads lines as they come (for scripts).
             """)
 

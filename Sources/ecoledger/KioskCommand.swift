@@ -39,7 +39,9 @@ struct KioskCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Give up on a delivery when the server sends nothing for this long (the request stays queued).", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Argument(parsing: .captureForPassthrough, help: "status, flush, or the command to queue and its arguments.")
+    // Not passthrough: options may follow `flush` (`flush --every 30`), and an unknown option is
+    // refused here, never queued.
+    @Argument(help: "status, flush, or the command to queue and its arguments.")
     var command: [String] = []
 
     /// The commands that carry a ref and no PIN.
@@ -51,8 +53,6 @@ struct KioskCommand: AsyncParsableCommand {
     static let stillQueued = ExitCode(3)
 
     func validate() throws {
-        // The command is taken as it comes, so --help would otherwise be queued.
-        if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
         guard !command.isEmpty else { throw ValidationError("give a command to queue, or status, or flush") }
         if let every, every < 1 || every > 86_400 { throw ValidationError("--every must be 1 to 86400 seconds") }
         guard timeout >= 1, timeout <= 3_600 else { throw ValidationError("--timeout must be 1 to 3600 seconds") }

@@ -18,7 +18,8 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecoledgerd",
         abstract: "Serve a ledger over the line-oriented ecoledger protocol (docs/PROTOCOL.md).",
-        discussion: "Prints 'listening on HOST:PORT' once it accepts connections. SIGTERM or SIGINT: stops accepting, finishes the commands in flight, closes the ledger and exits 0.")
+        discussion: "Prints 'listening on HOST:PORT' once it accepts connections. SIGTERM or SIGINT: stops accepting, finishes the commands in flight, closes the ledger and exits 0.",
+        version: EcoLedgerVersion.text)
 
     @Option(help: "The ledger file; created if missing.")
     var db = "ecoledger.sqlite"
@@ -132,7 +133,22 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         let pinKey: PINKey
         let logSigner: NoteSigner
         var tls: NIOSSLContext?
+        let servingLock: ServingLock
         do {
+            // Everything that can be checked is checked before anything is written: a failed
+            // start leaves no ledger, key or origin behind to trip over on the next one.
+            servingLock = try ServingLock.acquire(ledger: db)
+            if let tlsCert, let tlsKey {
+                guard !SecretFile.isExposed(tlsKey) else {
+                    throw Bootstrap.Failure(description: "\(tlsKey) holds the TLS private key and others on this machine may read or change it; run: chmod 600 \(tlsKey)")
+                }
+                tls = try LedgerTLS.serverContext(certificateFile: tlsCert, keyFile: tlsKey)
+            }
+            if let adminTokenFile { _ = try Bootstrap.adminTokenSecret(in: adminTokenFile) }
+            try await ListenAddress.check(host: host, port: port)
+            if let metrics, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {
+                try await ListenAddress.check(host: metricsHost, port: metricsPort, option: "--metrics")
+            }
             // A new, empty ledger beside the log key ecoledgerd made for it would be a second
             // history signed as the same log (a fork): most likely the ledger was moved away to be
             // restored. (A key given with --key may be new, made with `ecoledger key new`.)
@@ -164,16 +180,6 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
                 throw Bootstrap.Failure(description: "\(logKeyFile) is not this ledger's log key (its checkpoints are signed with \(recordedKey))")
             }
             if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
-            if let tlsCert, let tlsKey {
-                guard !SecretFile.isExposed(tlsKey) else {
-                    throw Bootstrap.Failure(description: "\(tlsKey) holds the TLS private key and others on this machine may read or change it; run: chmod 600 \(tlsKey)")
-                }
-                do {
-                    tls = try LedgerTLS.serverContext(certificateFile: tlsCert, keyFile: tlsKey)
-                } catch {
-                    throw Bootstrap.Failure(description: "cannot use --tls-cert \(tlsCert) with --tls-key \(tlsKey): \(error)")
-                }
-            }
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
@@ -220,8 +226,15 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             standardOutput("metrics on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)/metrics")
         }
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            FileHandle.standardError.write(Data("ecoledgerd: error: \(error)\n".utf8))
+            try? store.close()
+            throw ExitCode.failure
+        }
         try store.close()
+        withExtendedLifetime(servingLock) {}
         logger.info("ledger closed; bye")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerStore
 import LedgerTestSupport
 import Testing
 
@@ -50,6 +51,55 @@ struct ClientTests {
         #expect(odd.status == 0, "\(odd.stdout)\(odd.stderr)")
         let show = try CLI.run(base + ["ACCOUNT", "SHOW", "R-Y"])
         #expect(show.stdout.contains(#"name="a\"b\\c""#), "\(show.stdout)")
+    }
+
+    @Test("options are checked on this machine: one after the command, a mistyped one or a mistyped subcommand is refused with a suggestion and nothing is sent")
+    func optionsCheckedLocally() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
+        defer { daemon.terminate() }
+        let auditor = ["call", "--port", String(port), "--token-file", tokens, "--role", "auditor"]
+        let before = try CLI.run(auditor + ["STATS"])
+        let after = try CLI.run(["call", "--port", String(port), "HEAD", "--token-file", tokens])
+        #expect(after.status == 64 && after.stderr.contains("--token-file comes after the command"), "\(after.stderr)")
+        let mistyped = try CLI.run(["call", "--port", String(port), "--token", tokens, "HEAD"])
+        #expect(mistyped.status == 64 && mistyped.stderr.contains("unknown option --token; did you mean --token-file?"), "\(mistyped.stderr)")
+        let stats = try CLI.run(auditor + ["STATS"])
+        // Only the two STATS calls reached the server, each with its PING and AUTH.
+        let commands = { (reply: String) in Int(reply.split(separator: " ").first { $0.hasPrefix("commands=") }?.dropFirst(9) ?? "") ?? -1 }
+        #expect(commands(stats.stdout) - commands(before.stdout) == 3, "\(before.stdout) → \(stats.stdout)")
+        let subcommand = try CLI.run(["verfy", "--db", scratch.path("x.sqlite")])
+        #expect(subcommand.status == 64 && subcommand.stderr.contains("unknown command 'verfy'; did you mean 'verify'?"), "\(subcommand.stderr)")
+        let badPort = try CLI.run(["call", "--port", "abc", "PING"])
+        #expect(badPort.status == 64, "a usage error exits 64, as README says")
+        for binary in [CLI.binary, DaemonProcess.binary, CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench")] {
+            let version = try CLI.run(["--version"], executable: binary)
+            #expect(version.status == 0 && version.stdout == "0.3.0\n", "\(binary.lastPathComponent): \(version.stdout)\(version.stderr)")
+        }
+    }
+
+    @Test("call --token-out writes an issued token alone to an owner-only file, never over an existing one, and the token works")
+    func tokenOut() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try Self.startDaemon(in: scratch)
+        defer { daemon.terminate() }
+        let admin = ["call", "--port", String(port), "--token-file", tokens]
+        let file = scratch.path("kiosk.token")
+        let issued = try CLI.run(admin + ["--token-out", file, "TOKEN", "ISSUE", "role=operator", "point=CP-DEMO"])
+        #expect(issued.status == 0 && issued.stdout.contains(" token_file=\(file) ") && !issued.stdout.contains(" token="), "\(issued.stdout)\(issued.stderr)")
+        #expect(SecretFile.mode(file) == 0o600)
+        let secret = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(secret.count == 49 && secret.hasSuffix("\n"), "the secret alone: \(secret.debugDescription)")
+        let kiosk = try CLI.run(["call", "--port", String(port), "--token-file", file, "DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=1", "ref=t-1"])
+        #expect(kiosk.status == 0 && kiosk.stdout.hasPrefix("OK seq="), "\(kiosk.stdout)\(kiosk.stderr)")
+        let again = try CLI.run(admin + ["--token-out", file, "TOKEN", "ISSUE", "role=auditor"])
+        #expect(again.status == 1 && again.stderr.contains("already exists; refusing to overwrite it (nothing was sent)"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == secret)
+        let tokensAfter = try CLI.run(admin + ["TOKEN", "LIST"])
+        #expect(!tokensAfter.stdout.contains("role=auditor point") && tokensAfter.stdout.components(separatedBy: "role=auditor").count == 2,
+                "no second auditor token was issued: \(tokensAfter.stdout)")
+        let misuse = try CLI.run(admin + ["--token-out", scratch.path("other"), "HEAD"])
+        #expect(misuse.status == 64 && misuse.stderr.contains("--token-out goes with TOKEN ISSUE only"))
     }
 
     @Test("connect reads commands from stdin and prints each reply")

@@ -33,6 +33,10 @@ struct ConsoleTests {
         type(b"\x1b[A\r"); ok = ok and read_until(b"OK pong", 2)          # Up recalls it
         type(b"bal\tR-DEMO-1\r"); ok = ok and read_until(b"OK account=R-DEMO-1")
         type(b"HISTORY R-DEMO-1 li\t5\r"); ok = ok and read_until(b"OK n=")  # keys complete too
+        # Lines with a PIN or a resident's personal data (refused for an auditor, but typed all the same).
+        type(b"ACCOUNT OPEN R-SECRET-1 kind=resident name=\"Ana Santos\" district=Payatas pin=4821\r"); ok = ok and read_until(b"ERR FORBIDDEN")
+        type(b"ACCOUNT PIN R-DEMO-1 old=1234 pin=7391\r"); ok = ok and read_until(b"ERR FORBIDDEN", 2)
+        type(b"REDEEM R-DEMO-1 points=1 merchant=M-DEMO pin=5529 ref=x\r"); ok = ok and read_until(b"ERR FORBIDDEN", 3)
         type(b"AUTH not-a-real-secret\r"); ok = ok and read_until(b"ERR NOT_AUTHENTICATED")
         type(b"QUIT\r"); read_until(b"OK bye")
         os.waitpid(pid, 0)
@@ -55,6 +59,9 @@ struct ConsoleTests {
         // libedit writes spaces as \040.
         #expect(kept.contains("PING") && kept.contains("BALANCE\\040R-DEMO-1") && kept.contains("HISTORY\\040R-DEMO-1\\040limit=5"), "\(kept)")
         #expect(!kept.contains("AUTH") && !kept.contains("not-a-real-secret"), "\(kept)")
+        for secret in ["Ana", "Santos", "Payatas", "4821", "1234", "7391", "5529"] {
+            #expect(!kept.contains(secret), "\(secret) was kept in the history: \(kept)")
+        }
         #expect(SecretFile.mode(history) == 0o600)
     }
 }

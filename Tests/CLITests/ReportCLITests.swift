@@ -76,7 +76,7 @@ struct ReportCLITests {
 
         // A phone-sized screenshot, and the charts' colours counted in it.
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        try #require(chromium != nil, "chromium is needed (make deps installs it)")
+        try #require(chromium != nil, "chromium is needed (make test-deps installs it)")
         let shot = scratch.path("report.png")
         let render = try CLI.run(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=412,2600",
                                   "--screenshot=\(shot)", "file://\(html)"], executable: URL(fileURLWithPath: chromium!))

@@ -26,6 +26,8 @@ struct HoldCommandTests {
             }
             try await server.session(as: .operator) { kiosk async throws in
                 #expect(try await kiosk.call("POST \(second)")[0].hasPrefix("ERR FORBIDDEN"), "another point's drop-off")
+                #expect(try await kiosk.call("POST 1") == ["ERR NOT_FOUND entry 1 is not a held drop-off"], "an entry that is no held drop-off")
+                #expect(try await kiosk.call("POST 99999") == ["ERR NOT_FOUND entry 99999 is not a held drop-off"])
                 #expect(try await kiosk.call("POST \(first)")[0].hasPrefix("OK seq="))
                 #expect(try await kiosk.call("VOID \(third) reason=x")[0].hasPrefix("ERR FORBIDDEN"), "voiding is for administrators")
             }

@@ -8,18 +8,53 @@ import Testing
 
 @Suite("Hostile clients", .serialized)
 struct HostileClientTests {
-    @Test("AUTH failures are throttled per source address across connections, and age out")
-    func throttleUnit() {
+    @Test("AUTH attempts are throttled per source address from the moment they start; successes are taken back; attempts age out")
+    func throttleUnit() throws {
         let clock = ManualClock()
         let throttle = AuthThrottle(limit: 3, window: .seconds(60), now: { clock.now })
-        for _ in 0..<3 {
-            #expect(throttle.allows("10.0.0.7"))
-            throttle.recordFailure("10.0.0.7")
-        }
-        #expect(!throttle.allows("10.0.0.7"))
-        #expect(throttle.allows("10.0.0.8"), "other addresses are unaffected")
+        // Three attempts in flight at once use up the address, though none has failed yet.
+        let attempts = (0..<3).map { _ in throttle.begin("10.0.0.7") }
+        #expect(attempts.allSatisfy { $0 != nil })
+        #expect(throttle.begin("10.0.0.7") == nil, "a fourth attempt in flight is refused before any check")
+        #expect(throttle.begin("10.0.0.8") != nil, "other addresses are unaffected")
+        throttle.succeeded(try #require(attempts[0]))
+        let again = throttle.begin("10.0.0.7")
+        #expect(again != nil, "a successful login no longer counts")
+        #expect(throttle.begin("10.0.0.7") == nil)
         clock.advance(.seconds(61))
-        #expect(throttle.allows("10.0.0.7"), "failures age out of the window")
+        #expect(throttle.begin("10.0.0.7") != nil, "attempts age out of the window")
+    }
+
+    @Test("300 parallel AUTH RESIDENT guesses from one address make at most 20 PIN checks")
+    func parallelResidentGuesses() async throws {
+        try await TestServer.with { server in
+            // 60 residents, so that one account's one-login-at-a-time rule does not bound the checks.
+            try await server.session(as: .admin) { admin in
+                for n in 0..<60 {
+                    let reply = try await admin.call("ACCOUNT OPEN G-\(n) kind=resident name=Guest pin=1234")
+                    #expect(reply[0].hasPrefix("OK seq="), "\(reply)")
+                }
+            }
+            let before = try server.store.head().seq
+            let replies = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<300 {
+                    group.addTask {
+                        try await LedgerConnection.withConnection(host: "127.0.0.1", port: server.port) { connection in
+                            try await connection.call("AUTH RESIDENT G-\(n % 60) pin=\(String(format: "%04d", 5000 + n))")[0]
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            // Every wrong PIN that was checked is journaled as pin_rejected.
+            let after = try server.store.head().seq
+            let checks = try (before + 1..<after + 1).compactMap { try server.store.entry(seq: $0) }.filter { $0.body.kind == .pinRejected }.count
+            #expect(replies.count == 300)
+            #expect(replies.allSatisfy { $0.hasPrefix("ERR NOT_AUTHENTICATED") || $0.hasPrefix("ERR LIMIT_EXCEEDED") }, "\(Set(replies))")
+            #expect(checks <= 20, "\(checks) PINs were checked")
+            #expect(checks >= 1)
+            #expect(replies.filter { $0.hasPrefix("ERR LIMIT_EXCEEDED") }.count >= 280)
+        }
     }
 
     @Test("after too many failed AUTHs from one address, even a good token is refused from it for a while")

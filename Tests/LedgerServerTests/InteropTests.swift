@@ -9,7 +9,7 @@ import Testing
 
 /// ecoledger's checkpoints, consistency proofs, receipts and cosignatures, checked by an
 /// implementation nobody on the project wrote: Go's golang.org/x/mod/sumdb/tlog and sumdb/note
-/// (Debian's golang-golang-x-mod-dev; `make deps` installs it), through Tests/Interop/tlogverify.
+/// (Debian's golang-golang-x-mod-dev; `make test-deps` installs it), through Tests/Interop/tlogverify.
 @Suite("Interoperability with golang.org/x/mod/sumdb", .serialized)
 struct InteropTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -18,7 +18,7 @@ struct InteropTests {
     static func checker(in scratch: Scratch) throws -> URL {
         let output = URL(fileURLWithPath: scratch.path("tlogverify"))
         let result = try run("/usr/bin/env", ["go", "build", "-o", output.path, "./Tests/Interop/tlogverify"])
-        guard result.status == 0 else { throw TestFailure("go build failed (is golang-golang-x-mod-dev installed? make deps): \(result.output)") }
+        guard result.status == 0 else { throw TestFailure("go build failed (is golang-golang-x-mod-dev installed? make test-deps): \(result.output)") }
         return output
     }
 

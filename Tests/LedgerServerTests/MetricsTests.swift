@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `ecoledgerd --metrics`: a real scrape over HTTP, read by an independent parser of the
-/// Prometheus text format (Python's prometheus_client, which `make deps` installs).
+/// Prometheus text format (Python's prometheus_client, which `make test-deps` installs).
 @Suite("Prometheus metrics", .serialized)
 struct MetricsTests {
     /// One HTTP/1.1 request over a plain socket; the whole response (the server closes after it).

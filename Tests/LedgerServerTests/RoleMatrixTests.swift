@@ -49,7 +49,7 @@ struct RoleMatrixTests {
         ("ALERTS limit=5", ["admin", "auditor"]),
         ("REPORT by=material", ["admin", "auditor"]),
         ("EXPIRE", ["admin"]),
-        ("POST 1", ["admin"]), // entry 1 is no drop-off of the operator's point (HoldCommandTests: its own)
+        ("POST 1", ["admin", "operator"]), // entry 1 is no held drop-off: NOT_FOUND for both (HoldCommandTests: another point's is FORBIDDEN)
         ("VOID 1 reason=x", ["admin"]),
         ("SCHEME SHOW", ["admin", "operator", "merchant", "auditor", "witness"]),
         ("SCHEME SET monthly_cap=450", ["admin"]),

@@ -34,8 +34,11 @@ struct ReversalTests {
     func reverseNonTransfer() throws {
         let ledger = try TemporaryLedger()
         try ledger.store.seedCatalogue()
-        expectLedgerError("BAD_ARGUMENT") { _ = try ledger.store.submit(Make.reverse(1, ref: "rev-1")) }
-        expectLedgerError("NOT_FOUND") { _ = try ledger.store.submit(Make.reverse(999, ref: "rev-2")) }
+        let refused = expectLedgerError("BAD_ARGUMENT") { _ = try ledger.store.submit(Make.reverse(1, ref: "rev-1")) }
+        #expect(refused?.message == "seq: entry 1 is not a transfer that can be reversed (its kind is material_set); "
+                + "only drop-offs, redemptions, donations and settlements can be reversed", "\(String(describing: refused))")
+        let missing = expectLedgerError("NOT_FOUND") { _ = try ledger.store.submit(Make.reverse(999, ref: "rev-2")) }
+        #expect(missing?.message == "no entry 999")
     }
 
     @Test("redemptions, donations and settlements reverse too")
