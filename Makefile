@@ -1,7 +1,10 @@
-# ecoledger: build, test and run. Every target that compiles depends on `deps`.
+# ecoledger: build, test and run. Every target that compiles depends on `deps` (what building
+# and running need); the targets that run tests depend on `test-deps` (that, and what only the
+# tests need).
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libedit-dev pkg-config golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client python3-pil chromium
+BUILD_PACKAGES := libsqlite3-dev libssl-dev libedit-dev pkg-config
+TEST_PACKAGES := golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client python3-pil chromium
 DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
@@ -15,19 +18,26 @@ TAMPERINGS ?= 1000
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= .build-fuzz
 
-.PHONY: deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
+.PHONY: deps test-deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
 
-## deps: install the system libraries (SQLite, OpenSSL, libedit, pkg-config) when pkg-config cannot find them,
-##       Go with golang.org/x/mod (the independent verifier the interoperability tests use), and
-##       Python's cryptography (docs/example_vectors.py, which recomputes LEDGER.md's vectors) and
-##       prometheus_client (an independent parser of the metrics' exposition format), and PIL with
-##       chromium (the HTML report rendered in a real browser)
+## deps: what building and running need: the system libraries (SQLite, OpenSSL, libedit) and
+##       pkg-config, installed with apt-get when pkg-config cannot find them
 deps:
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3 libedit && command -v go >/dev/null 2>&1 \
-		&& [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] \
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto sqlite3 libedit; then :; else \
+		echo "installing $(BUILD_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BUILD_PACKAGES); \
+	fi
+
+## test-deps: deps, and what only the tests need, installed with apt-get when missing: Go with
+##            golang.org/x/mod (the independent verifier the interoperability tests use), Python's
+##            cryptography (docs/example_vectors.py, which recomputes LEDGER.md's vectors) and
+##            prometheus_client (an independent parser of the metrics' exposition format), and
+##            PIL with chromium (the HTML report rendered in a real browser)
+test-deps: deps
+	@if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] \
 		&& /usr/bin/python3 -c 'import cryptography, prometheus_client, PIL' >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; else \
-		echo "installing $(SYSTEM_PACKAGES)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
+		echo "installing $(TEST_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_PACKAGES); \
 	fi
 
 ## build: compile everything (debug)
@@ -35,7 +45,7 @@ build: deps
 	$(SWIFT) build
 
 ## test: the whole test suite (Swift Testing)
-test: deps
+test: test-deps
 	$(SWIFT) test
 
 ## run: build and start ecoledgerd on 127.0.0.1:7707 with the demo catalogue on $(DB)
@@ -63,26 +73,26 @@ peers:
 
 ## crash-test: kill -9 ecoledgerd under load $(CRASH_CYCLES) times; check every acknowledged entry
 ##             survives unchanged and in-doubt retries tell the truth (ECOLEDGER_CRASH_SEED replays)
-crash-test: deps
+crash-test: test-deps
 	ECOLEDGER_CRASH_CYCLES=$(CRASH_CYCLES) $(SWIFT) test --filter CrashTests
 
 ## tamper-test: $(TAMPERINGS) random tamperings of copies of a realistic ledger; verify must name
 ##              the first bad seq of every one (ECOLEDGER_TAMPER_SEED replays)
-tamper-test: deps
+tamper-test: test-deps
 	ECOLEDGER_TAMPERINGS=$(TAMPERINGS) $(SWIFT) test --filter TamperCampaignTests
 
 ## storage-test: a real full disk (tmpfs, needs root) and injected I/O errors (LD_PRELOAD, needs cc)
-storage-test: deps
+storage-test: test-deps
 	$(SWIFT) test --filter "StorageFaultTests|IOErrorTests"
 
 ## hostile-test: slow senders, connection floods, AUTH brute force, 100,000-deep pipelines, clients that
 ##               never read, revoked tokens, replayed redemptions, failed AUTHs, protocol edges, injection
 ##               through `ecoledger call`
-hostile-test: deps
+hostile-test: test-deps
 	$(SWIFT) test --filter "HostileClientTests|ConnectionTests|DeterministicRandomnessTests|StalledReaderTests|IdleTimeoutTests|HardeningTests|RequestLineTests|ClientTests"
 
 ## money-test: Int64 limits, overflowing rates, rounding over thousands of tiny drop-offs
-money-test: deps
+money-test: test-deps
 	$(SWIFT) test --filter "MoneyEdgeTests|FixedPointTests|RandomizedLedgerTests"
 
 ## fuzz: libFuzzer over the line parser and command decoder, $(FUZZ_RUNS) inputs, starting from the

@@ -161,10 +161,6 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             for file in store.exposedFiles() {
                 logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(file)"])
             }
-            let keyFile = pinKeyFile ?? db + ".pin-key"
-            let created: Bool
-            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
-            if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
             let logKeyFile = key ?? db + ".log-key"
             let recordedOrigin = try store.meta("origin"), recordedKey = try store.meta("log_key")
             if let recordedOrigin, recordedOrigin != origin {
@@ -180,6 +176,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
                 throw Bootstrap.Failure(description: "\(logKeyFile) is not this ledger's log key (its checkpoints are signed with \(recordedKey))")
             }
             if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
+            // After the log's checks: a refused start leaves no new PIN key behind.
+            let keyFile = pinKeyFile ?? db + ".pin-key"
+            let created: Bool
+            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
+            if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
