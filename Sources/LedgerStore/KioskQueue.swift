@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 import LedgerCrypto
 
 /// A collection point's durable outbox (`ecoledger kiosk`): requests are written here, with the
@@ -41,10 +44,26 @@ public final class KioskQueue {
     public let id: String
     public let path: String
 
+    /// Why a queue cannot be used as found: someone else could read it or plant requests in it.
+    public struct Exposed: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Opens the queue in `folder` (created 0700 when missing), creating its file on first use.
+    ///
+    /// The queue holds requests that go out under the operator's token, so, as ssh does with
+    /// exposed keys, a folder or file that is not this user's own, or that group or others may
+    /// read or write, or a symlink in their place, is refused (`Exposed`), with the command
+    /// that fixes it, before anything is read.
     public init(folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        try Self.refuseExposed(folder, isFolder: true)
         path = (folder as NSString).appendingPathComponent("queue.sqlite")
+        for name in ["queue.sqlite", "queue.sqlite-wal", "queue.sqlite-shm", "deliver.lock"] {
+            try Self.refuseExposed((folder as NSString).appendingPathComponent(name), isFolder: false)
+        }
         if !FileManager.default.fileExists(atPath: path) { try SecretFile.create(path, contents: []) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -73,6 +92,26 @@ public final class KioskQueue {
         }
         try migrator.migrate(queue)
         id = try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM queue_meta WHERE key = 'id'") } ?? "?"
+    }
+
+    /// Throws `Exposed` when `path` exists and is a symlink, not owned by this user, or open to
+    /// group or others.
+    static func refuseExposed(_ path: String, isFolder: Bool) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let what = isFolder ? "the kiosk queue's folder \(path)" : "the kiosk queue's file \(path)"
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw Exposed(description: "\(what) is a symlink; refusing to use it (remove it, and let the kiosk create the queue)")
+        }
+        if info.st_uid != geteuid() {
+            throw Exposed(description: "\(what) belongs to user \(info.st_uid), not to you (\(geteuid())): someone else could have planted requests in it; "
+                          + "use a queue folder of your own (or, if you trust its content: chown -R \(geteuid()) \(path))")
+        }
+        let mode = info.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            throw Exposed(description: "\(what) is open to group or others (mode \(String(mode, radix: 8))): they could read the queue or plant requests "
+                          + "that go out under your token; if you trust its content, run: chmod \(isFolder ? "700" : "600") \(path)")
+        }
     }
 
     /// A fresh ref for a request that brings none: `kq-QUEUEID-RANDOM`, 64 random bits, so no
@@ -124,6 +163,16 @@ public final class KioskQueue {
         try queue.write { db in
             try db.execute(sql: "UPDATE requests SET attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending'",
                            arguments: [error, id])
+        }
+    }
+
+    /// A stored request that this kiosk will not send (it is not one safe line carrying its own
+    /// ref: the file was changed behind the kiosk's back): failed, with `reason`, never sent.
+    public func refuse(_ id: Int64, reason: String, nowMs: Int64) throws {
+        try queue.write { db in
+            try db.execute(sql: """
+                UPDATE requests SET state = 'failed', reply = NULL, last_error = ?, answered_ms = ? WHERE id = ? AND state = 'pending'
+                """, arguments: [reason, nowMs, id])
         }
     }
 

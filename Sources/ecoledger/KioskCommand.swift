@@ -138,6 +138,28 @@ struct KioskCommand: AsyncParsableCommand {
         }
     }
 
+    /// Why a stored request must not be sent, or nil: it must be one line, parse as a queueable
+    /// command, and carry the ref the queue recorded for it.
+    static func unsafeLine(_ item: KioskQueue.Item) -> String? {
+        let bytes = Array(item.line.utf8)
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return "the stored line holds a control character (a second line?)" }
+        let command: Command
+        do {
+            guard let parsed = try LineTokenizer.parse(bytes) else { return "the stored line is empty" }
+            command = try CommandParser.parse(parsed)
+        } catch {
+            return "the stored line does not parse (\(error))"
+        }
+        let ref: String? = switch command {
+        case .dropoff(let dropoff): dropoff.ref.rawValue
+        case .settle(_, _, let ref), .reverse(_, _, let ref): ref.rawValue
+        default: nil
+        }
+        guard let ref else { return "the stored line is a \(command.verb), not one of \(queueable.sorted().joined(separator: ", "))" }
+        guard ref == item.ref else { return "the stored line carries ref=\(ref), not its own ref=\(item.ref)" }
+        return nil
+    }
+
     private func status(_ outbox: KioskQueue) throws {
         let items = try outbox.all()
         for item in items {
@@ -178,7 +200,21 @@ struct KioskCommand: AsyncParsableCommand {
             return try await client.withSession(silenceLimit: .milliseconds(Int64(timeout * 1000))) { connection -> String? in
                 for item in pending {
                     current = item
+                    // The queue is a file: what it holds is checked again before it goes out
+                    // under this token, as one line of the queued kind, carrying its own ref.
+                    if let unsafe = Self.unsafeLine(item) {
+                        try outbox.refuse(item.id, reason: unsafe, nowMs: WallClock.now())
+                        FileDescriptorOutput.writeStderr("ecoledger: refused, not sent: id=\(item.id) ref=\(item.ref): \(unsafe)\n")
+                        continue
+                    }
                     let reply = try await connection.call(item.line)[0]
+                    // An OK names the ref it answers: a reply to anything else means this
+                    // connection is out of step, and nothing more is sent or recorded on it.
+                    if reply.hasPrefix("OK "), Reply.field("ref", in: reply) != item.ref {
+                        let problem = "the reply \(Reply.quote(String(reply.prefix(120)))) does not belong to request ref=\(item.ref); delivery stopped (the request stays queued, and its ref makes a retry safe)"
+                        try outbox.attemptFailed(item.id, error: problem)
+                        return problem
+                    }
                     let code = reply.hasPrefix("ERR ") ? String(reply.dropFirst(4).prefix { $0 != " " }) : nil
                     if let code, Self.transient.contains(code) {
                         try outbox.attemptFailed(item.id, error: reply)
