@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "LedgerFuzz", dependencies: ["LedgerProtocol", "CLibFuzzer"]),
         .target(name: "LedgerWire", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
         ]),
         .target(name: "LedgerServer", dependencies: [
             "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerProtocol", "LedgerTransparency", "LedgerWire",

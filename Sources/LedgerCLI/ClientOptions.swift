@@ -32,10 +32,16 @@ public struct ClientOptions: ParsableArguments, Sendable {
     /// The TLS context when --tls or --ca was given.
     public func tlsContext() throws -> NIOSSLContext? {
         guard tls || ca != nil else { return nil }
+        if let ca {
+            guard access(ca, R_OK) == 0 else { throw CLIFailure.message("cannot read --ca \(ca): \(String(cString: strerror(errno)))") }
+            guard (try? NIOSSLCertificate.fromPEMFile(ca))?.isEmpty == false else {
+                throw CLIFailure.message("--ca \(ca) holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")")
+            }
+        }
         do {
             return try LedgerTLS.clientContext(trusting: ca)
         } catch {
-            throw CLIFailure.message("cannot set up TLS\(ca.map { " with \($0)" } ?? ""): \(error)")
+            throw CLIFailure.message("cannot set up TLS\(ca.map { " with --ca \($0)" } ?? " with the system's trusted certificates")")
         }
     }
 
@@ -68,7 +74,9 @@ public struct ClientOptions: ParsableArguments, Sendable {
         do {
             return try await LedgerConnection.withConnection(host: host, port: port, tls: tls, silenceLimit: limit) { connection in
                 if let token {
-                    guard (try? await connection.call("PING")) == ["OK pong"] else {
+                    // A failure here is the connection's own (TLS, a close): reported as such below.
+                    let pong = try await connection.call("PING")
+                    guard pong == ["OK pong"] else {
                         throw CLIFailure.message("\(host):\(port) does not answer in the ecoledger protocol\(tls == nil ? " (does it want TLS? try --tls)" : ""); the token was not sent")
                     }
                     let reply = try await connection.call("AUTH \(token)")
@@ -85,32 +93,25 @@ public struct ClientOptions: ParsableArguments, Sendable {
                 }
             }
         } catch let failure as BodyFailure {
-            throw Self.explainTLS(failure.error, host: host, port: port) ?? failure.error
-        } catch let error where Self.explainTLS(error, host: host, port: port) != nil {
-            throw Self.explainTLS(error, host: host, port: port)!
+            // The body's own errors pass through, but a connection failure inside it is explained.
+            if failure.error is CLIFailure || failure.error is ExitCode { throw failure.error }
+            if Self.isConnectionError(failure.error) {
+                throw CLIFailure.message(ClientErrors.explain(failure.error, host: host, port: port, tls: tls != nil))
+            }
+            throw failure.error
         } catch let error as CLIFailure {
             throw error
-        } catch let error as LedgerConnection.ConnectionClosed {
-            throw CLIFailure.message("\(error)")
         } catch {
-            throw CLIFailure.message("cannot talk to \(host):\(port): \(error)")
+            throw CLIFailure.message(ClientErrors.explain(error, host: host, port: port, tls: tls != nil))
         }
     }
 }
 
 extension ClientOptions {
-    /// A TLS failure in words an operator can act on; nil for any other error.
-    static func explainTLS(_ error: any Error, host: String, port: Int) -> CLIFailure? {
-        if error is NIOSSLExtraError {
-            return .message("cannot talk to \(host):\(port) over TLS: its certificate is not for \(host) (\(error))")
-        }
-        guard error is NIOSSLError else { return nil }
-        let detail = "\(error)"
-        if detail.contains("CERTIFICATE_VERIFY_FAILED") {
-            return .message("cannot talk to \(host):\(port) over TLS: its certificate is not trusted, or not for \(host); "
-                            + "give the certificate it chains to with --ca")
-        }
-        return .message("cannot talk to \(host):\(port) over TLS: \(detail)")
+    /// Whether `error` is the connection's (network, TLS, a close) rather than the caller's.
+    static func isConnectionError(_ error: any Error) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError || error is IOError || error is ChannelError
+            || error is LedgerConnection.ConnectionClosed || error is TLSHandshakeClosed
     }
 }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A client connection to `ecoledgerd`: send request lines, read whole replies.
 ///
@@ -18,6 +19,7 @@ public final class LedgerConnection {
     public static func withConnection<T>(host: String, port: Int, tls: NIOSSLContext? = nil, maxReplyLine: Int = 1 << 20,
                                          silenceLimit: TimeAmount? = nil,
                                          _ body: (LedgerConnection) async throws -> T) async throws -> T {
+        let handshake = tls == nil ? nil : TLSHandshakeWaiter()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(silenceLimit ?? .seconds(10))
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -27,13 +29,19 @@ public final class LedgerConnection {
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: silenceLimit))
                         try channel.pipeline.syncOperations.addHandler(CloseWhenSilent())
                     }
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try LedgerTLS.clientHandler(tls, host: host)) }
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(try LedgerTLS.clientHandler(tls, host: host))
+                        try channel.pipeline.syncOperations.addHandler(handshake)
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: maxReplyLine)))
                     return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            try await body(LedgerConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+            // Nothing is sent before the handshake is over: a failed one is reported as itself,
+            // not as a write on a closed channel.
+            if let handshake { try await handshake.completed(on: channel.channel.eventLoop) }
+            return try await body(LedgerConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
         }
     }
 
@@ -118,4 +126,47 @@ final class CloseWhenSilent: ChannelInboundHandler {
         }
         context.fireUserInboundEventTriggered(event)
     }
+}
+
+/// Completes when the TLS handshake has, or fails with its error (or a close before it ended).
+final class TLSHandshakeWaiter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    private var promise: EventLoopPromise<Void>?
+    private var outcome: Result<Void, any Error>?
+
+    /// The handshake's outcome; the handler's state is only touched on the channel's loop.
+    func completed(on loop: any EventLoop) async throws {
+        try await loop.submit { () -> EventLoopFuture<Void> in
+            if let outcome = self.outcome { return loop.makeCompletedFuture(outcome) }
+            let promise = loop.makePromise(of: Void.self)
+            self.promise = promise
+            return promise.futureResult
+        }.flatMap { $0 }.get()
+    }
+
+    private func finish(_ result: Result<Void, any Error>) {
+        guard outcome == nil else { return }
+        outcome = result
+        promise?.completeWith(result)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted? = event as? TLSUserEvent { finish(.success(())) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(.failure(error))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(TLSHandshakeClosed()))
+        context.fireChannelInactive()
+    }
+}
+
+/// The server closed the connection before the TLS handshake ended.
+public struct TLSHandshakeClosed: Error, CustomStringConvertible {
+    public var description: String { "the server closed the connection during the TLS handshake" }
 }

@@ -56,9 +56,19 @@ public enum LedgerTLS {
     public static func clientContext(trusting caFile: String?) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
+        // BoringSSL's client leaves Ed25519 out unless asked; a server may well have such a key
+        // (ecoledgerd and openssl s_client accept one), so it is offered with the usual ones.
+        configuration.verifySignatureAlgorithms = clientSignatureAlgorithms
         if let caFile { configuration.trustRoots = .file(caFile) }
         return try NIOSSLContext(configuration: configuration)
     }
+
+    /// What a client accepts from a server's certificate and handshake: Ed25519, ECDSA and RSA
+    /// (PSS and PKCS#1), never SHA-1.
+    static let clientSignatureAlgorithms: [SignatureAlgorithm] = [
+        .ed25519, .ecdsaSecp256R1Sha256, .ecdsaSecp384R1Sha384, .ecdsaSecp521R1Sha512,
+        .rsaPssRsaeSha256, .rsaPssRsaeSha384, .rsaPssRsaeSha512, .rsaPkcs1Sha256, .rsaPkcs1Sha384, .rsaPkcs1Sha512,
+    ]
 
     /// The client handler for `host`: its name is sent (SNI) and checked against the
     /// certificate; an IP address is checked against the certificate's addresses instead.
