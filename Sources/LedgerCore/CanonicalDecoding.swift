@@ -66,7 +66,9 @@ public enum CanonicalDecoding {
 /// An entry the way a resident reads it: "seq 15, 2026-11-25 14:03 UTC: drop-off of 2.5 kg PET
 /// at CP-DEMO, 45.00 points to R-DEMO-1".
 public enum EntryDescription {
-    public static func describe(_ entry: Entry) -> String {
+    /// `offsetMinutes`: the zone its time is shown in (`2026-01-01T08:00+08:00`); nil: UTC
+    /// (`2026-01-01 00:00 UTC`).
+    public static func describe(_ entry: Entry, offsetMinutes: Int? = nil) -> String {
         let body = entry.body
         let a = { (key: String) in body[key] ?? "?" }
         let what: String
@@ -95,7 +97,8 @@ public enum EntryDescription {
         case .holdPosted: what = "held drop-off \(a(AttributeKey.dropoff)) posted"
         case .holdVoided: what = "held drop-off \(a(AttributeKey.dropoff)) voided: \(body.amount) points back from \(body.debit?.rawValue ?? "?")"
         }
-        return "seq \(entry.seq), \(utcMinute(entry.timeMs)): \(what)"
+        let when = offsetMinutes.map { SchemeCalendar.localMinute(entry.timeMs, offsetMinutes: $0) } ?? utcMinute(entry.timeMs)
+        return "seq \(entry.seq), \(when): \(what)"
     }
 
     /// `YYYY-MM-DD HH:MM UTC` from milliseconds since the epoch (civil-from-days, no Foundation).

@@ -60,7 +60,10 @@ public struct SchemeState: Hashable, Sendable {
     }
 
     /// `+08:00`, `-03:30`, `+00:00`.
-    public var offsetText: String {
+    public var offsetText: String { Self.offsetText(offsetMinutes) }
+
+    /// `offsetMinutes` as `±HH:MM`.
+    public static func offsetText(_ offsetMinutes: Int) -> String {
         let magnitude = abs(offsetMinutes)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return (offsetMinutes < 0 ? "-" : "+") + two(magnitude / 60) + ":" + two(magnitude % 60)
@@ -95,6 +98,17 @@ public enum SchemeCalendar {
         let day = floorDivide(timeMs + offset, dayMs)
         let date = CivilDate(days: day)
         return (day - (date.day - 1)) * dayMs - offset
+    }
+
+    /// `YYYY-MM-DDTHH:MM±HH:MM`: the minute holding `timeMs` in the offset, for people (ISO 8601).
+    public static func localMinute(_ timeMs: Int64, offsetMinutes: Int) -> String {
+        let local = timeMs + Int64(offsetMinutes) * 60_000
+        let day = floorDivide(local, dayMs)
+        let minuteOfDay = (local - day * dayMs) / 60_000
+        let date = CivilDate(days: day)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let offset = SchemeState.offsetText(offsetMinutes)
+        return "\(date.year)-\(two(date.month))-\(two(date.day))T\(two(minuteOfDay / 60)):\(two(minuteOfDay % 60))\(offset)"
     }
 
     static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {

@@ -8,9 +8,11 @@ import LedgerCore
 /// `max_kg`, and centipoint attributes shown as points.
 public enum EntryFields {
     /// seq, time, kind, amount, the accounts, ref, actor and the kind's attributes.
-    public static func summary(_ entry: Entry) -> Reply.Fields {
-        var fields: Reply.Fields = [("seq", String(entry.seq)), ("time", String(entry.timeMs)), ("kind", entry.kind.rawValue),
-                                    ("amount", entry.body.amount.description)]
+    /// `offsetMinutes`: the scheme's zone, for `time_local` (the entry's minute there, for people).
+    public static func summary(_ entry: Entry, offsetMinutes: Int = SchemeState.initial.offsetMinutes) -> Reply.Fields {
+        var fields: Reply.Fields = [("seq", String(entry.seq)), ("time", String(entry.timeMs)),
+                                    ("time_local", SchemeCalendar.localMinute(entry.timeMs, offsetMinutes: offsetMinutes)),
+                                    ("kind", entry.kind.rawValue), ("amount", entry.body.amount.description)]
         if let debit = entry.body.debit { fields.append(("debit", debit.rawValue)) }
         if let credit = entry.body.credit { fields.append(("credit", credit.rawValue)) }
         if let ref = entry.body.ref { fields.append(("ref", ref.rawValue)) }
@@ -22,8 +24,8 @@ public enum EntryFields {
     }
 
     /// Every field, including both hashes: enough to rebuild the canonical bytes.
-    public static func full(_ entry: Entry) -> Reply.Fields {
-        summary(entry) + [("prev", entry.prevHash.hex), ("hash", entry.hash.hex)]
+    public static func full(_ entry: Entry, offsetMinutes: Int = SchemeState.initial.offsetMinutes) -> Reply.Fields {
+        summary(entry, offsetMinutes: offsetMinutes) + [("prev", entry.prevHash.hex), ("hash", entry.hash.hex)]
     }
 
     static func display(_ key: String, _ value: String) -> (String, String) {

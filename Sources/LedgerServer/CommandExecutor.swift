@@ -480,22 +480,28 @@ final class CommandExecutor: Sendable {
             return queued.shape(try await queued.ticket.result.get())
 
         case .balance(let id):
-            let (account, next) = try await gateway.read { store in (try store.account(id), try store.nextExpiring(id)) }
+            let (account, next, offset) = try await gateway.read { store in
+                (try store.account(id), try store.nextExpiring(id), try store.scheme().offsetMinutes)
+            }
             guard let account else { throw LedgerError.notFound("no account \(id)") }
             var fields: Reply.Fields = [("account", id.rawValue), ("balance", account.balance.description)]
             if account.pending > .zero { fields.append(("pending", account.pending.description)) }
-            if let next { fields += [("expiring", next.points.description), ("expires", String(next.expiresMs))] }
+            if let next {
+                fields += [("expiring", next.points.description), ("expires", String(next.expiresMs)),
+                           ("expires_local", SchemeCalendar.localMinute(next.expiresMs, offsetMinutes: offset))]
+            }
             return .ok(fields)
         case .history(let id, let limit, let before):
-            let entries = try await gateway.read { store -> [Entry]? in
+            let read = try await gateway.read { store -> (entries: [Entry], offset: Int)? in
                 guard try store.account(id) != nil else { return nil }
-                return try store.history(of: id, limit: limit, before: before ?? .max)
+                return (try store.history(of: id, limit: limit, before: before ?? .max), try store.scheme().offsetMinutes)
             }
-            guard let entries else { throw LedgerError.notFound("no account \(id)") }
-            return .list(entries.map(EntryFields.summary))
+            guard let read else { throw LedgerError.notFound("no account \(id)") }
+            return .list(read.entries.map { EntryFields.summary($0, offsetMinutes: read.offset) })
         case .entry(let seq):
-            guard let entry = try await gateway.read({ try $0.entry(seq: seq) }) else { throw LedgerError.notFound("no entry \(seq)") }
-            return .ok(EntryFields.full(entry))
+            let (entry, offset) = try await gateway.read { store in (try store.entry(seq: seq), try store.scheme().offsetMinutes) }
+            guard let entry else { throw LedgerError.notFound("no entry \(seq)") }
+            return .ok(EntryFields.full(entry, offsetMinutes: offset))
         case .head:
             let head = try await gateway.read { try $0.head() }
             return .ok([("seq", String(head.seq)), ("hash", head.hash.hex)])

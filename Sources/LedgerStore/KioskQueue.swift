@@ -176,6 +176,18 @@ public final class KioskQueue {
         }
     }
 
+    /// A setting kept with the queue (`tz`: the scheme's zone, learnt from the server), or nil.
+    public func setting(_ key: String) throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM queue_meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO queue_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+
     public func keepReceipt(_ id: Int64, _ receipt: String) throws {
         try queue.write { db in try db.execute(sql: "UPDATE requests SET receipt = ? WHERE id = ?", arguments: [receipt, id]) }
     }

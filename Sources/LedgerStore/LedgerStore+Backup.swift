@@ -8,12 +8,17 @@ import Glibc
 extension LedgerStore {
     /// Writes a consistent copy of the ledger to `path` (which must not exist), owner-only, while
     /// others go on writing: SQLite's online backup, all pages in one step, on one read snapshot,
-    /// so the copy is the ledger as it was at one commit. The journal's WAL content is included.
+    /// so the copy is the ledger as it was at one commit. The journal's WAL content is included,
+    /// and the copy is one file (rollback-journal mode; ecoledgerd turns WAL back on when it
+    /// opens a restored copy).
     public func backup(to path: String) throws {
         try SecretFile.create(path, contents: [])
         do {
             let copy = try DatabaseQueue(path: path)
             try pool.backup(to: copy)
+            // The copy is one self-contained file: out of WAL mode, so that neither this nor the
+            // audit that reads it next leaves a -wal or -shm beside it.
+            try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
             try copy.close()
         } catch {
             try? FileManager.default.removeItem(atPath: path)

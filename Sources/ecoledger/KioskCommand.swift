@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerCLI
+import LedgerCore
 import LedgerProtocol
 import LedgerStore
 import LedgerTransparency
@@ -21,6 +22,7 @@ struct KioskCommand: AsyncParsableCommand {
             ecoledger kiosk --queue DIR [connection options] DROPOFF R-1 point=CP-1 material=PET kg=2.5
             ecoledger kiosk --queue DIR status
             ecoledger kiosk --queue DIR flush [--every SECONDS]
+            ecoledger kiosk --queue DIR receipt ID|REF [--out FILE]   (a kept receipt, for ecoledger receipt verify)
             A request gets ref=kq-QUEUEID-RANDOM unless it carries its own. Exit status: 0 when the request \
             (or every request flush delivered) was answered OK, 1 when the server refused it (it will not \
             be retried), 3 when it is still queued (the server could not be reached, or did not answer \
@@ -38,6 +40,9 @@ struct KioskCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Give up on a delivery when the server sends nothing for this long (the request stays queued).", valueName: "seconds"))
     var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("With receipt: write the receipt to this file instead of standard output.", valueName: "file"))
+    var out: String?
 
     // Not passthrough: options may follow `flush` (`flush --every 30`), and an unknown option is
     // refused here, never queued.
@@ -67,6 +72,9 @@ struct KioskCommand: AsyncParsableCommand {
                 try status(outbox)
             case ["FLUSH"]:
                 try await flush(outbox)
+            case let words where words.first == "RECEIPT":
+                guard words.count == 2 else { throw CLIFailure.message("give the request's id or ref: ecoledger kiosk --queue \(queue) receipt ID|REF") }
+                try receipt(outbox, command[1])
             default:
                 try await submit(outbox)
             }
@@ -111,7 +119,7 @@ struct KioskCommand: AsyncParsableCommand {
         case .pending:
             FileDescriptorOutput.writeStdout("QUEUED id=\(now.id) ref=\(now.ref)\n")
             FileDescriptorOutput.writeStderr("ecoledger: not delivered yet (\(problem ?? now.lastError ?? "earlier requests are still queued")); "
-                                             + "ecoledger kiosk --queue \(queue) flush sends it with the same ref\n")
+                                             + "\(flushCommand()) sends it with the same ref\n")
             throw Self.stillQueued
         }
     }
@@ -123,7 +131,10 @@ struct KioskCommand: AsyncParsableCommand {
             let items = try outbox.all()
             let pending = items.filter { $0.state == .pending }.count
             let failedBefore = before.filter { $0.state == .failed }.count, failed = items.filter { $0.state == .failed }.count
-            let line = "delivered=\(before.filter { $0.state == .pending }.count - pending) pending=\(pending) failed=\(failed)"
+            // This run's answers, each counted once: accepted (OK) or refused (an error a retry
+            // would repeat, or a stored line that was not sent); pending: still queued.
+            let answered = items.filter { item in before.contains { $0.id == item.id && $0.state == .pending } && item.state != .pending }
+            let line = "accepted=\(answered.filter { $0.state == .done }.count) refused=\(answered.filter { $0.state == .failed }.count) pending=\(pending)"
             FileDescriptorOutput.writeStdout(line + (problem.map { " error=\(Reply.quote($0))" } ?? "") + "\n")
             // Refusals are worth a person's look: each is on standard error as it happens.
             for item in items where item.state == .failed && !before.contains(where: { $0.id == item.id && $0.state == .failed }) {
@@ -162,16 +173,50 @@ struct KioskCommand: AsyncParsableCommand {
 
     private func status(_ outbox: KioskQueue) throws {
         let items = try outbox.all()
+        let zone = try outbox.setting("tz").flatMap(SchemeState.offsetMinutes(parsing:))
         for item in items {
-            var fields: Reply.Fields = [("id", String(item.id)), ("ref", item.ref), ("state", item.state.rawValue),
-                                        ("attempts", String(item.attempts)), ("queued", String(item.queuedMs))]
+            // In the scheme's zone once the server has told it; until then, this machine's.
+            let offset = zone ?? TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(item.queuedMs / 1000))) / 60
+            let state = switch item.state { case .pending: "pending"; case .done: "accepted"; case .failed: "refused" }
+            var fields: Reply.Fields = [("id", String(item.id)), ("ref", item.ref), ("state", state),
+                                        ("attempts", String(item.attempts)), ("queued", String(item.queuedMs)),
+                                        ("queued_local", SchemeCalendar.localMinute(item.queuedMs, offsetMinutes: offset))]
             if let reply = item.reply { fields.append(("reply", reply)) }
             if let error = item.lastError { fields.append(("error", error)) }
             if item.receipt != nil { fields.append(("receipt", "kept")) }
             FileDescriptorOutput.writeStdout(fields.map { "\($0.0)=\(Reply.quote($0.1))" }.joined(separator: " ") + "\n")
         }
         let count = { (state: KioskQueue.State) in items.filter { $0.state == state }.count }
-        FileDescriptorOutput.writeStdout("queue=\(outbox.id) pending=\(count(.pending)) done=\(count(.done)) failed=\(count(.failed))\n")
+        FileDescriptorOutput.writeStdout("queue=\(outbox.id) pending=\(count(.pending)) accepted=\(count(.done)) refused=\(count(.failed))\n")
+    }
+
+    /// The receipt kept for a request (by queue id or ref), to standard output or `--out`.
+    private func receipt(_ outbox: KioskQueue, _ key: String) throws {
+        guard let item = try outbox.all().first(where: { String($0.id) == key || $0.ref == key }) else {
+            throw CLIFailure.message("no request \(key) in the queue (ecoledger kiosk --queue \(queue) status lists them)")
+        }
+        guard let receipt = item.receipt else {
+            throw CLIFailure.message("no receipt kept yet for id=\(item.id) ref=\(item.ref)\(item.state == .done ? "" : " (it was not accepted)"); \(flushCommand()) fetches it")
+        }
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: Data(receipt.utf8)) else { throw CLIFailure.message("cannot write \(out)") }
+            FileDescriptorOutput.writeStdout("receipt of id=\(item.id) ref=\(item.ref) written to \(out); check it with: ecoledger receipt verify \(out) --log-key VKEY\n")
+        } else {
+            FileDescriptorOutput.writeStdout(receipt.hasSuffix("\n") ? receipt : receipt + "\n")
+        }
+    }
+
+    /// The flush that delivers this queue as this run would: the same server, TLS, token and role.
+    func flushCommand() -> String {
+        var words = ["ecoledger", "kiosk", "--queue", queue]
+        if client.host != "127.0.0.1" { words += ["--host", client.host] }
+        if client.port != 7707 { words += ["--port", String(client.port)] }
+        if client.tls, client.ca == nil { words.append("--tls") }
+        if let ca = client.ca { words += ["--ca", ca] }
+        if let tokenFile = client.tokenFile { words += ["--token-file", tokenFile] }
+        if client.role != "admin" { words += ["--role", client.role] }
+        if timeout != 30 { words += ["--timeout", String(timeout)] }
+        return (words + ["flush"]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 
     /// Sends the queued requests in order over one connection until one cannot be answered, then
@@ -223,6 +268,11 @@ struct KioskCommand: AsyncParsableCommand {
                     try outbox.answer(item.id, reply: reply, state: code == nil ? .done : .failed, nowMs: WallClock.now())
                 }
                 current = nil
+                // The scheme's zone, for the times `status` shows (every token may read it).
+                if let tz = Reply.field("tz", in: (try? await connection.call("SCHEME SHOW"))?.first ?? ""),
+                   SchemeState.offsetMinutes(parsing: tz) != nil {
+                    try outbox.setSetting("tz", tz)
+                }
                 // The receipts, once everything is delivered: one checkpoint covers them all.
                 let checkpoint = try await connection.call("CHECKPOINT")[0]
                 guard checkpoint.hasPrefix("OK "), let signed = Reply.field("size", in: checkpoint).flatMap(Int64.init) else { return nil }

@@ -57,6 +57,13 @@ struct ReceiptCommand: AsyncParsableCommand {
         @Option(help: "How many of the witnesses must have cosigned (default: all given).")
         var witnesses: Int?
 
+        @Option(help: ArgumentHelp("Show the entry's time at this UTC offset, such as the scheme's +08:00 (default: this machine's zone).", valueName: "±HH:MM"))
+        var tz: String?
+
+        func validate() throws {
+            if let tz, SchemeState.offsetMinutes(parsing: tz) == nil { throw ValidationError("--tz must be ±HH:MM, such as +08:00, got \(tz.debugDescription)") }
+        }
+
         func run() throws {
             try CLIFailure.report {
                 guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure.message("cannot read \(file)") }
@@ -78,8 +85,16 @@ struct ReceiptCommand: AsyncParsableCommand {
                 }
                 let entry = try CanonicalDecoding.decode(try require(receipt.canonicalBytes))
                 guard entry.seq == receipt.index + 1 else { throw CLIFailure.message("the receipt's entry is seq \(entry.seq), but its index says \(receipt.index + 1)") }
-                print(EntryDescription.describe(entry))
-                print("in \(checkpoint.origin) at size \(checkpoint.size) (root \(Base64.encode(checkpoint.root.bytes))); cosigned by \(cosigned.count) witness(es)\(cosigned.isEmpty ? "" : ": " + cosigned.joined(separator: ", "))")
+                let offset = tz.flatMap(SchemeState.offsetMinutes(parsing:))
+                    ?? TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(entry.timeMs / 1000))) / 60
+                print(EntryDescription.describe(entry, offsetMinutes: offset))
+                // Every signature line that is not the log's own is a witness's claim, checked or not.
+                let carried = receipt.checkpoint.signatures.filter { $0.name != log.name || $0.keyID != log.keyID }.count
+                let witnessed = keys.isEmpty
+                    ? "it carries \(carried) witness cosignature(s), not checked (give each witness's key with --witness-key)"
+                    : "cosigned by \(cosigned.count) witness(es)\(cosigned.isEmpty ? "" : ": " + cosigned.joined(separator: ", "))"
+                        + (carried > cosigned.count ? "; it carries \(carried) in all, \(carried - cosigned.count) of them not checked" : "")
+                print("in \(checkpoint.origin) at size \(checkpoint.size) (root \(Base64.encode(checkpoint.root.bytes))); \(witnessed)")
             }
         }
     }

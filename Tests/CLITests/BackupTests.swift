@@ -79,6 +79,8 @@ struct BackupTests {
         #expect(backup.stdout.hasPrefix("backup \(copy) entries="), "\(backup.stdout)")
         let head = try #require(Self.field("head", in: backup.stdout.trimmingCharacters(in: .newlines)))
         #expect(SecretFile.mode(copy) == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: copy + "-wal") && !FileManager.default.fileExists(atPath: copy + "-shm"),
+                "the copy is one file: no -wal or -shm beside it")
         try load.wait(for: during + 10)
         load.stop()
         let liveHead = try #require(Self.field("head", in: try CLI.run(["verify", "--db", live]).stdout.trimmingCharacters(in: .newlines)))

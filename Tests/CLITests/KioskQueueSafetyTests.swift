@@ -64,7 +64,7 @@ struct KioskQueueSafetyTests {
         #expect(flush.stderr.contains("ref=t-1: the stored line is a POINT CLOSE"), "\(flush.stderr)")
         #expect(flush.stderr.contains("ref=t-2: the stored line carries ref=other, not its own ref=t-2"), "\(flush.stderr)")
         let status = try CLI.run(["kiosk", "--queue", queue, "status"])
-        #expect(status.stdout.hasSuffix("pending=0 done=1 failed=3\n"), "\(status.stdout)")
+        #expect(status.stdout.hasSuffix("pending=0 accepted=1 refused=3\n"), "\(status.stdout)")
         let admin = ["call", "--port", String(daemon.port), "--token-file", db + ".demo-tokens"]
         #expect(try CLI.run(admin + ["ACCOUNT", "SHOW", "R-EVIL"]).stdout.hasPrefix("ERR NOT_FOUND"))
         let points = try CLI.run(admin + ["POINT", "LIST"]).stdout
@@ -90,7 +90,49 @@ struct KioskQueueSafetyTests {
         #expect(result.stderr.contains("does not belong to request ref=mine-1"), "\(result.stderr)")
         let status = try CLI.run(["kiosk", "--queue", queue, "status"])
         #expect(!status.stdout.contains("7200.00 balance") || status.stdout.contains("state=pending"), "\(status.stdout)")
-        #expect(status.stdout.hasSuffix("pending=1 done=0 failed=0\n"), "\(status.stdout)")
+        #expect(status.stdout.hasSuffix("pending=1 accepted=0 refused=0\n"), "\(status.stdout)")
+    }
+}
+
+@Suite("The kiosk on an ordinary day", .serialized)
+struct KioskDayTests {
+    @Test("the printed hint delivers as printed; counts say accepted, refused, pending; a kept receipt is shown and written for receipt verify; times read in the scheme's zone")
+    func ordinaryDay() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("ledger.sqlite"), queue = scratch.path("q")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
+        defer { daemon.terminate() }
+        let port = String(daemon.port)
+        let tokens = db + ".demo-tokens"
+        // Offline first: the hint must carry what this run used (port, token file, role).
+        let queued = try CLI.run(["kiosk", "--queue", queue, "--port", "1", "--token-file", tokens, "--role", "operator",
+                                  "DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=1", "ref=day-1"])
+        #expect(queued.status == 3)
+        #expect(queued.stderr.contains("ecoledger kiosk --queue \(queue) --port 1 --token-file \(tokens) --role operator flush sends it with the same ref"),
+                "\(queued.stderr)")
+        // The same hint, pointed at the live server (the network came back), as an operator would type it.
+        let kiosk = ["kiosk", "--queue", queue, "--port", port, "--token-file", tokens, "--role", "operator"]
+        _ = try CLI.run(["kiosk", "--queue", queue, "--port", "1", "--token-file", tokens, "--role", "operator",
+                         "DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=2", "ref=day-2"])
+        _ = try CLI.run(["kiosk", "--queue", queue, "--port", "1", "--token-file", tokens, "--role", "operator",
+                         "DROPOFF", "R-NOBODY", "point=CP-DEMO", "material=PET", "kg=2", "ref=day-3"])
+        let flush = try CLI.run(kiosk + ["flush"])
+        #expect(flush.stdout.hasPrefix("accepted=2 refused=1 pending=0"), "three requests, three counts: \(flush.stdout)")
+        let status = try CLI.run(["kiosk", "--queue", queue, "status"])
+        #expect(status.stdout.hasSuffix("pending=0 accepted=2 refused=1\n"), "\(status.stdout)")
+        #expect(status.stdout.contains("state=accepted") && status.stdout.contains("state=refused"), "\(status.stdout)")
+        // The demo scheme is +08:00: queued times read in it once the server has told the kiosk.
+        #expect(status.stdout.contains("+08:00"), "\(status.stdout)")
+        let shown = try CLI.run(["kiosk", "--queue", queue, "receipt", "day-1"])
+        #expect(shown.status == 0 && shown.stdout.hasPrefix("c2sp.org/tlog-proof@v1\n"), "\(shown.stdout)\(shown.stderr)")
+        let file = scratch.path("day-1.tlog-proof")
+        let written = try CLI.run(["kiosk", "--queue", queue, "receipt", "1", "--out", file])
+        #expect(written.status == 0, "\(written.stderr)")
+        let logKey = try #require(daemon.printed.split(separator: "\n").first { $0.hasPrefix("log key ") }?.dropFirst(8))
+        let verified = try CLI.run(["receipt", "verify", file, "--log-key", String(logKey), "--tz", "+08:00"])
+        #expect(verified.status == 0 && verified.stdout.contains("drop-off of 1 kg PET at CP-DEMO"), "\(verified.stdout)\(verified.stderr)")
+        let none = try CLI.run(["kiosk", "--queue", queue, "receipt", "day-3"])
+        #expect(none.status == 1 && none.stderr.contains("no receipt kept yet for id=3 ref=day-3 (it was not accepted)"), "\(none.stderr)")
     }
 }
 

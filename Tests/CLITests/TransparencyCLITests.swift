@@ -70,6 +70,9 @@ struct TransparencyCLITests {
         #expect(dropoff.status == 0, "\(dropoff.stdout)\(dropoff.stderr)")
         let seq = try #require(dropoff.stdout.split(separator: " ").first { $0.hasPrefix("seq=") }?.dropFirst(4))
         let token = try setup.witnessToken(daemon.port)
+        // The witness cosigns the checkpoint that covers the drop-off (and the token issued after
+        // it), not whatever the timer signed before them.
+        try setup.waitForCheckpoint(daemon.port)
         let witnessed = try setup.witness(daemon.port, token: token)
         #expect(witnessed.status == 0 && witnessed.stdout.hasPrefix("cosigned \(Self.origin) size "), "\(witnessed.stdout)\(witnessed.stderr)")
         let file = setup.scratch.path("r.tlog-proof")
@@ -82,6 +85,12 @@ struct TransparencyCLITests {
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("seq \(seq), ") && verified.stdout.contains(": drop-off of 2.5 kg PET at CP-DEMO, 45.00 points to R-DEMO-1"),
                 "\(verified.stdout)")
+        #expect(verified.stdout.contains("; cosigned by 1 witness(es): \(Self.witnessName)"), "\(verified.stdout)")
+        // Without the witness's key, the cosignature it carries is counted, and said unchecked;
+        // the time is shown in the zone asked for.
+        let unchecked = try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey, "--tz", "+08:00"])
+        #expect(unchecked.status == 0 && unchecked.stdout.contains("; it carries 1 witness cosignature(s), not checked"), "\(unchecked.stdout)")
+        #expect(unchecked.stdout.contains("+08:00: drop-off of 2.5 kg"), "\(unchecked.stdout)")
         // A receipt anchors an audit too (its checkpoint), once the server has stopped.
         let anchorCopy = setup.scratch.path("anchor.tlog-proof")
         try FileManager.default.copyItem(atPath: file, toPath: anchorCopy)
