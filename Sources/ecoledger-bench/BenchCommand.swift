@@ -108,12 +108,16 @@ struct LoadRun {
     struct WorkerResult: Sendable {
         var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three) // µs
         var ok = 0
+        /// Replies `OK seq=…`: entries the server acknowledged (their refs begin `bRUN-`).
+        var writes = 0
         var errors: [String: Int] = [:]
     }
 
     struct Report {
         var result: WorkerResult
         var seconds: Double
+        /// This run's id, the start of its refs (`bRUN-WORKER-N`).
+        var runID = ""
 
         var total: Int { result.ok + result.errors.values.reduce(0, +) }
         var throughput: Double { Double(total) / seconds }
@@ -132,7 +136,7 @@ struct LoadRun {
                 lines.append("errors by code  " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
             }
             if let peakRSSKilobytes { lines.append("server peak RSS \(String(format: "%.1f", Double(peakRSSKilobytes) / 1024)) MB") }
-            lines.append("bench summary: throughput=\(Int(throughput)) p50_ms=\(ms(50)) p90_ms=\(ms(90)) p99_ms=\(ms(99)) p999_ms=\(ms(99.9)) max_ms=\(maxMs) errors=\(total - result.ok)"
+            lines.append("bench summary: throughput=\(Int(throughput)) p50_ms=\(ms(50)) p90_ms=\(ms(90)) p99_ms=\(ms(99)) p999_ms=\(ms(99.9)) max_ms=\(maxMs) errors=\(total - result.ok) writes=\(result.writes) run=\(runID)"
                          + (peakRSSKilobytes.map { " rss_mb=\(String(format: "%.1f", Double($0) / 1024))" } ?? ""))
             return lines.joined(separator: "\n")
         }
@@ -151,11 +155,12 @@ struct LoadRun {
             return try await group.reduce(into: WorkerResult()) { total, part in
                 total.latency.add(part.latency)
                 total.ok += part.ok
+                total.writes += part.writes
                 total.errors.merge(part.errors, uniquingKeysWith: +)
             }
         }
         let elapsed = ContinuousClock.now - started
-        return Report(result: results, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Report(result: results, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, runID: runID)
     }
 
     private func worker(_ index: Int, runID: String, started: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async throws -> WorkerResult {
@@ -200,6 +205,7 @@ struct LoadRun {
                 _ = result.latency.record(UInt64(max(0, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
                 if reply[0].hasPrefix("OK") {
                     result.ok += 1
+                    if reply[0].hasPrefix("OK seq=") { result.writes += 1 }
                 } else {
                     let code = reply[0].split(separator: " ").dropFirst().first.map(String.init) ?? "?"
                     result.errors[code, default: 0] += 1

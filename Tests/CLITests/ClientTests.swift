@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LedgerStore
 import LedgerTestSupport
 import Testing
@@ -125,7 +126,7 @@ struct ClientTests {
 
 @Suite("The load generator", .serialized)
 struct BenchTests {
-    @Test("bench sets up its catalogue, drives the server and reports throughput, percentiles and errors")
+    @Test("bench sets up its catalogue, drives the server and reports throughput, percentiles and errors; every write it was told of is in the ledger")
     func bench() throws {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
@@ -137,7 +138,16 @@ struct BenchTests {
         #expect(result.stdout.contains("latency ms  p50 "))
         #expect(result.stdout.contains("bench summary: throughput="))
         #expect(result.stdout.contains(" errors=0"), "\(result.stdout)")
-        // Every acknowledged drop-off is in the ledger: the server still verifies.
+        // Every acknowledged write is in the ledger, once: as many entries carry this run's refs
+        // as the bench was told `OK seq=`, and the server still verifies.
+        let summary = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("bench summary: ") })
+        let field = { (name: String) in summary.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) } }
+        let writes = try #require(field("writes").flatMap(Int.init)), run = try #require(field("run"))
+        #expect(writes > 0, "\(summary)")
+        let stored = try DatabaseQueue(path: scratch.path("ecoledger.sqlite")).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE ref LIKE ?", arguments: ["b\(run)-%"]) ?? -1
+        }
+        #expect(stored == writes, "\(stored) entries carry run \(run)'s refs; \(writes) were acknowledged")
         let audit = try CLI.run(["call", "--port", String(port), "--token-file", tokens, "--role", "auditor", "AUDIT"])
         #expect(audit.stdout.hasPrefix("OK entries="))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import LedgerProtocol
 import LedgerTestSupport
@@ -5,7 +6,7 @@ import Testing
 
 @Suite("Residents' profiles and ACCOUNT ERASE over a real socket")
 struct AccountEraseTests {
-    @Test("a resident's name is shown to an admin from the profile, never in an entry; after ACCOUNT ERASE it is nowhere")
+    @Test("a resident's name is shown to an admin from the profile, never in an entry; after ACCOUNT ERASE it is in no reply and no byte of the ledger's files")
     func eraseResident() async throws {
         try await TestServer.with { server in
             try await server.session(as: .admin) { admin async throws in
@@ -33,7 +34,26 @@ struct AccountEraseTests {
                 // The points it earned and forfeited stay in its history, and the ledger audits.
                 #expect(try await admin.call("HISTORY R-9").count == 3, "header, the forfeit and the drop-off")
                 #expect(try await admin.call("AUDIT")[0].hasPrefix("OK entries="))
+                // Nowhere: no reply about any entry names it…
+                let head = try #require(Int(Reply.field("seq", in: try await admin.call("HEAD")[0]) ?? ""))
+                for seq in 1...head {
+                    let entry = try await admin.call("ENTRY \(seq)")[0]
+                    #expect(!entry.contains("Perpetua") && !entry.contains("Payatas"), "\(entry)")
+                }
+                for line in try await admin.call("HISTORY R-9") { #expect(!line.contains("Perpetua") && !line.contains("Payatas"), "\(line)") }
             }
+            // …and no byte of the ledger's files holds it, once the erasure's scrub has run (it
+            // is retried every checkpoint interval while a reader holds it up).
+            let files = [server.path, server.path + "-wal"]
+            func holdsName() -> Bool {
+                files.contains { file in
+                    guard let data = FileManager.default.contents(atPath: file) else { return false }
+                    return data.range(of: Data("Perpetua".utf8)) != nil || data.range(of: Data("Payatas".utf8)) != nil
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while holdsName(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!holdsName(), "the erased name is still in the ledger's files")
             try await server.session(as: .operator) { kiosk async throws in
                 #expect(try await kiosk.call("ACCOUNT ERASE R-2 reason=x")[0].hasPrefix("ERR FORBIDDEN"), "erasure is for administrators")
             }

@@ -2,6 +2,7 @@ import Foundation
 import LedgerTestSupport
 import LedgerCore
 @testable import LedgerServer
+import LedgerProtocol
 import LedgerStore
 import LedgerWire
 import Testing
@@ -82,14 +83,25 @@ struct CommandTests {
     @Test("every command answers as documented, and every request-level error code appears")
     func script() async throws {
         try await TestServer.with { server in
+            var seen: Set<String> = []
             try await server.session(as: .admin) { connection async throws in
                 for (request, expected) in Self.script {
                     let reply = try await connection.call(request)
                     #expect(reply[0].hasPrefix(expected), "\(request) → \(reply[0])")
                     if let count = Int(reply[0].dropFirst(5)), reply[0].hasPrefix("OK n=") { #expect(reply.count == count + 1) }
+                    if reply[0].hasPrefix("ERR ") { seen.insert(String(reply[0].dropFirst(4).prefix { $0 != " " })) }
                 }
                 #expect(try await connection.readReply() == nil, "QUIT closes the connection")
             }
+            // Every code a request can earn an administrator, each seen in the script. The others
+            // have tests of their own: NOT_AUTHENTICATED and FORBIDDEN (unauthenticated, the role
+            // matrix), LINE_TOO_LONG and TIMEOUT (ConnectionTests, IdleTimeoutTests),
+            // CHAIN_BROKEN (brokenChain below), SHUTTING_DOWN, UNAVAILABLE and INTERNAL (the
+            // server's state: shutdown, storage faults).
+            let elsewhere: Set<ProtocolError.Code> = [.notAuthenticated, .forbidden, .lineTooLong, .timeout, .chainBroken,
+                                                      .shuttingDown, .unavailable, .internalError]
+            let requestLevel = Set(ProtocolError.Code.allCases).subtracting(elsewhere).map(\.rawValue)
+            #expect(seen == Set(requestLevel), "missing: \(Set(requestLevel).subtracting(seen).sorted()), unexpected: \(seen.subtracting(requestLevel).sorted())")
         }
     }
 

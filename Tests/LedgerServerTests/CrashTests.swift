@@ -3,6 +3,7 @@ import LedgerCore
 import LedgerStore
 import LedgerWire
 import LedgerTestSupport
+import Synchronization
 import Testing
 
 /// `make crash-test`: kill -9 the server at random moments under load and check that no
@@ -34,19 +35,28 @@ struct CrashTests {
         for cycle in 0..<Self.cycles {
             let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo"])
             let token = try DaemonProcess.demoToken("admin", db: db)
-            // After a restart: every in-doubt request, retried with its ref, reports its true outcome.
-            let killAfter = Duration.milliseconds(Int64.random(in: 20...300, using: &random))
-            let load = Task { try await Self.drive(port: daemon.port, token: token, cycle: cycle) }
-            try await Task.sleep(for: killAfter)
+            // The kill comes after a random number of acknowledgements (a condition, not a guess
+            // at time), so every cycle has acknowledged entries to lose, and in-doubt ones.
+            let killAfter = Int.random(in: 5...300, using: &random)
+            let progress = Progress()
+            let load = Task { try await Self.drive(port: daemon.port, token: token, cycle: cycle, progress: progress) }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while progress.acknowledged.load(ordering: .relaxed) < killAfter, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            progress.killed.store(true, ordering: .sequentiallyConsistent)
             kill(daemon.process.processIdentifier, SIGKILL)
             daemon.process.waitUntilExit()
             let sent = try await load.value
+            let acknowledgedNow = sent.filter { $0.acknowledged != nil }.count
+            #expect(acknowledgedNow >= killAfter, "cycle \(cycle): \(acknowledgedNow) acknowledged before the kill, \(killAfter) expected")
+            // After a restart: every in-doubt request, retried with its ref, reports its true outcome.
             for item in sent { if let ack = item.acknowledged { acknowledged[item.ref] = ack } }
 
             // Restart on the same file and check it.
             let restarted = try DaemonProcess(arguments: ["--db", db, "--port", "0"])
             try await LedgerConnection.withConnection(host: "127.0.0.1", port: restarted.port) { connection async throws in
-                _ = try await connection.call("AUTH \(token)")
+                #expect(try await connection.call("AUTH \(token)")[0].hasPrefix("OK role=admin"))
                 let audit = try await connection.call("AUDIT")[0]
                 #expect(audit.hasPrefix("OK entries="), "cycle \(cycle): \(audit)")
                 for item in sent {
@@ -65,6 +75,7 @@ struct CrashTests {
             let store = try LedgerStore.open(at: db, readOnly: true)
             guard case .success(let report) = try store.verify() else { Issue.record("cycle \(cycle): the ledger must verify"); return }
             checkedEntries = report.entries
+            #expect(!acknowledged.isEmpty)
             for (ref, ack) in acknowledged {
                 let entry = try store.entry(ref: ClientRef(ref))
                 #expect(entry?.seq == ack.seq && entry?.hash.hex == ack.hash, "cycle \(cycle): \(ref) changed or vanished")
@@ -74,14 +85,24 @@ struct CrashTests {
         print("crash-test: cycles=\(Self.cycles) acknowledged=\(acknowledged.count) entries_checked=\(checkedEntries) seed=\(seed)")
     }
 
-    /// Three clients pipelining drop-offs and redemptions until the server dies.
-    static func drive(port: Int, token: String, cycle: Int) async throws -> [Sent] {
+    /// What the clients have been told, and whether the server has been killed yet.
+    final class Progress: Sendable {
+        let acknowledged = Atomic<Int>(0)
+        let killed = Atomic<Bool>(false)
+    }
+
+    /// Three clients sending drop-offs and redemptions until the server dies. A failure before
+    /// the kill is a test failure; after it, the connection's end is expected.
+    static func drive(port: Int, token: String, cycle: Int, progress: Progress) async throws -> [Sent] {
         try await withThrowingTaskGroup(of: [Sent].self) { group in
             for client in 0..<3 {
                 group.addTask {
                     var sent: [Sent] = []
-                    try? await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection in
-                        _ = try await connection.call("AUTH \(token)")
+                    do {
+                        try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection in
+                        let auth = try await connection.call("AUTH \(token)")[0]
+                        let killed = progress.killed.load(ordering: .sequentiallyConsistent)
+                        #expect(auth.hasPrefix("OK role=admin") || killed, "\(auth)")
                         for n in 0..<100_000 {
                             let ref = "x\(cycle)-\(client)-\(n)"
                             let line = n % 5 == 4
@@ -90,8 +111,18 @@ struct CrashTests {
                             sent.append(Sent(ref: ref, line: line))
                             try await connection.send(line)
                             guard let reply = try await connection.readReply() else { return }
-                            if let ack = parse(reply[0]) { sent[sent.count - 1].acknowledged = ack }
+                            if let ack = parse(reply[0]) {
+                                sent[sent.count - 1].acknowledged = ack
+                                progress.acknowledged.add(1, ordering: .relaxed)
+                            } else {
+                                #expect(reply[0].hasPrefix("ERR INSUFFICIENT_POINTS"), "cycle \(cycle): \(line) → \(reply[0])")
+                            }
                         }
+                        }
+                    } catch {
+                        // The server was killed under the connection: expected then, and only then.
+                        let killed = progress.killed.load(ordering: .sequentiallyConsistent)
+                        #expect(killed, "cycle \(cycle) client \(client): \(error) before the kill")
                     }
                     return sent
                 }

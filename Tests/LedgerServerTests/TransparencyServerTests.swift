@@ -58,29 +58,46 @@ struct TransparencyServerTests {
     @Test("CHECKPOINT never goes back, however many clients ask while checkpoints are being signed")
     func checkpointsNeverGoBack() async throws {
         try await TestServer.with(configure: { $0.checkpointInterval = .milliseconds(5) }) { server in
+            let start = try server.store.head().seq
             let writer = Task {
                 try await server.session(as: .admin) { connection async throws in
-                    for n in 0..<150 { _ = try await connection.call("POINT ADD CP-W\(n) name=W") }
+                    for n in 0..<150 {
+                        let reply = try await connection.call("POINT ADD CP-W\(n) name=W")[0]
+                        #expect(reply.hasPrefix("OK seq="), "\(reply)")
+                    }
                 }
             }
-            let backwards = try await withThrowingTaskGroup(of: Int.self) { group in
+            // Every reply must be a checkpoint (an error is a failure, never "size 0"): each
+            // client's sizes, in the order it got them.
+            let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for _ in 0..<6 {
                     group.addTask {
-                        try await server.session(as: .auditor) { connection async throws -> Int in
-                            var last: Int64 = 0, backwards = 0
+                        try await server.session(as: .auditor) { connection async throws -> [Int64] in
+                            var sizes: [Int64] = []
                             for _ in 0..<150 {
-                                let size = Int64(Reply.field("size", in: try await connection.call("CHECKPOINT")[0]) ?? "") ?? 0
-                                if size < last { backwards += 1 }
-                                last = max(last, size)
+                                let reply = try await connection.call("CHECKPOINT")[0]
+                                guard let size = Reply.field("size", in: reply).flatMap(Int64.init), reply.hasPrefix("OK ") else {
+                                    Issue.record("CHECKPOINT answered \(reply)")
+                                    continue
+                                }
+                                sizes.append(size)
                             }
-                            return backwards
+                            return sizes
                         }
                     }
                 }
-                return try await group.reduce(0, +)
+                return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
             }
             try await writer.value
-            #expect(backwards == 0, "\(backwards) replies went back to an older checkpoint")
+            for sizes in seen {
+                #expect(sizes.count == 150, "every CHECKPOINT was answered with a checkpoint")
+                let backwards = zip(sizes, sizes.dropFirst()).filter { $1 < $0 }.count
+                #expect(backwards == 0, "\(backwards) replies went back to an older checkpoint: \(sizes)")
+            }
+            // The checkpoints really moved while the clients asked: the test saw the log grow.
+            let all = seen.flatMap { $0 }
+            #expect(all.min().map { $0 >= start } == true)
+            #expect(Set(all).count > 1, "the sizes seen must change while the ledger grows: \(Set(all).sorted())")
         }
     }
 

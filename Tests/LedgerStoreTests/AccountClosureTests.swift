@@ -82,5 +82,29 @@ struct AccountClosureTests {
             _ = try Effects.changes(of: Entry(seq: closure.seq + 1, timeMs: closure.timeMs, body: credit, prevHash: closure.hash, hash: .zero), in: snapshot)
         }
         #expect(creditError?.message == "account R-1 is closed", "\(creditError?.message ?? "")")
+
+        // And the audit itself, of files forged that way and fully rehashed (so that only the
+        // replay can tell): a closure forfeiting 1.00 of 36.00, and a drop-off after the closure.
+        let forgedShort = try TemporaryLedger()
+        try forgedShort.store.seedCatalogue()
+        _ = try forgedShort.store.submit(Make.dropoff("R-1", kg: "2", ref: "k-1"))
+        let shortClosure = try forgedShort.store.submit(Self.close("R-1")).entry
+        try forgedShort.store.tamperJournal("UPDATE journal SET amount = 100 WHERE seq = \(shortClosure.seq)")
+        try forgedShort.store.rehashJournal(from: shortClosure.seq)
+        try TamperDetectionTests().expectFailure(forgedShort, atSeq: shortClosure.seq, mentioning: "must forfeit its 36.00 points")
+
+        let late = try TemporaryLedger()
+        try late.store.seedCatalogue()
+        _ = try late.store.submit(Make.dropoff("R-1", kg: "2", ref: "k-1"))
+        let lateClosure = try late.store.submit(Self.close("R-1")).entry
+        try late.store.tamperJournal("""
+            INSERT INTO journal (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
+            SELECT seq + 1, time_ms, 'dropoff', 'sys:issuance', 'R-1', 1800, actor, 'late',
+                   '{"grams":"1000","material":"PET","point":"CP-1","rate":"1800"}', hash, hash FROM journal WHERE seq = \(lateClosure.seq);
+            UPDATE accounts SET balance = 1800 WHERE id = 'R-1';
+            UPDATE accounts SET balance = balance - 1800 WHERE id = 'sys:issuance';
+            """)
+        try late.store.rehashJournal(from: lateClosure.seq + 1)
+        try TamperDetectionTests().expectFailure(late, atSeq: lateClosure.seq + 1, mentioning: "account R-1 is closed")
     }
 }

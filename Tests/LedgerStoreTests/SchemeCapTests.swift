@@ -111,5 +111,13 @@ struct SchemeCapTests {
             _ = try Effects.changes(of: Entry(seq: last.seq + 1, timeMs: Self.noonManila, body: over, prevHash: last.hash, hash: .zero), in: snapshot)
         }
         #expect(error?.code == "LIMIT_EXCEEDED")
+
+        // And the audit of a file forged so: the cap lowered to 30.00 in the scheme's entry
+        // (fully rehashed) makes the second drop-off one over the cap, and the audit says so there.
+        let setting = try #require(try (1...last.seq).compactMap { try ledger.store.entry(seq: $0) }.first { $0.kind == .schemeSet })
+        try ledger.store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\"5000\"', '\"3000\"') WHERE seq = \(setting.seq)")
+        #expect(try ledger.store.entry(seq: setting.seq)?.body.attributes.values.contains("3000") == true, "the forgery took")
+        try ledger.store.rehashJournal(from: setting.seq)
+        try TamperDetectionTests().expectFailure(ledger, atSeq: last.seq, mentioning: "cap")
     }
 }
