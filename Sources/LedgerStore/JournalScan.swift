@@ -149,6 +149,8 @@ struct ScannedRow: Sendable {
             return Span(offset: Int32(bytes.count), length: Int32(raw.count))
         }
         guard let seq else { throw bad("seq is not an integer") }
+        // Entry 1 comes first: a row before it is no entry, and the chain would never reach it.
+        guard seq >= 1 else { throw bad("seq \(seq) is below 1, where the journal starts") }
         guard let timeMs = columns.int64(1) else { throw bad("time_ms is not an integer") }
         guard let amount = columns.int64(5) else { throw bad("amount is not an integer") }
         guard let prevHash = columns.blob(9).flatMap(Hash256.init(raw:)), let hash = columns.blob(10).flatMap(Hash256.init(raw:)) else {
@@ -165,7 +167,8 @@ struct ScannedRow: Sendable {
 }
 
 /// The current row's columns, read in place; a value of another storage class reads as nil.
-struct RawColumns {
+/// As `StoredColumns`, the projection rows the audit reads.
+struct RawColumns: StoredColumns {
     let handle: SQLiteStatement
 
     func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
@@ -183,6 +186,18 @@ struct RawColumns {
         guard sqlite3_column_type(handle, index) == SQLITE_BLOB else { return nil }
         let start = sqlite3_column_blob(handle, index)
         return UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(handle, index)))
+    }
+
+    /// Text is read as its stored bytes (a NUL byte included), which must be UTF-8.
+    func storedValue(at index: Int) -> StoredValue {
+        let column = Int32(index)
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+        case SQLITE_TEXT: return .text(text(column).flatMap { String(validating: $0, as: UTF8.self) } ?? (sqlite3_column_bytes(handle, column) == 0 ? "" : nil))
+        case SQLITE_BLOB: return .blob(blob(column).map { Array($0) } ?? [])
+        default: return .null
+        }
     }
 }
 

@@ -9,6 +9,10 @@ import GRDBSQLite
 public struct AuditReport: Sendable, Equatable {
     public let entries: Int64
     public let head: ChainHead
+    /// Witnesses' cosignatures kept in the file (all checked for form), and how many of them
+    /// had their signature checked, with a witness key the audit was given.
+    public var cosignatures = 0
+    public var cosignaturesVerified = 0
 }
 
 /// The expected head recorded outside the ledger (a receipt, a published checkpoint), which
@@ -39,12 +43,14 @@ extension LedgerStore {
     /// 4. every projection table equals the replay, and the invariants hold;
     /// 5. the Merkle tree: every stored hash, recomputed as the entries are replayed; every stored
     ///    checkpoint's signature (with `logKey`, or the key the server recorded) and that the
-    ///    journal's tree at its size has its root; and `anchor`, a checkpoint kept elsewhere.
+    ///    journal's tree at its size has its root; and `anchor`, a checkpoint kept elsewhere;
+    /// 6. witnesses' cosignatures: every one's form, and the signatures of those whose witness
+    ///    has a key in `witnessKeys`.
     ///
     /// Entries are streamed, so memory grows with the projections, not the journal.
     /// `progress` is called with (entries checked, total) every `progressEvery` entries.
     public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
-                       progressEvery: Int64 = 50_000,
+                       witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         try withSnapshot { db in
             // A file no writer of this version has opened yet cannot be read as this version reads.
@@ -53,7 +59,7 @@ extension LedgerStore {
                 throw StoreError.needsUpgrade(path: path, migration: missing)
             }
             do {
-                let auditor = LedgerAuditor(db: db, logKey: logKey, anchor: anchor)
+                let auditor = LedgerAuditor(db: db, logKey: logKey, anchor: anchor, witnessKeys: witnessKeys)
                 return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))
             } catch let failure as AuditFailure {
                 return .failure(failure)
@@ -67,14 +73,24 @@ struct LedgerAuditor {
     let db: Database
     var logKey: NoteKey? = nil
     var anchor: Checkpoint? = nil
+    var witnessKeys: [NoteKey] = []
+
+    /// Every table the files of `schema/` make. The audit reads each, so one that is missing
+    /// fails it before anything else.
+    static let tables = ["ledger_meta", "journal", "chain_head", "accounts", "points", "materials", "tokens", "reversals",
+                         "tree_hashes", "checkpoints", "cosignatures", "scheme", "holds", "profiles"]
 
     /// The audit in two stages on the two cores: `JournalScan` (chain and tree, from the column
     /// bytes) on a thread of its own, and the replay here; then the whole-table checks.
     func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
+        for table in Self.tables where try !db.tableExists(table) {
+            throw AuditFailure(seq: 0, reason: "the table \(table) is missing")
+        }
         let reads = SQLReads(db: db)
         let journal = try db.makeStatement(sql: "SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
-        let treeRows = try db.makeStatement(sql: "SELECT position, hash FROM tree_hashes ORDER BY position", ifTableExists: "tree_hashes")
-        let tree = try TreeAudit(rows: treeRows, roots: try signedRoots())
+        let treeRows = try db.makeStatement(sql: "SELECT position, hash FROM tree_hashes ORDER BY position")
+        let (roots, cosignatures) = try signedRoots()
+        let tree = try TreeAudit(rows: treeRows, roots: roots)
         let total = try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
         // The scan thread steps this connection's statements; the replay's rare lookups (the
         // entry a reversal undoes) take the same lock.
@@ -126,26 +142,29 @@ struct LedgerAuditor {
         try checkStoredHead(head)
         if let expected { try check(head, against: expected, storage: reads) }
         try scan.finishTree(head: head.seq)
-        try compareProjections(with: replayer.snapshot)
+        try compareProjections(with: replayer.snapshot, head: head.seq)
         if let violation = replayer.snapshot.invariantViolation() {
             throw AuditFailure(seq: head.seq, reason: violation)
         }
-        return AuditReport(entries: count, head: head)
+        var report = AuditReport(entries: count, head: head)
+        (report.cosignatures, report.cosignaturesVerified) = cosignatures
+        return report
     }
 
     /// The roots the journal's tree must have: each stored checkpoint's, once its signature
-    /// checks, and the anchor's.
-    func signedRoots() throws -> [Int64: [(root: Hash256, what: String)]] {
+    /// checks, and the anchor's; and the cosignatures kept (all checked for form), and how many
+    /// of them were checked with a given witness key.
+    func signedRoots() throws -> (roots: [Int64: [(root: Hash256, what: String)]], cosignatures: (kept: Int, verified: Int)) {
         var roots: [Int64: [(root: Hash256, what: String)]] = [:]
         if let anchor { roots[anchor.size, default: []].append((anchor.root, "the given checkpoint (size \(anchor.size))")) }
-        // A ledger made before checkpoints existed has none (and no tree: TreeAudit says so).
-        guard try db.tableExists("checkpoints") else { return roots }
-        let stored = try LedgerStore.checkpoints(db, sql: "ORDER BY size")
-        let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_key'")
+        let stored = try storedCheckpoints()
+        var cosignatures = try storedCosignatures()
+        let kept = cosignatures.values.reduce(0) { $0 + $1.count }
+        var verified = 0
         if !stored.isEmpty {
             let key: NoteKey
             do {
-                guard let known = try logKey ?? recorded.map({ try NoteKey(verifierKey: $0) }) else {
+                guard let known = try logKey ?? recordedLogKey(reportingAt: stored[0].size).map({ try NoteKey(verifierKey: $0) }) else {
                     throw AuditFailure(seq: stored[0].size, reason: "the ledger has signed checkpoints but no log key to check them with")
                 }
                 key = known
@@ -153,27 +172,114 @@ struct LedgerAuditor {
                 throw AuditFailure(seq: stored[0].size, reason: "the recorded log key is malformed: \(error)")
             }
             for checkpoint in stored {
+                let signed: SignedNote
                 do {
-                    let (signed, _) = try Checkpoint.open(checkpoint.note, logKey: key)
-                    guard signed.size == checkpoint.size, signed.root == checkpoint.root else {
-                        throw NoteError.unverified("its note says size \(signed.size), not the row's")
+                    let (opened, note) = try Checkpoint.open(checkpoint.note, logKey: key)
+                    guard opened.size == checkpoint.size, opened.root == checkpoint.root else {
+                        throw NoteError.unverified("its note says size \(opened.size), not the row's")
                     }
+                    signed = note
                 } catch let error as NoteError {
                     throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) is not signed by \(key.verifierKey): \(error)")
                 }
+                // Cosignatures are kept in their own table, where the audit checks them: a line in
+                // the note itself would be served as one without any check.
+                guard signed.signatures.count == 1 else {
+                    throw AuditFailure(seq: checkpoint.size, reason: """
+                        checkpoint \(checkpoint.size)'s note carries \(signed.signatures.count) signature lines: it must hold the log's alone
+                        """)
+                }
                 roots[checkpoint.size, default: []].append((checkpoint.root, "the log signed checkpoint \(checkpoint.size)"))
-                // Cosignature lines are served inside the note: each must be one well-formed
-                // signature line of its witness (their signatures need the witnesses' keys).
-                for line in checkpoint.cosignatures {
-                    guard let parsed = try? SignedNote(parsing: "c\n\n" + line), parsed.signatures.count == 1 else {
-                        throw AuditFailure(seq: checkpoint.size, reason: "checkpoint \(checkpoint.size) has a malformed cosignature line")
-                    }
+                for (witness, line) in cosignatures.removeValue(forKey: checkpoint.size) ?? [] {
+                    if try checkCosignature(line, of: witness, on: signed.text, size: checkpoint.size) { verified += 1 }
                 }
             }
-            let orphans = try Int64.fetchOne(db, sql: "SELECT min(size) FROM cosignatures WHERE size NOT IN (SELECT size FROM checkpoints)")
-            if let orphans { throw AuditFailure(seq: orphans, reason: "a cosignature of size \(orphans) has no checkpoint") }
         }
-        return roots
+        if let orphan = cosignatures.keys.min() {
+            throw AuditFailure(seq: orphan, reason: "a cosignature of size \(orphan) has no checkpoint")
+        }
+        return (roots, (kept, verified))
+    }
+
+    /// The `checkpoints` rows in order of size, each read strictly: a malformed one is reported at
+    /// its size.
+    func storedCheckpoints() throws -> [(size: Int64, root: Hash256, note: String)] {
+        let statement = try db.makeStatement(sql: "SELECT size, root, note, time_ms FROM checkpoints ORDER BY size")
+        var stored: [(size: Int64, root: Hash256, note: String)] = []
+        while let row = try step(statement) {
+            // `size` is the table's INTEGER PRIMARY KEY (its rowid), so always an integer.
+            let size = (try? row.integer(0, "size", atLeast: 0)) ?? 0
+            do {
+                guard let root = Hash256(bytes: try row.blob(1, "root")) else { throw StoreError.corrupt("root is not 32 bytes") }
+                let note = try row.text(2, "note")
+                _ = try row.integer(3, "time_ms")
+                stored.append((size, root, note))
+            } catch let error as StoreError {
+                guard case .corrupt(let why) = error else { throw error }
+                throw AuditFailure(seq: size, reason: "checkpoint \(size) is malformed: \(why)")
+            }
+        }
+        return stored
+    }
+
+    /// The `cosignatures` rows, by size, each (witness, line) in order of witness; read strictly,
+    /// a malformed one is reported at its size (0 when that is not an integer).
+    func storedCosignatures() throws -> [Int64: [(witness: String, line: String)]] {
+        let statement = try db.makeStatement(sql: "SELECT size, witness, line FROM cosignatures ORDER BY size, witness")
+        var stored: [Int64: [(witness: String, line: String)]] = [:]
+        while let row = try step(statement) {
+            let size = (try? row.integer(0, "size", atLeast: 0)) ?? 0
+            do {
+                _ = try row.integer(0, "size", atLeast: 0)
+                stored[size, default: []].append((try row.text(1, "witness"), try row.text(2, "line")))
+            } catch let error as StoreError {
+                guard case .corrupt(let why) = error else { throw error }
+                throw AuditFailure(seq: size, reason: "a cosignature row of size \(size) is malformed: \(why)")
+            }
+        }
+        return stored
+    }
+
+    /// The verifier key `ecoledgerd` recorded in `ledger_meta`, if any.
+    func recordedLogKey(reportingAt seq: Int64) throws -> String? {
+        let statement = try db.makeStatement(sql: "SELECT value FROM ledger_meta WHERE key = 'log_key'")
+        guard let row = try step(statement) else { return nil }
+        do {
+            return try row.text(0, "log_key")
+        } catch {
+            throw AuditFailure(seq: seq, reason: "the recorded log key is malformed: \(error)")
+        }
+    }
+
+    /// One stored cosignature of the checkpoint whose text is `text`: one well-formed
+    /// cosignature/v1 line (c2sp.org/tlog-cosignature) by `witness`, the row's own; and, when a
+    /// key of that witness was given, signed by one of them. True when its signature was checked.
+    func checkCosignature(_ line: String, of witness: String, on text: String, size: Int64) throws -> Bool {
+        func fail(_ why: String) -> AuditFailure {
+            AuditFailure(seq: size, reason: "checkpoint \(size)'s cosignature by \(witness.debugDescription) \(why)")
+        }
+        guard let parsed = try? SignedNote(parsing: "c\n\n" + line), parsed.signatures.count == 1 else {
+            throw AuditFailure(seq: size, reason: "checkpoint \(size) has a malformed cosignature line (witness \(witness.debugDescription))")
+        }
+        let signature = parsed.signatures[0]
+        guard signature.name == witness else { throw fail("is a line of \(signature.name.debugDescription)") }
+        guard signature.payload.count == 8 + Ed25519.signatureCount,
+              signature.payload.prefix(8).reduce(UInt64(0), { $0 << 8 | UInt64($1) }) <= UInt64(Int64.max) else {
+            throw fail("is not a cosignature/v1 line (key ID, time up to 2^63-1 and signature: 76 bytes)")
+        }
+        let keys = witnessKeys.filter { $0.name == witness }
+        guard !keys.isEmpty else { return false }
+        guard let key = keys.first(where: { $0.keyID == signature.keyID }) else {
+            throw fail("is signed by key ID \(String(format: "%08x", signature.keyID)), which none of the witness keys given for it has")
+        }
+        do {
+            guard try Cosignature.verify(SignedNote(text: text, signatures: [signature]), witness: key) != nil else {
+                throw fail("is not by \(key.verifierKey)")
+            }
+        } catch let error as NoteError {
+            throw fail("does not verify with \(key.verifierKey): \(error)")
+        }
+        return true
     }
 
     /// The UNIQUE index makes duplicates impossible unless someone removed it.
@@ -189,9 +295,10 @@ struct LedgerAuditor {
     func checkStoredHead(_ head: ChainHead) throws {
         let stored: ChainHead
         do {
-            stored = try SQLReads(db: db).head()
+            stored = try storedHead()
         } catch let error as StoreError {
-            throw AuditFailure(seq: head.seq, reason: error.description)
+            guard case .corrupt(let why) = error else { throw error }
+            throw AuditFailure(seq: head.seq, reason: "the chain_head row is malformed: \(why)")
         }
         guard stored == head else {
             // A head beyond the journal means entries are missing after it; otherwise the row
@@ -199,6 +306,17 @@ struct LedgerAuditor {
             throw AuditFailure(seq: stored.seq > head.seq ? head.seq + 1 : head.seq,
                                reason: "chain_head says seq \(stored.seq) hash \(stored.hash.hex) time_ms \(stored.timeMs), but the journal ends at seq \(head.seq) hash \(head.hash.hex) time_ms \(head.timeMs)")
         }
+    }
+
+    /// The one `chain_head` row, id 1, read strictly.
+    func storedHead() throws -> ChainHead {
+        let statement = try db.makeStatement(sql: "SELECT id, seq, hash, time_ms FROM chain_head ORDER BY id")
+        guard let row = try step(statement) else { throw StoreError.corrupt("there is none") }
+        guard try row.integer(0, "id") == 1 else { throw StoreError.corrupt("its id is not 1") }
+        guard let hash = Hash256(bytes: try row.blob(2, "hash")) else { throw StoreError.corrupt("hash is not 32 bytes") }
+        let head = ChainHead(seq: try row.integer(1, "seq", atLeast: 0), hash: hash, timeMs: try row.integer(3, "time_ms", atLeast: 0))
+        guard try step(statement) == nil else { throw StoreError.corrupt("there is more than one") }
+        return head
     }
 
     func check(_ head: ChainHead, against expected: ExpectedHead, storage: SQLReads) throws {
@@ -211,54 +329,66 @@ struct LedgerAuditor {
         }
     }
 
-    func compareProjections(with snapshot: LedgerSnapshot) throws {
+    func compareProjections(with snapshot: LedgerSnapshot, head: Int64) throws {
         // Each account's profile digest is recomputed from its stored profile, so this also
         // checks every profile against the journal, and that erased ones are gone.
         try compare("account", sql: "SELECT \(RowDecoding.accountColumns) FROM \(RowDecoding.accountSource) ORDER BY accounts.id",
-                    decode: RowDecoding.account, key: \.id, expected: snapshot.accounts, lastSeq: \.lastSeq)
-        try compare("point", sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id", decode: RowDecoding.point, key: \.id,
-                    expected: snapshot.points, lastSeq: \.lastSeq)
-        try compare("material", sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code", decode: RowDecoding.material, key: \.code,
-                    expected: snapshot.materials, lastSeq: \.lastSeq)
-        try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", decode: RowDecoding.token, key: \.id,
-                    expected: snapshot.tokens, lastSeq: \.lastSeq)
+                    lastSeqColumn: 9, decode: RowDecoding.account, key: \.id, expected: snapshot.accounts, lastSeq: \.lastSeq)
+        try compare("point", sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id", lastSeqColumn: 4,
+                    decode: RowDecoding.point, key: \.id, expected: snapshot.points, lastSeq: \.lastSeq)
+        try compare("material", sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code", lastSeqColumn: 5,
+                    decode: RowDecoding.material, key: \.code, expected: snapshot.materials, lastSeq: \.lastSeq)
+        try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", lastSeqColumn: 6,
+                    decode: RowDecoding.token, key: \.id, expected: snapshot.tokens, lastSeq: \.lastSeq)
         struct Scheme: Equatable { let id: Int64, state: SchemeState, lastSeq: Int64 }
-        try compare("scheme", sql: "SELECT id, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id",
+        try compare("scheme", sql: "SELECT id, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id", lastSeqColumn: 5,
                     decode: { row in
-                        let id: Int64 = try RowDecoding.value(row, 0)
+                        let id = try RowDecoding.decoding("scheme") { try row.integer(0, "id") }
+                        guard id == 1 else { throw StoreError.corrupt("scheme: id \(id) is not 1") }
                         let state = try RowDecoding.scheme(row, from: 1)
                         return Scheme(id: id, state: state, lastSeq: state.lastSeq)
                     }, key: \.id,
                     expected: snapshot.schemeState.lastSeq == 0 ? [:] : [1: Scheme(id: 1, state: snapshot.schemeState, lastSeq: snapshot.schemeState.lastSeq)],
                     lastSeq: \.lastSeq)
-        try compare("hold of entry", sql: "SELECT \(RowDecoding.holdColumns) FROM holds ORDER BY dropoff_seq", decode: RowDecoding.hold,
-                    key: \.dropoff, expected: snapshot.holds, lastSeq: \.lastSeq)
+        try compare("hold of entry", sql: "SELECT \(RowDecoding.holdColumns) FROM holds ORDER BY dropoff_seq", lastSeqColumn: 5,
+                    decode: RowDecoding.hold, key: \.dropoff, expected: snapshot.holds, lastSeq: \.lastSeq)
         struct Reversal: Equatable { let original: Int64, by: Int64 }
-        try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq, reversal_seq AS last_seq FROM reversals ORDER BY original_seq",
-                    decode: { row in Reversal(original: try RowDecoding.value(row, 0), by: try RowDecoding.value(row, 1)) },
+        try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq FROM reversals ORDER BY original_seq", lastSeqColumn: 1,
+                    decode: { row in
+                        try RowDecoding.decoding("reversal") {
+                            Reversal(original: try row.integer(0, "original_seq", atLeast: 1), by: try row.integer(1, "reversal_seq", atLeast: 1))
+                        }
+                    },
                     key: \.original, expected: Dictionary(uniqueKeysWithValues: snapshot.reversals.map { ($0, Reversal(original: $0, by: $1)) }),
                     lastSeq: \.by)
         // A profile joins its account's row; one without an account is found after every table.
-        if let orphan = try String.fetchOne(db, sql: "SELECT min(account) FROM profiles WHERE account NOT IN (SELECT id FROM accounts)") {
-            throw AuditFailure(seq: try SQLReads(db: db).head().seq, reason: "profile of \(orphan.debugDescription) belongs to no account")
+        let orphans = try db.makeStatement(sql: "SELECT account FROM profiles WHERE account NOT IN (SELECT id FROM accounts) ORDER BY account LIMIT 1")
+        if let row = try step(orphans) {
+            let reason: String
+            do {
+                reason = "profile of \(try row.text(0, "account").debugDescription) belongs to no account"
+            } catch {
+                reason = "a profiles row is malformed: \(error)"
+            }
+            throw AuditFailure(seq: head, reason: reason)
         }
     }
 
     /// Streams a projection table and compares each row with the replayed value; the failure
-    /// names the last entry that should have written the row.
+    /// names the last entry that should have written the row. Rows are read from the statement's
+    /// columns as SQLite holds them (`RawColumns`), as the journal's are.
     func compare<Key: Hashable & CustomStringConvertible, Value: Equatable>(
-        _ what: String, sql: String, decode: (Row) throws -> Value, key: KeyPath<Value, Key>,
+        _ what: String, sql: String, lastSeqColumn: Int, decode: (RawColumns) throws -> Value, key: KeyPath<Value, Key>,
         expected: [Key: Value], lastSeq: KeyPath<Value, Int64>
     ) throws {
         var seen: Set<Key> = []
-        let rows = try Row.fetchCursor(db, sql: sql)
-        while let row = try rows.next() {
+        let statement = try db.makeStatement(sql: sql)
+        while let row = try step(statement) {
             let stored: Value
             do {
                 stored = try decode(row)
             } catch {
-                let seq: Int64 = (try? row.decode(Int64.self, forColumn: "last_seq")) ?? 0
-                throw AuditFailure(seq: seq, reason: "a \(what) row is malformed: \(error)")
+                throw AuditFailure(seq: row.reportedSeq(lastSeqColumn), reason: "a \(what) row is malformed: \(error)")
             }
             let id = stored[keyPath: key]
             guard let replayed = expected[id] else {
@@ -274,6 +404,17 @@ struct LedgerAuditor {
         if let (id, value) = missing.min(by: { $0.value[keyPath: lastSeq] < $1.value[keyPath: lastSeq] }) {
             throw AuditFailure(seq: value[keyPath: lastSeq], reason: "\(what) \(id) is missing from the table (\(missing.count) missing)")
         }
+    }
+
+    /// Steps `statement` through SQLite's C API: the next row's columns, or nil after the last.
+    func step(_ statement: Statement) throws -> RawColumns? {
+        let handle = statement.sqliteStatement
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_ROW else {
+            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            return nil
+        }
+        return RawColumns(handle: handle)
     }
 }
 
@@ -297,22 +438,19 @@ enum Differences {
 struct TreeAudit {
     private var frontier = MerkleFrontier()
     /// Held, not only its handle: the statement is finalized when the object goes.
-    private let statement: Statement?
-    private let rows: SQLiteStatement?
+    private let statement: Statement
+    private let rows: SQLiteStatement
     private let roots: [Int64: [(root: Hash256, what: String)]]
 
-    /// `rows` selects (position, hash) in position order; nil when the table does not exist.
-    init(rows: Statement?, roots: [Int64: [(root: Hash256, what: String)]]) throws {
+    /// `rows` selects (position, hash) in position order.
+    init(rows: Statement, roots: [Int64: [(root: Hash256, what: String)]]) throws {
         statement = rows
-        self.rows = rows?.sqliteStatement
+        self.rows = rows.sqliteStatement
         self.roots = roots
         try checkRoot(seq: 0)
     }
 
     private func nextRow(seq: Int64) throws -> (position: Int64, hash: Hash256?)? {
-        guard let rows else {
-            throw AuditFailure(seq: seq, reason: "the ledger has no Merkle tree yet (it was made before the tree existed): open it once with ecoledgerd")
-        }
         let code = sqlite3_step(rows)
         guard code == SQLITE_ROW else {
             guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
@@ -351,19 +489,12 @@ struct TreeAudit {
     }
 
     func finish(head: Int64) throws {
-        if rows != nil, let row = try nextRow(seq: head + 1) {
+        if let row = try nextRow(seq: head + 1) {
             throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(row.position))")
         }
         if let beyond = roots.keys.filter({ $0 > head }).min() {
             throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]![0].what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
         }
-    }
-}
-
-extension Database {
-    /// A statement over `table`, or nil when the table does not exist (a ledger from before it).
-    func makeStatement(sql: String, ifTableExists table: String) throws -> Statement? {
-        try tableExists(table) ? makeStatement(sql: sql) : nil
     }
 }
 

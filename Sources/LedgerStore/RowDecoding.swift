@@ -8,6 +8,8 @@ import LedgerCrypto
 ///
 /// Every query selects one of the column lists below and rows are decoded by position, not by
 /// name (GRDB's by-name lookup lower-cases the name on every call, the writer's hottest cost).
+/// Projection rows are read as strictly as the journal's: each value must have its column's
+/// storage class (`StoredColumns`), and its range as the schema's CHECK constraints give it.
 enum RowDecoding {
     static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
     /// An account row with its profile, if any: select these from `accountSource`.
@@ -16,10 +18,11 @@ enum RowDecoding {
         closed, pending, erased, \(profileColumns)
         """
     static let accountSource = "accounts LEFT JOIN profiles ON profiles.account = accounts.id"
-    /// As bytes: SQLite's text values stop at a NUL byte when read as C strings, and personal
-    /// data must not hide behind one where the audit cannot see it.
+    /// Each text's storage class, then its bytes: SQLite's text values stop at a NUL byte when
+    /// read as C strings, and personal data must not hide behind one.
     static let profileColumns = """
-        CAST(profiles.salt AS BLOB), CAST(profiles.name AS BLOB), CAST(profiles.district AS BLOB)
+        typeof(profiles.salt), CAST(profiles.salt AS BLOB), typeof(profiles.name), CAST(profiles.name AS BLOB), \
+        typeof(profiles.district), CAST(profiles.district AS BLOB)
         """
     static let pointColumns = "id, name, district, active, last_seq"
     static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
@@ -57,113 +60,156 @@ enum RowDecoding {
         return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
     }
 
-    static func account(_ row: Row) throws -> AccountState {
-        let id: String = try value(row, 0)
-        func bad(_ what: String) -> StoreError { .corrupt("account \(id.debugDescription): \(what)") }
-        guard AccountID.isValid(id), let kind = AccountKind(rawValue: try value(row, 1)) else { throw bad("invalid id or kind") }
-        let pinHash: String? = try value(row, 6)
-        let minRedeem: Int64? = try value(row, 5)
-        let locked: Int64 = try value(row, 8)
-        let failures: Int64 = try value(row, 7)
-        let closed: Int64 = try value(row, 10)
-        let pending: Int64 = try value(row, 11)
-        let erased: Int64 = try value(row, 12)
-        guard let pinFailures = Int(exactly: failures) else { throw bad("pin_failures out of range") }
-        // Like the PIN record's, the digest is recomputed from the stored profile, so an audit
-        // comparing it with the journal's checks the profile itself.
-        let profileDigest: Hash256?
-        do {
-            profileDigest = try profile(row, from: 13)?.digest
-        } catch let error as StoreError {
-            throw bad("\(error)")
+    static func account(_ row: some StoredColumns) throws -> AccountState {
+        let id = try decoding("account") { try row.text(0, "id") }
+        return try decoding("account \(id.debugDescription)") {
+            guard AccountID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
+            guard let kind = AccountKind(rawValue: try row.text(1, "kind")) else { throw StoreError.corrupt("kind is not a kind of account") }
+            let name = try row.optionalText(2, "name")
+            guard name != nil || kind == .resident else { throw StoreError.corrupt("name is NULL, which only a resident's may be") }
+            let balance = try row.integer(4, "balance")
+            guard balance != Int64.min, balance >= 0 || kind == .system else {
+                throw StoreError.corrupt("balance \(balance) is out of range")
+            }
+            let pinHash = try row.optionalText(6, "pin_hash")
+            guard let pinFailures = Int(exactly: try row.integer(7, "pin_failures", atLeast: 0)) else {
+                throw StoreError.corrupt("pin_failures is out of range")
+            }
+            // Like the PIN record's, the digest is recomputed from the stored profile, so an audit
+            // comparing it with the journal's checks the profile itself.
+            let profileDigest = try profile(row, from: 13)?.digest
+            return AccountState(
+                id: AccountID(unchecked: id), kind: kind, name: name, district: try row.optionalText(3, "district"),
+                profileDigest: profileDigest, erased: try row.flag(12, "erased"),
+                balance: Points(centipoints: balance),
+                minRedeem: try row.optionalInteger(5, "min_redeem", atLeast: 1).map(Points.init(centipoints:)),
+                pinDigest: try pinHash.map { try SHA256.digest(Array($0.utf8)) }, pinFailures: pinFailures,
+                locked: try row.flag(8, "locked"), closed: try row.flag(10, "closed"),
+                pending: Points(centipoints: try row.integer(11, "pending", atLeast: 0)), lastSeq: try row.lastSeq(9))
         }
-        return AccountState(
-            id: AccountID(unchecked: id), kind: kind, name: try value(row, 2), district: try value(row, 3),
-            profileDigest: profileDigest, erased: erased != 0,
-            balance: Points(centipoints: try value(row, 4)), minRedeem: minRedeem.map(Points.init(centipoints:)),
-            pinDigest: try pinHash.map { try SHA256.digest(Array($0.utf8)) }, pinFailures: pinFailures,
-            locked: locked != 0, closed: closed != 0, pending: Points(centipoints: pending), lastSeq: try value(row, 9))
     }
 
     /// A profile from `profileColumns` starting at column `index`; nil when the row has none.
-    static func profile(_ row: Row, from index: Int) throws -> Profile? {
-        func text(_ column: Int) throws -> String? {
-            let bytes: Data? = try optionalValue(row, column)
-            guard let bytes else { return nil }
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw StoreError.corrupt("profile text is not UTF-8") }
+    static func profile(_ row: some StoredColumns, from index: Int) throws -> Profile? {
+        /// Each text is selected twice: its storage class (`typeof`), then its bytes (`CAST … AS
+        /// BLOB`), which a reader gets whole, NUL bytes included, however it reads text.
+        func text(_ column: Int, _ name: String) throws -> String? {
+            let storage = try row.text(column, "typeof(\(name))")
+            guard storage != "null" else { return nil }
+            guard storage == "text" else { throw StoreError.corrupt("profile \(name) is not text (it is \(storage))") }
+            guard case .blob(let bytes) = row.storedValue(at: column + 1) else { throw StoreError.corrupt("profile \(name) cannot be read") }
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw StoreError.corrupt("profile \(name) is not UTF-8") }
             return text
         }
-        guard let saltHex = try text(index) else { return nil }
+        guard let saltHex = try text(index, "salt") else {
+            guard try text(index + 2, "name") == nil, try text(index + 4, "district") == nil else {
+                throw StoreError.corrupt("profile has no salt")
+            }
+            return nil
+        }
         guard let salt = Hex.decode(saltHex), saltHex == Hex.encode(salt) else {
             throw StoreError.corrupt("profile salt is not lowercase hex")
         }
-        guard let name = try text(index + 1) else { throw StoreError.corrupt("profile has no name") }
+        guard let name = try text(index + 2, "name") else { throw StoreError.corrupt("profile has no name") }
         do {
-            return try Profile(name: name, district: try text(index + 2), salt: salt)
+            return try Profile(name: name, district: try text(index + 4, "district"), salt: salt)
         } catch {
             throw StoreError.corrupt("profile is malformed: \(error)")
         }
     }
 
-    static func point(_ row: Row) throws -> PointState {
-        let id: String = try value(row, 0)
-        guard PointID.isValid(id) else { throw StoreError.corrupt("point \(id.debugDescription): invalid id") }
-        let active: Int64 = try value(row, 3)
-        return PointState(id: PointID(unchecked: id), name: try value(row, 1), district: try value(row, 2),
-                          active: active != 0, lastSeq: try value(row, 4))
+    static func point(_ row: some StoredColumns) throws -> PointState {
+        let id = try decoding("point") { try row.text(0, "id") }
+        return try decoding("point \(id.debugDescription)") {
+            guard PointID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
+            return PointState(id: PointID(unchecked: id), name: try row.text(1, "name"), district: try row.optionalText(2, "district"),
+                              active: try row.flag(3, "active"), lastSeq: try row.lastSeq(4))
+        }
     }
 
-    static func material(_ row: Row) throws -> MaterialState {
-        let code: String = try value(row, 0)
-        guard MaterialCode.isValid(code) else { throw StoreError.corrupt("material \(code.debugDescription): invalid code") }
-        let minGrams: Int64? = try value(row, 3)
-        let maxGrams: Int64? = try value(row, 4)
-        return MaterialState(code: MaterialCode(unchecked: code), name: try value(row, 1),
-                             rate: Rate(perKilogram: Points(centipoints: try value(row, 2))),
-                             minGrams: minGrams.map(Grams.init), maxGrams: maxGrams.map(Grams.init),
-                             holdMs: try optionalValue(row, 6), lastSeq: try value(row, 5))
+    static func material(_ row: some StoredColumns) throws -> MaterialState {
+        let code = try decoding("material") { try row.text(0, "code") }
+        return try decoding("material \(code.debugDescription)") {
+            guard MaterialCode.isValid(code) else { throw StoreError.corrupt("code is not a valid code") }
+            let holdMs = try row.optionalInteger(6, "hold_ms")
+            guard holdMs.map(MaterialState.holdRange.contains) ?? true else { throw StoreError.corrupt("hold_ms is out of range") }
+            return MaterialState(code: MaterialCode(unchecked: code), name: try row.text(1, "name"),
+                                 rate: Rate(perKilogram: Points(centipoints: try row.integer(2, "rate", atLeast: 1))),
+                                 minGrams: try row.optionalInteger(3, "min_grams", atLeast: 1).map(Grams.init),
+                                 maxGrams: try row.optionalInteger(4, "max_grams", atLeast: 1).map(Grams.init),
+                                 holdMs: holdMs, lastSeq: try row.lastSeq(5))
+        }
     }
 
     /// The scheme's columns, starting at column `first`.
-    static func scheme(_ row: Row, from first: Int = 0) throws -> SchemeState {
-        let offset: Int64 = try value(row, first)
-        guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
-            throw StoreError.corrupt("scheme: utc_offset_minutes out of range")
+    static func scheme(_ row: some StoredColumns, from first: Int = 0) throws -> SchemeState {
+        try decoding("scheme") {
+            let offset = try row.integer(first, "utc_offset_minutes")
+            guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
+                throw StoreError.corrupt("utc_offset_minutes is out of range")
+            }
+            var alerts = AlertThresholds.standard
+            for (index, setting) in AlertThresholds.Setting.allCases.enumerated() {
+                let value = try row.integer(first + 6 + index, setting.rawValue)
+                guard setting.range.contains(value) else { throw StoreError.corrupt("\(setting.rawValue) is out of range") }
+                alerts[setting] = value
+            }
+            let expiryMs = try row.integer(first + 3, "expiry_ms")
+            guard SchemeState.expiryRange.contains(expiryMs) else { throw StoreError.corrupt("expiry_ms is out of range") }
+            guard let holdAction = HoldState.Decision(action: try row.text(first + 5, "hold_action")) else {
+                throw StoreError.corrupt("hold_action is neither void nor post")
+            }
+            return SchemeState(offsetMinutes: offsetMinutes,
+                               dailyCap: try row.optionalInteger(first + 1, "daily_cap", atLeast: 1).map(Points.init(centipoints:)),
+                               monthlyCap: try row.optionalInteger(first + 2, "monthly_cap", atLeast: 1).map(Points.init(centipoints:)),
+                               expiryMs: expiryMs, holdAction: holdAction, alerts: alerts, lastSeq: try row.lastSeq(first + 4))
         }
-        let daily: Int64? = try optionalValue(row, first + 1)
-        let monthly: Int64? = try optionalValue(row, first + 2)
-        var alerts = AlertThresholds.standard
-        for (index, setting) in AlertThresholds.Setting.allCases.enumerated() {
-            let value: Int64 = try self.value(row, first + 6 + index)
-            guard setting.range.contains(value) else { throw StoreError.corrupt("scheme: \(setting.rawValue) out of range") }
-            alerts[setting] = value
-        }
-        return SchemeState(offsetMinutes: offsetMinutes, dailyCap: daily.map(Points.init(centipoints:)),
-                           monthlyCap: monthly.map(Points.init(centipoints:)), expiryMs: try value(row, first + 3),
-                           holdAction: try HoldState.Decision(action: value(row, first + 5)) ?? { throw StoreError.corrupt("scheme: unknown hold_action") }(),
-                           alerts: alerts, lastSeq: try value(row, first + 4))
     }
 
-    static func hold(_ row: Row) throws -> HoldState {
-        let seq: Int64 = try value(row, 0)
-        let account: String = try value(row, 1)
-        guard AccountID.isValid(account) else { throw StoreError.corrupt("hold of entry \(seq): invalid account") }
-        let decision: String? = try optionalValue(row, 4)
-        guard decision == nil || HoldState.Decision(rawValue: decision!) != nil else { throw StoreError.corrupt("hold of entry \(seq): unknown decision") }
-        return HoldState(dropoff: seq, account: AccountID(unchecked: account), amount: Points(centipoints: try value(row, 2)),
-                         creditedMs: try value(row, 6), untilMs: try value(row, 3), decision: decision.flatMap(HoldState.Decision.init(rawValue:)), lastSeq: try value(row, 5))
+    static func hold(_ row: some StoredColumns) throws -> HoldState {
+        let seq = try decoding("hold") { try row.integer(0, "dropoff_seq", atLeast: 1) }
+        return try decoding("hold of entry \(seq)") {
+            let account = try row.text(1, "account")
+            guard AccountID.isValid(account) else { throw StoreError.corrupt("account is not a valid id") }
+            let decision = try row.optionalText(4, "decision")
+            guard decision.map({ HoldState.Decision(rawValue: $0) != nil }) ?? true else {
+                throw StoreError.corrupt("decision is neither posted nor voided")
+            }
+            return HoldState(dropoff: seq, account: AccountID(unchecked: account), amount: Points(centipoints: try row.integer(2, "amount", atLeast: 1)),
+                             creditedMs: try row.integer(6, "credited_ms"), untilMs: try row.integer(3, "until_ms"),
+                             decision: decision.flatMap(HoldState.Decision.init(rawValue:)), lastSeq: try row.lastSeq(5))
+        }
     }
 
-    static func token(_ row: Row) throws -> TokenState {
-        let id: String = try value(row, 0)
-        func bad(_ what: String) -> StoreError { .corrupt("token \(id.debugDescription): \(what)") }
-        guard TokenID.isValid(id), let role = Role(rawValue: try value(row, 1)) else { throw bad("invalid id or role") }
-        guard let secretHash = Hash256(bytes: try value(row, 4) as Data) else { throw bad("secret_hash is not 32 bytes") }
-        let revoked: Int64 = try value(row, 5)
-        return TokenState(id: TokenID(unchecked: id), role: role,
-                          point: try identifier(row, 2, "point", PointID.self, seq: nil),
-                          merchant: try identifier(row, 3, "merchant", AccountID.self, seq: nil),
-                          secretHash: secretHash, revoked: revoked != 0, lastSeq: try value(row, 6))
+    /// The roles a token may have (`token_issued` refuses `resident`, and the schema's CHECK too).
+    static let tokenRoles: Set<Role> = [.admin, .operator, .merchant, .auditor, .witness]
+
+    static func token(_ row: some StoredColumns) throws -> TokenState {
+        let id = try decoding("token") { try row.text(0, "id") }
+        return try decoding("token \(id.debugDescription)") {
+            guard TokenID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
+            guard let role = Role(rawValue: try row.text(1, "role")), tokenRoles.contains(role) else {
+                throw StoreError.corrupt("role is not a token's role")
+            }
+            guard let secretHash = Hash256(bytes: try row.blob(4, "secret_hash")) else { throw StoreError.corrupt("secret_hash is not 32 bytes") }
+            func identifier<ID: LedgerIdentifier>(_ index: Int, _ column: String, _: ID.Type) throws -> ID? {
+                guard let text = try row.optionalText(index, column) else { return nil }
+                guard ID.isValid(text) else { throw StoreError.corrupt("\(column) \(text.debugDescription) is not a valid id") }
+                return ID(unchecked: text)
+            }
+            return TokenState(id: TokenID(unchecked: id), role: role, point: try identifier(2, "point", PointID.self),
+                              merchant: try identifier(3, "merchant", AccountID.self),
+                              secretHash: secretHash, revoked: try row.flag(5, "revoked"), lastSeq: try row.lastSeq(6))
+        }
+    }
+
+    /// Runs `body`, naming the row in its `corrupt` error: `account "R-1": balance is not an integer`.
+    static func decoding<T>(_ row: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch StoreError.corrupt(let why) {
+            throw StoreError.corrupt("\(row()): \(why)")
+        }
     }
 
     /// A column's value, read straight from the statement's column (GRDB's fast path for the
@@ -190,12 +236,109 @@ enum RowDecoding {
             throw StoreError.corrupt("column \(index): \(error)")
         }
     }
+}
 
-    static func identifier<ID: LedgerIdentifier>(_ row: Row, _ index: Int, _ column: String, _: ID.Type, seq: Int64?) throws -> ID? {
-        guard let text: String = try optionalValue(row, index) else { return nil }
-        guard ID.isValid(text) else {
-            throw StoreError.corrupt("\(seq.map { "journal entry \($0): " } ?? "")\(column) \(text.debugDescription) is not a valid id")
+/// A stored row's columns by position, each value as SQLite holds it: its storage class
+/// (`StoredValue`), never converted to another. The projection decoders read through it, so a
+/// value of the wrong class is malformed instead of being read as what SQLite would make of
+/// it (the text `2300x` as the integer 2300). The audit reads raw statement columns
+/// (`RawColumns`); readers read GRDB's rows.
+protocol StoredColumns {
+    func storedValue(at index: Int) -> StoredValue
+}
+
+/// One stored value: SQLite's five storage classes.
+enum StoredValue {
+    case null
+    case integer(Int64)
+    case real(Double)
+    /// Text as its stored bytes, decoded as UTF-8; nil when they are not UTF-8.
+    case text(String?)
+    case blob([UInt8])
+
+    var storageClass: String {
+        switch self {
+        case .null: "NULL"
+        case .integer: "INTEGER"
+        case .real: "REAL"
+        case .text: "TEXT"
+        case .blob: "BLOB"
         }
-        return ID(unchecked: text)
+    }
+}
+
+extension StoredColumns {
+    /// An INTEGER, at least `minimum`.
+    func integer(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64 {
+        guard let value = try optionalInteger(index, column, atLeast: minimum) else { throw StoreError.corrupt("\(column) is NULL") }
+        return value
+    }
+
+    /// An INTEGER at least `minimum`, or NULL.
+    func optionalInteger(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64? {
+        switch storedValue(at: index) {
+        case .null: return nil
+        case .integer(let value):
+            guard value >= minimum else { throw StoreError.corrupt("\(column) \(value) is out of range (at least \(minimum))") }
+            return value
+        case let other: throw StoreError.corrupt("\(column) is not an integer (it is \(other.storageClass))")
+        }
+    }
+
+    /// A TEXT of UTF-8.
+    func text(_ index: Int, _ column: String) throws -> String {
+        guard let value = try optionalText(index, column) else { throw StoreError.corrupt("\(column) is NULL") }
+        return value
+    }
+
+    /// A TEXT of UTF-8, or NULL.
+    func optionalText(_ index: Int, _ column: String) throws -> String? {
+        switch storedValue(at: index) {
+        case .null: return nil
+        case .text(let value?): return value
+        case .text(nil): throw StoreError.corrupt("\(column) is not UTF-8")
+        case let other: throw StoreError.corrupt("\(column) is not text (it is \(other.storageClass))")
+        }
+    }
+
+    /// A BLOB.
+    func blob(_ index: Int, _ column: String) throws -> [UInt8] {
+        switch storedValue(at: index) {
+        case .blob(let bytes): return bytes
+        case .null: throw StoreError.corrupt("\(column) is NULL")
+        case let other: throw StoreError.corrupt("\(column) is not a blob (it is \(other.storageClass))")
+        }
+    }
+
+    /// A boolean: the INTEGER 0 or 1, nothing else.
+    func flag(_ index: Int, _ column: String) throws -> Bool {
+        switch try integer(index, column) {
+        case 0: return false
+        case 1: return true
+        case let value: throw StoreError.corrupt("\(column) \(value) is neither 0 nor 1")
+        }
+    }
+
+    /// A `last_seq`: the INTEGER seq of an entry, or 0 (no entry: a system account's genesis).
+    func lastSeq(_ index: Int) throws -> Int64 {
+        try integer(index, "last_seq", atLeast: 0)
+    }
+
+    /// The `last_seq` at `index` when it is one, else 0: where a malformed row is reported.
+    func reportedSeq(_ index: Int) -> Int64 {
+        (try? lastSeq(index)) ?? 0
+    }
+}
+
+extension Row: StoredColumns {
+    /// GRDB reads TEXT as a C string (up to a NUL byte), so exact bytes need `CAST(… AS BLOB)`.
+    func storedValue(at index: Int) -> StoredValue {
+        switch (self[index] as DatabaseValue).storage {
+        case .null: .null
+        case .int64(let value): .integer(value)
+        case .double(let value): .real(value)
+        case .string(let value): .text(value)
+        case .blob(let value): .blob(Array(value))
+        }
     }
 }

@@ -33,6 +33,14 @@ struct VerifyCommand: ParsableCommand {
             switch result {
             case .success(let report):
                 print("OK entries=\(report.entries) head=\(report.head.seq):\(report.head.hash.hex)")
+                let unchecked = report.cosignatures - report.cosignaturesVerified
+                if unchecked > 0 {
+                    FileDescriptorOutput.writeStderr("""
+                        \(unchecked) of \(report.cosignatures) witness cosignature(s) were checked for form only: give each witness's key \
+                        with --witness-key to check their signatures
+
+                        """)
+                }
             case .failure(let failure):
                 print("CHAIN_BROKEN seq=\(failure.seq) reason=\(failure.reason)")
                 throw ExitCode.failure
