@@ -59,10 +59,9 @@ struct ReportCommand: ParsableCommand {
             let span = LedgerReport.span(from: from.flatMap(LedgerReport.LocalDate.init(parsing:)), to: to.flatMap(LedgerReport.LocalDate.init(parsing:)),
                                          offsetMinutes: try store.scheme().offsetMinutes)
             let report = try store.report(fromMs: span.fromMs, toMs: span.toMs)
-            let head = try store.head()
             let text = switch format {
             case .csv: ReportCSV.render(report, by: by)
-            case .html: ReportHTML.render(report, by: by, title: title, head: "\(head.seq):\(head.hash.hex)")
+            case .html: ReportHTML.render(report, by: by, title: title, context: try Self.context(of: report, in: store))
             }
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CLIFailure.message("cannot write \(out)") }
@@ -70,5 +69,31 @@ struct ReportCommand: ParsableCommand {
                 FileDescriptorOutput.writeStdout(text)
             }
         }
+    }
+
+    /// What the HTML report shows beside the figures: the names of materials and collection
+    /// points, and the drop-offs still held when it was read (the figures count them as issued
+    /// and outstanding). Read just after the report: on a ledger being served, the head named
+    /// may be a few entries past the figures (as it always was), and a hold decided meanwhile
+    /// is no longer marked.
+    static func context(of report: LedgerReport, in store: LedgerStore) throws -> ReportHTML.Context {
+        let head = try store.head()
+        let points = try store.points()
+        var context = ReportHTML.Context()
+        context.materialNames = Dictionary(try store.materials().map { ($0.code.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
+        context.pointNames = Dictionary(points.map { ($0.id.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
+        context.pointDistricts = Dictionary(points.compactMap { point in point.district.map { (point.id.rawValue, $0) } }, uniquingKeysWith: { first, _ in first })
+        context.head = "\(head.seq):\(head.hash.hex)"
+        context.expiryMs = try store.scheme().expiryMs
+        // Every undecided hold (none is due after the end of time) weighed before the span's end.
+        for seq in try store.holdsDue(asOf: .max) where seq <= head.seq {
+            guard let dropoff = try store.entry(seq: seq), dropoff.kind == .dropoff, dropoff.timeMs < report.toMs else { continue }
+            let point = dropoff.body[AttributeKey.point] ?? "?"
+            let groups = dropoff.timeMs < report.fromMs ? nil
+                : (month: LedgerReport.monthKey(dropoff.timeMs, offsetMinutes: report.offsetMinutes), material: dropoff.body[AttributeKey.material] ?? "?",
+                   point: point, district: context.pointDistricts[point] ?? "(none)")
+            try context.held.add(dropoff.body.amount, weighedMs: dropoff.timeMs, inSpan: groups)
+        }
+        return context
     }
 }
