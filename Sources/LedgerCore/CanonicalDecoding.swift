@@ -89,6 +89,8 @@ public enum EntryDescription {
         case .accountErased: what = "profile of account \(a(AttributeKey.account)) erased"
         case .pointAdded: what = "collection point \(a(AttributeKey.point)) added"
         case .pointClosed: what = "collection point \(a(AttributeKey.point)) closed"
+        case .pointRenamed: what = "collection point \(a(AttributeKey.point)) renamed \(a(AttributeKey.name).debugDescription)"
+        case .accountRenamed: what = "account \(a(AttributeKey.account)) renamed \(a(AttributeKey.name).debugDescription)"
         case .materialSet: what = "material \(a(AttributeKey.material)) set to \(Int64(a(AttributeKey.rate)).map { Points(centipoints: $0).description } ?? "?") points/kg"
         case .tokenIssued: what = "token \(a(AttributeKey.token)) issued (\(a(AttributeKey.role)))"
         case .tokenRevoked: what = "token \(a(AttributeKey.token)) revoked"

@@ -145,6 +145,25 @@ public enum Effects {
             point.active = false
             point.lastSeq = seq
             result = [.putPoint(point)]
+        case .pointRenamed:
+            let id = try attributes.identifier(AttributeKey.point, PointID.self)
+            guard var point = try state.point(id) else { throw LedgerError.notFound("no point \(id)") }
+            point.name = try attributes.text(AttributeKey.name)
+            if let district = try attributes.optionalText(AttributeKey.district) { point.district = district }
+            point.lastSeq = seq
+            result = [.putPoint(point)]
+        case .accountRenamed:
+            let id = try attributes.identifier(AttributeKey.account, AccountID.self)
+            var account = try account(id, in: state)
+            guard account.kind == .merchant || account.kind == .beneficiary else {
+                throw LedgerError.invalid("account", account.kind == .resident
+                    ? "\(id) is a resident: a resident's name is kept in their profile, outside the journal, and is not renamed"
+                    : "\(id) is a system account")
+            }
+            account.name = try attributes.text(AttributeKey.name)
+            if let district = try attributes.optionalText(AttributeKey.district) { account.district = district }
+            account.lastSeq = seq
+            result = [.putAccount(account)]
         case .materialSet:
             let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
             try SystemReserved.check(code)

@@ -12,6 +12,11 @@ public enum EntryKind: String, CaseIterable, Sendable {
     case accountErased = "account_erased"
     case pointAdded = "point_added"
     case pointClosed = "point_closed"
+    /// A collection point's name (and district, when given) corrected: `point`, `name`, [`district`].
+    case pointRenamed = "point_renamed"
+    /// A merchant's or beneficiary pool's name (and district, when given) corrected: `account`,
+    /// `name`, [`district`]. A resident's name is in their profile, outside the journal.
+    case accountRenamed = "account_renamed"
     case materialSet = "material_set"
     case tokenIssued = "token_issued"
     case tokenRevoked = "token_revoked"

@@ -27,6 +27,10 @@ public enum LedgerCommand: Sendable {
     case eraseAccount(account: AccountID, reason: String)
     case addPoint(id: PointID, name: String, district: String?)
     case closePoint(id: PointID)
+    /// A point's name, and its district when given, corrected.
+    case renamePoint(id: PointID, name: String, district: String?)
+    /// A merchant's or pool's name, and its district when given, corrected.
+    case renameAccount(id: AccountID, name: String, district: String?)
     /// Omitted name and limits keep their current values (name is required for a new material).
     /// `holdMs`: nil keeps the current hold, `.some(nil)` removes it.
     case setMaterial(code: MaterialCode, rate: Rate, name: String?, minGrams: Grams?, maxGrams: Grams?, holdMs: Int64?? = nil)

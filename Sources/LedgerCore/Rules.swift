@@ -68,6 +68,16 @@ public enum Rules {
         case .closePoint(let id):
             return .append(EntryBody(kind: .pointClosed, actor: actor, attributes: [AttributeKey.point: id.rawValue]), pin: nil)
 
+        case .renamePoint(let id, let name, let district):
+            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
+            if let district { attributes[AttributeKey.district] = district }
+            return .append(EntryBody(kind: .pointRenamed, actor: actor, attributes: attributes), pin: nil)
+
+        case .renameAccount(let id, let name, let district):
+            var attributes = [AttributeKey.account: id.rawValue, AttributeKey.name: name]
+            if let district { attributes[AttributeKey.district] = district }
+            return .append(EntryBody(kind: .accountRenamed, actor: actor, attributes: attributes), pin: nil)
+
         case .setMaterial(let code, let rate, let name, let minGrams, let maxGrams, let holdMs):
             let current = try state.material(code)
             guard let resolvedName = name ?? current?.name else { throw LedgerError.invalid("name", "a new material needs a name") }

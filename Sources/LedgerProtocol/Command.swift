@@ -20,6 +20,10 @@ public enum Command: Sendable {
     case accountErase(AccountID, reason: String)
     case pointAdd(PointID, name: String, district: String?)
     case pointClose(PointID)
+    /// `POINT RENAME ID name=TEXT [district=TEXT]`.
+    case pointRename(PointID, name: String, district: String?)
+    /// `ACCOUNT RENAME ID name=TEXT [district=TEXT]`: merchants and pools.
+    case accountRename(AccountID, name: String, district: String?)
     case pointList
     /// `holdMs`: nil keeps the current hold, `.some(nil)` (`hold=0`) removes it.
     case materialSet(MaterialCode, rate: Points, name: String?, minGrams: Grams?, maxGrams: Grams?, holdMs: Int64??)
@@ -77,6 +81,8 @@ public enum Command: Sendable {
         case .accountErase: "ACCOUNT ERASE"
         case .pointAdd: "POINT ADD"
         case .pointClose: "POINT CLOSE"
+        case .pointRename: "POINT RENAME"
+        case .accountRename: "ACCOUNT RENAME"
         case .pointList: "POINT LIST"
         case .materialSet: "MATERIAL SET"
         case .materialList: "MATERIAL LIST"
@@ -111,7 +117,7 @@ public enum Command: Sendable {
     /// Whether executing it appends to the journal (goes through the single writer).
     public var isWrite: Bool {
         switch self {
-        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .accountErase, .schemeSet, .expire, .post, .void, .pointAdd, .pointClose, .materialSet, .tokenIssue, .tokenRevoke,
+        case .accountOpen, .accountPIN, .accountUnlock, .accountClose, .accountErase, .schemeSet, .expire, .post, .void, .pointAdd, .pointClose, .pointRename, .accountRename, .materialSet, .tokenIssue, .tokenRevoke,
              .dropoff, .redeem, .donate, .settle, .reverse:
             true
         default:

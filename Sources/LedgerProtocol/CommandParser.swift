@@ -140,6 +140,12 @@ public enum CommandParser {
             return .pointAdd(try arguments.identifier(positional: "point"), name: try arguments.text("name"),
                              district: try arguments.optionalText("district"))
         case ("POINT", "CLOSE"): return .pointClose(try arguments.identifier(positional: "point"))
+        case ("POINT", "RENAME"):
+            return .pointRename(try arguments.identifier(positional: "point"), name: try arguments.text("name"),
+                                district: try arguments.optionalText("district"))
+        case ("ACCOUNT", "RENAME"):
+            return .accountRename(try arguments.identifier(positional: "account"), name: try arguments.text("name"),
+                                  district: try arguments.optionalText("district"))
         case ("POINT", "LIST"): return .pointList
         case ("MATERIAL", "SET"):
             let hold = try arguments.optionalNamed("hold").map { (text: String) throws(ProtocolError) -> Int64? in

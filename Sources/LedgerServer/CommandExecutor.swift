@@ -442,6 +442,10 @@ final class CommandExecutor: Sendable {
             return Self.appended(try await submit(.addPoint(id: id, name: name, district: district)))
         case .pointClose(let id):
             return Self.appended(try await submit(.closePoint(id: id)))
+        case .pointRename(let id, let name, let district):
+            return Self.appended(try await submit(.renamePoint(id: id, name: name, district: district)))
+        case .accountRename(let id, let name, let district):
+            return Self.appended(try await submit(.renameAccount(id: id, name: name, district: district)), [("account", id.rawValue)])
         case .pointList:
             return .list(try await gateway.read { try $0.points() }.map(EntryFields.point))
 

@@ -38,7 +38,7 @@ struct CommandParserTests {
         "ACCOUNT CLOSE R-1 reason=\"moved to Cebu\"", "SCHEME SHOW", "SCHEME SET daily_cap=50 monthly_cap=none tz=-03:30",
         "ALERTS", "ALERTS since=10 limit=5", "EXPIRE", "SCHEME SET expiry=5y",
         "SCHEME SET hold_action=post", "MATERIAL SET ALU rate=12.5 hold=7d", "MATERIAL SET ALU rate=12.5 hold=0", "POST 12", "VOID 12 reason=\"wet paper\"",
-        "POINT ADD CP-1 name=Hall district=North", "POINT CLOSE CP-1", "POINT LIST",
+        "POINT ADD CP-1 name=Hall district=North", "POINT CLOSE CP-1", "POINT RENAME CP-1 name=Hall", "ACCOUNT RENAME M-1 name=Store district=North", "POINT LIST",
         "MATERIAL SET PET rate=18 name=PET min_kg=1 max_kg=100", "MATERIAL SET PET rate=18.5", "MATERIAL LIST",
         "TOKEN ISSUE role=operator point=CP-1", "TOKEN ISSUE role=merchant merchant=M-1", "TOKEN ISSUE role=auditor",
         "TOKEN REVOKE tok-1", "TOKEN LIST",

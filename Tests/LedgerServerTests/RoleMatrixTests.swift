@@ -20,6 +20,8 @@ struct RoleMatrixTests {
         ("ACCOUNT UNLOCK R-2", ["admin"]),
         ("POINT ADD CP-NEW name=New", ["admin"]),
         ("POINT CLOSE CP-2", ["admin"]),
+        ("POINT RENAME CP-1 name=Hall", ["admin"]),
+        ("ACCOUNT RENAME M-2 name=Biller", ["admin"]),
         ("POINT LIST", ["admin", "auditor"]),
         ("MATERIAL SET PET rate=18", ["admin"]),
         ("MATERIAL LIST", ["admin", "operator", "auditor"]),
