@@ -111,10 +111,12 @@ struct StrictProjectionTests {
         try Self.expectFailure(ledger.store, atSeq: checkpoint.size, mentioning: ["checkpoint 19 is malformed", "root is not a blob (it is TEXT)"])
     }
 
-    @Test("readers go by the same rules: a balance stored as text is refused, not read as its number")
+    @Test("readers go by the same rules: a boolean of 2 or a profile name stored as a BLOB is refused, not read as true or as text")
     func readersAreStrict() throws {
         let ledger = try Self.ledger()
-        try Self.tamper(ledger.store, "UPDATE accounts SET balance = '2671x' WHERE id = 'R-0001'")
-        #expect(throws: StoreError.self) { try ledger.store.account(AccountID("R-0001")) }
+        try Self.tamper(ledger.store, "UPDATE accounts SET erased = 2 WHERE id = 'R-0002'")
+        #expect(throws: StoreError.self) { try ledger.store.account(AccountID("R-0002")) }
+        try Self.tamper(ledger.store, "UPDATE profiles SET name = CAST(name AS BLOB) WHERE account = 'R-0001'")
+        #expect(throws: StoreError.self) { try ledger.store.profile(AccountID("R-0001")) }
     }
 }
