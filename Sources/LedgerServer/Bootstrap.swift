@@ -105,13 +105,18 @@ public enum Bootstrap {
             try SecretFile.create(file, contents: Array((Hex.encode(bytes) + "\n").utf8))
             return (try PINKey(bytes: bytes), true)
         }
+        return (try readPINKey(file), false)
+    }
+
+    /// The PIN key in an existing `file`: owner-only, 64 hex digits.
+    public static func readPINKey(_ file: String) throws -> PINKey {
         try refuseIfOthersCanRead(file)
         guard let data = FileManager.default.contents(atPath: file),
               let bytes = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
               bytes.count == PINKey.byteCount else {
             throw Failure(description: "\(file) does not hold a PIN key (\(PINKey.byteCount * 2) hex digits)")
         }
-        return (try PINKey(bytes: bytes), false)
+        return try PINKey(bytes: bytes)
     }
 
     private static func refuseIfOthersCanRead(_ file: String) throws {

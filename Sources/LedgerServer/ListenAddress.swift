@@ -10,15 +10,19 @@ public enum ListenAddress {
         public let description: String
     }
 
-    /// Binds `host:port` and lets it go again; throws `Unusable` when binding fails.
-    public static func check(host: String, port: Int, option: String = "--port") async throws {
-        do {
-            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port).get()
-            try await channel.close()
-        } catch {
-            throw unusable(host: host, port: port, error, option: option)
+    /// Binds every address at once (so two options naming the same port are caught too) and
+    /// lets them go again; throws `Unusable` for the first that cannot be bound.
+    public static func check(_ addresses: [(host: String, port: Int, option: String)]) async throws {
+        var bound: [any Channel] = []
+        defer { for channel in bound { channel.close(promise: nil) } }
+        for address in addresses {
+            do {
+                bound.append(try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: address.host, port: address.port).get())
+            } catch {
+                throw unusable(host: address.host, port: address.port, error, option: address.option)
+            }
         }
     }
 
@@ -35,7 +39,7 @@ public enum ListenAddress {
             }
             return Unusable(description: "cannot listen on \(address): \(reason); \(advice)")
         }
-        if error is SocketAddressError {
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
             return Unusable(description: "cannot listen on \(address): the host \(host.debugDescription) is not an address or a name this machine resolves")
         }
         return Unusable(description: "cannot listen on \(address): \(error)")

@@ -145,10 +145,22 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
                 tls = try LedgerTLS.serverContext(certificateFile: tlsCert, keyFile: tlsKey)
             }
             if let adminTokenFile { _ = try Bootstrap.adminTokenSecret(in: adminTokenFile) }
-            try await ListenAddress.check(host: host, port: port)
-            if let metrics, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {
-                try await ListenAddress.check(host: metricsHost, port: metricsPort, option: "--metrics")
+            // The key files: an existing one must be usable now, a missing one creatable.
+            let logKeyFile = key ?? db + ".log-key", pinKeyPath = pinKeyFile ?? db + ".pin-key"
+            if FileManager.default.fileExists(atPath: logKeyFile) { _ = try KeyFile.load(logKeyFile) }
+            if FileManager.default.fileExists(atPath: pinKeyPath) { _ = try Bootstrap.readPINKey(pinKeyPath) }
+            for (file, option) in [(logKeyFile, "--key"), (pinKeyPath, "--pin-key"), (adminTokenFile, "--admin-token-file"), (db, "--db")] {
+                guard let file, !FileManager.default.fileExists(atPath: file) else { continue }
+                let folder = (file as NSString).deletingLastPathComponent
+                guard access(folder.isEmpty ? "." : folder, W_OK | X_OK) == 0 else {
+                    throw Bootstrap.Failure(description: "\(option) \(file) cannot be created: \(String(cString: strerror(errno))) (its folder \(folder.isEmpty ? "." : folder))")
+                }
             }
+            var addresses = [(host: host, port: port, option: "--port")]
+            if let metrics, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {
+                addresses.append((host: metricsHost, port: metricsPort, option: "--metrics"))
+            }
+            try await ListenAddress.check(addresses)
             // A new, empty ledger beside the log key ecoledgerd made for it would be a second
             // history signed as the same log (a fork): most likely the ledger was moved away to be
             // restored. (A key given with --key may be new, made with `ecoledger key new`.)
@@ -158,10 +170,11 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
                                         + "Restore the ledger (ecoledger restore), or give a new --key for a new log")
             }
             store = try LedgerStore.openOrCreate(at: db)
+            // A new ledger is claimed as a file too, so that no other name for it can be served.
+            try servingLock.lockLedgerFile(db)
             for file in store.exposedFiles() {
                 logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(file)"])
             }
-            let logKeyFile = key ?? db + ".log-key"
             let recordedOrigin = try store.meta("origin"), recordedKey = try store.meta("log_key")
             if let recordedOrigin, recordedOrigin != origin {
                 throw Bootstrap.Failure(description: "this ledger's log is \(recordedOrigin); start with --origin \(recordedOrigin)")
@@ -177,10 +190,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             }
             if newLogKey { logger.notice("new log key written; back it up", metadata: ["file": "\(logKeyFile)"]) }
             // After the log's checks: a refused start leaves no new PIN key behind.
-            let keyFile = pinKeyFile ?? db + ".pin-key"
             let created: Bool
-            (pinKey, created) = try Bootstrap.pinKey(file: keyFile, store: store, replacingLost: newPINKey)
-            if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(keyFile)"]) }
+            (pinKey, created) = try Bootstrap.pinKey(file: pinKeyPath, store: store, replacingLost: newPINKey)
+            if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(pinKeyPath)"]) }
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
