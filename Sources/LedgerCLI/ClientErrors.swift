@@ -29,7 +29,7 @@ public enum ClientErrors {
             return "cannot connect to \(target): \(reason.prefix(1).lowercased() + reason.dropFirst())\(advice)"
         case ChannelError.connectTimeout:
             return "cannot connect to \(target): no answer in time (is the address right, and the network up?)"
-        case is NIOSSLExtraError:
+        case is NIOSSLExtraError, is LedgerTLS.NameMismatch:
             return "cannot talk to \(target) over TLS: its certificate is not for \(host) (connect with the name or address it was made for)"
         case let error as NIOSSLError:
             return tlsFailure(error, target: target, host: host)

@@ -110,7 +110,7 @@ public struct ClientOptions: ParsableArguments, Sendable {
 extension ClientOptions {
     /// Whether `error` is the connection's (network, TLS, a close) rather than the caller's.
     static func isConnectionError(_ error: any Error) -> Bool {
-        error is NIOSSLError || error is NIOSSLExtraError || error is IOError || error is ChannelError
+        error is NIOSSLError || error is NIOSSLExtraError || error is LedgerTLS.NameMismatch || error is IOError || error is ChannelError
             || error is LedgerConnection.ConnectionClosed || error is TLSHandshakeClosed
     }
 }

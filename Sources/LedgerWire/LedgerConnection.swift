@@ -40,7 +40,10 @@ public final class LedgerConnection {
         return try await channel.executeThenClose { inbound, outbound in
             // Nothing is sent before the handshake is over: a failed one is reported as itself,
             // not as a write on a closed channel.
-            if let handshake { try await handshake.completed(on: channel.channel.eventLoop) }
+            if let handshake {
+                try await handshake.completed(on: channel.channel.eventLoop)
+                try await LedgerTLS.checkDialledName(host, on: channel.channel)
+            }
             return try await body(LedgerConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
         }
     }

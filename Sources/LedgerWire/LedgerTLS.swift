@@ -70,6 +70,50 @@ public enum LedgerTLS {
         .rsaPssRsaeSha256, .rsaPssRsaeSha384, .rsaPssRsaeSha512, .rsaPkcs1Sha256, .rsaPkcs1Sha384, .rsaPkcs1Sha512,
     ]
 
+    /// The server's certificate names `host` (when `host` is a name, not an address).
+    ///
+    /// swift-nio-ssl also accepts a certificate whose IP address entry matches the address it
+    /// connected to, whatever name was dialled: anyone who can point that name at an address they
+    /// hold a certificate for would then receive the token. A client that dialled a name wants a
+    /// certificate for that name: one of its DNS names must match (`*.` covering one label), or,
+    /// without any name or address entries, its common name (which swift-nio-ssl checked).
+    static func checkDialledName(_ host: String, on channel: any Channel) async throws {
+        guard (try? SocketAddress(ipAddress: host, port: 0)) == nil else { return }
+        let names = try await channel.eventLoop.submit { () -> (dns: [String], others: Int) in
+            guard let leaf = try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate else { return ([], 0) }
+            var dns: [String] = [], others = 0
+            for name in leaf._subjectAlternativeNames() {
+                if name.nameType == .dnsName {
+                    dns.append(name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) })
+                } else {
+                    others += 1
+                }
+            }
+            return (dns, others)
+        }.get()
+        guard !names.dns.isEmpty || names.others > 0 else { return }
+        guard names.dns.contains(where: { dnsName($0, matches: host) }) else {
+            channel.close(promise: nil)
+            throw NameMismatch(host: host)
+        }
+    }
+
+    /// RFC 6125 matching of a certificate's DNS name against the dialled host.
+    static func dnsName(_ pattern: String, matches host: String) -> Bool {
+        let pattern = pattern.lowercased(), host = host.lowercased().hasSuffix(".") ? String(host.lowercased().dropLast()) : host.lowercased()
+        if pattern.hasPrefix("*.") {
+            guard let dot = host.firstIndex(of: ".") else { return false }
+            return host[host.index(after: dot)...] == pattern.dropFirst(2) && host[..<dot].count > 0
+        }
+        return pattern == host
+    }
+
+    /// The server's certificate does not name the host the client dialled.
+    public struct NameMismatch: Error, CustomStringConvertible {
+        public let host: String
+        public var description: String { "the server's certificate does not name \(host)" }
+    }
+
     /// The client handler for `host`: its name is sent (SNI) and checked against the
     /// certificate; an IP address is checked against the certificate's addresses instead.
     static func clientHandler(_ context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {

@@ -127,6 +127,28 @@ struct TLSTests {
         Self.expectReadable(notPEM.stderr, "--ca not PEM")
     }
 
+    @Test("a client that dialled a name wants a certificate for that name: an IP address entry matching the connection is not enough, and the token is not sent")
+    func nameNotAddress() throws {
+        let scratch = try Scratch()
+        let cert = scratch.path("ip.pem"), key = scratch.path("ip.key")
+        let made = try CLI.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                                "-days", "2", "-subj", "/CN=attacker.example", "-addext", "subjectAltName=IP:127.0.0.1"], executable: Self.openssl)
+        #expect(made.status == 0, "\(made.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let db = scratch.path("n.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--tls-cert", cert, "--tls-key", key])
+        defer { daemon.terminate() }
+        let port = String(daemon.port)
+        let byAddress = try CLI.run(["call", "--port", port, "--ca", cert, "--token-file", db + ".demo-tokens", "--role", "auditor", "HEAD"])
+        #expect(byAddress.status == 0, "dialled by its address, the certificate names it: \(byAddress.stderr)")
+        let before = try CLI.run(["call", "--port", port, "--ca", cert, "--token-file", db + ".demo-tokens", "--role", "auditor", "STATS"]).stdout
+        let byName = try CLI.run(["call", "--host", "localhost", "--port", port, "--ca", cert, "--token-file", db + ".demo-tokens", "--role", "auditor", "HEAD"])
+        #expect(byName.status == 1 && byName.stderr.contains("its certificate is not for localhost"), "\(byName.stdout)\(byName.stderr)")
+        let after = try CLI.run(["call", "--port", port, "--ca", cert, "--token-file", db + ".demo-tokens", "--role", "auditor", "STATS"]).stdout
+        let commands = { (reply: String) in Int(reply.split(separator: " ").first { $0.hasPrefix("commands=") }?.dropFirst(9) ?? "") ?? -1 }
+        #expect(commands(after) - commands(before) == 3, "only the second STATS (with its PING and AUTH) reached the server: \(before) → \(after)")
+    }
+
     @Test("a server certificate with an Ed25519 key works with our client as with openssl s_client")
     func ed25519Certificate() throws {
         let scratch = try Scratch()
