@@ -29,6 +29,10 @@ public struct ClientOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("The certificate (PEM) the server's must chain to; implies --tls. Default: the system's trusted roots.", valueName: "file"))
     public var ca: String?
 
+    public func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535, got \(port)") }
+    }
+
     /// The TLS context when --tls or --ca was given.
     public func tlsContext() throws -> NIOSSLContext? {
         guard tls || ca != nil else { return nil }

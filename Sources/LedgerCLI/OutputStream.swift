@@ -34,6 +34,20 @@ public final class FileDescriptorOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// `line` with every control character shown as `\u{…}`: what a server sends never reaches
+    /// a terminal as an escape sequence (the protocol has none in its replies).
+    public static func visible(_ line: String) -> String {
+        var out = ""
+        for scalar in line.unicodeScalars {
+            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// One unbuffered write to stderr, for progress and error lines.
     public static func writeStderr(_ text: String) {
         let output = FileDescriptorOutput(descriptor: STDERR_FILENO)

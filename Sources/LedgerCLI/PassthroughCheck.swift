@@ -8,7 +8,14 @@ public enum PassthroughCheck {
     /// Throws a `ValidationError` for the first word of `command` that looks like an option.
     /// `options`: the long options the command has, without `--`.
     public static func refuseOptions(in command: [String], options: [String], usage: String) throws {
-        for word in command where looksLikeOption(word) {
+        for word in command {
+            // A long dash pasted from formatted text (—token-file, –port) is an option typed wrong.
+            if let first = word.unicodeScalars.first, [0x2012, 0x2013, 0x2014, 0x2015, 0x2212].contains(first.value) {
+                let name = String(word.unicodeScalars.drop { [0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0x2D].contains($0.value) }.prefix { $0 != "=" })
+                let hint = suggestion(for: name, among: options).map { "; did you mean --\($0)?" } ?? ""
+                throw ValidationError("\(word.prefix { $0 != "=" }) begins with a long dash, not two hyphens\(hint) (nothing was sent)")
+            }
+            guard looksLikeOption(word) else { continue }
             let name = String(word.drop { $0 == "-" }.prefix { $0 != "=" })
             if options.contains(name) {
                 throw ValidationError("--\(name) comes after the command, where it would be sent to the server; options go before it: \(usage)")

@@ -37,6 +37,8 @@ public final class KioskQueue {
         public let answeredMs: Int64?
         /// The entry's receipt (a c2sp.org/tlog-proof text), when the server gave one.
         public let receipt: String?
+        /// False when the stored line holds a NUL (text read back stops there): never sent.
+        public let lineIsWhole: Bool
     }
 
     private let queue: DatabaseQueue
@@ -55,14 +57,20 @@ public final class KioskQueue {
     /// exposed keys, a folder or file that is not this user's own, or that group or others may
     /// read or write, or a symlink in their place, is refused (`Exposed`), with the command
     /// that fixes it, before anything is read.
-    public init(folder: String) throws {
-        if !FileManager.default.fileExists(atPath: folder) {
+    public init(folder: String, create: Bool = true) throws {
+        // `q/` would follow a symlink `q` where `q` does not: the folder is judged without it.
+        var folder = folder
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        if create, !FileManager.default.fileExists(atPath: folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         try Self.refuseExposed(folder, isFolder: true)
         path = (folder as NSString).appendingPathComponent("queue.sqlite")
         for name in ["queue.sqlite", "queue.sqlite-wal", "queue.sqlite-shm", "deliver.lock"] {
             try Self.refuseExposed((folder as NSString).appendingPathComponent(name), isFolder: false)
+        }
+        if !create, !FileManager.default.fileExists(atPath: path) {
+            throw Exposed(description: "no kiosk queue at \(folder) (a queue is made by the first request queued there)")
         }
         if !FileManager.default.fileExists(atPath: path) { try SecretFile.create(path, contents: []) }
         var configuration = Configuration()
@@ -203,10 +211,11 @@ public final class KioskQueue {
 
     private static func items(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Item] {
         try Row.fetchAll(db, sql: """
-            SELECT id, ref, line, queued_ms, state, attempts, reply, last_error, answered_ms, receipt FROM requests \(sql)
+            SELECT id, ref, line, queued_ms, state, attempts, reply, last_error, answered_ms, receipt,
+                   instr(CAST(line AS BLOB), x'00') = 0 FROM requests \(sql)
             """, arguments: arguments).map { row in
             Item(id: row[0], ref: row[1], line: row[2], queuedMs: row[3], state: State(rawValue: row[4]) ?? .pending, attempts: row[5],
-                 reply: row[6], lastError: row[7], answeredMs: row[8], receipt: row[9])
+                 reply: row[6], lastError: row[7], answeredMs: row[8], receipt: row[9], lineIsWhole: row[10])
         }
     }
 }

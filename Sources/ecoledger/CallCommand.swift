@@ -59,7 +59,11 @@ struct CallCommand: AsyncParsableCommand {
                 do {
                     try SecretFile.create(tokenOut, contents: [])
                 } catch {
-                    throw CLIFailure.message("--token-out \(tokenOut): \(FileManager.default.fileExists(atPath: tokenOut) ? "already exists; refusing to overwrite it" : "\(error)") (nothing was sent)")
+                    let exists = FileManager.default.fileExists(atPath: tokenOut)
+                    let empty = exists && ((try? FileManager.default.attributesOfItem(atPath: tokenOut)[.size] as? Int) ?? 1) == 0
+                    throw CLIFailure.message("--token-out \(tokenOut): " + (empty
+                        ? "already exists, empty (an earlier TOKEN ISSUE that never got its reply? see TOKEN LIST, revoke what you cannot account for, then remove the file)"
+                        : exists ? "already exists; refusing to overwrite it" : "\(error)") + " (nothing was sent)")
                 }
             }
             var reply: [String]
@@ -77,7 +81,7 @@ struct CallCommand: AsyncParsableCommand {
                 throw CLIFailure.message("\(client.host):\(client.port) did not answer in the ecoledger protocol\(client.tls || client.ca != nil ? "" : " (does it want TLS? try --tls)")")
             }
             let output = FileDescriptorOutput(descriptor: 1)
-            for replyLine in reply { try output.write(replyLine + "\n") }
+            for replyLine in reply { try output.write(FileDescriptorOutput.visible(replyLine) + "\n") }
             try output.flush()
             if reply.first?.hasPrefix("ERR") == true { throw ExitCode.failure }
         }
@@ -88,6 +92,7 @@ struct CallCommand: AsyncParsableCommand {
     static func saveToken(from reply: [String], to file: String) throws -> [String] {
         guard let first = reply.first, first.hasPrefix("OK"), let secret = Reply.field("token", in: first) else {
             try? FileManager.default.removeItem(atPath: file)
+            if reply.first?.hasPrefix("OK") == true { throw CLIFailure.message("the reply carries no token=; nothing was written to \(file)") }
             return reply
         }
         try SecretFile.fill(file, contents: Array((secret + "\n").utf8))

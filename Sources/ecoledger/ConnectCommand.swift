@@ -55,7 +55,7 @@ struct ConnectCommand: AsyncParsableCommand {
                         print("(the server closed the connection)")
                         return
                     }
-                    reply.forEach { print($0) }
+                    reply.forEach { print(FileDescriptorOutput.visible($0)) }
                     fflush(nil)
                     if line.trimmingCharacters(in: .whitespaces).uppercased() == "QUIT" { return }
                 }

@@ -65,7 +65,11 @@ struct KioskCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIFailure.reportAsync {
-            let outbox = try KioskQueue(folder: queue)
+            // Only a request creates a queue: status, flush and receipt on a mistyped folder say so.
+            let verb = command.first?.uppercased()
+            let outbox = try KioskQueue(folder: queue, create: !["STATUS", "FLUSH", "RECEIPT"].contains(verb ?? ""))
+            // How this queue is delivered, for the hints of runs that name no server (receipt).
+            if client.tokenFile != nil, verb != "STATUS", verb != "RECEIPT" { try outbox.setSetting("flush", flushCommand()) }
             defer { try? outbox.close() }
             switch command.map({ $0.uppercased() }) {
             case ["STATUS"]:
@@ -138,7 +142,7 @@ struct KioskCommand: AsyncParsableCommand {
             FileDescriptorOutput.writeStdout(line + (problem.map { " error=\(Reply.quote($0))" } ?? "") + "\n")
             // Refusals are worth a person's look: each is on standard error as it happens.
             for item in items where item.state == .failed && !before.contains(where: { $0.id == item.id && $0.state == .failed }) {
-                FileDescriptorOutput.writeStderr("ecoledger: refused, not retried: id=\(item.id) ref=\(item.ref): \(item.reply ?? "")\n")
+                FileDescriptorOutput.writeStderr("ecoledger: refused, not retried: id=\(item.id) ref=\(item.ref): \(item.reply ?? item.lastError ?? "")\n")
             }
             guard let every else {
                 if pending > 0 { throw Self.stillQueued }
@@ -153,7 +157,7 @@ struct KioskCommand: AsyncParsableCommand {
     /// command, and carry the ref the queue recorded for it.
     static func unsafeLine(_ item: KioskQueue.Item) -> String? {
         let bytes = Array(item.line.utf8)
-        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return "the stored line holds a control character (a second line?)" }
+        guard item.lineIsWhole, !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return "the stored line holds a control character (a second line?)" }
         let command: Command
         do {
             guard let parsed = try LineTokenizer.parse(bytes) else { return "the stored line is empty" }
@@ -196,7 +200,11 @@ struct KioskCommand: AsyncParsableCommand {
             throw CLIFailure.message("no request \(key) in the queue (ecoledger kiosk --queue \(queue) status lists them)")
         }
         guard let receipt = item.receipt else {
-            throw CLIFailure.message("no receipt kept yet for id=\(item.id) ref=\(item.ref)\(item.state == .done ? "" : " (it was not accepted)"); \(flushCommand()) fetches it")
+            guard item.state == .done else {
+                throw CLIFailure.message("id=\(item.id) ref=\(item.ref) was \(item.state == .failed ? "refused" : "not delivered yet"): no entry, so no receipt"
+                                         + (item.state == .pending ? " until it is delivered: \(try outbox.setting("flush") ?? flushCommand())" : ""))
+            }
+            throw CLIFailure.message("no receipt kept yet for id=\(item.id) ref=\(item.ref); \(try outbox.setting("flush") ?? flushCommand()) fetches it")
         }
         if let out {
             guard FileManager.default.createFile(atPath: out, contents: Data(receipt.utf8)) else { throw CLIFailure.message("cannot write \(out)") }
@@ -206,14 +214,18 @@ struct KioskCommand: AsyncParsableCommand {
         }
     }
 
-    /// The flush that delivers this queue as this run would: the same server, TLS, token and role.
+    /// The flush that delivers this queue as this run would: the same server, TLS, token and role,
+    /// with absolute paths, so it works from any folder.
     func flushCommand() -> String {
-        var words = ["ecoledger", "kiosk", "--queue", queue]
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        }
+        var words = ["ecoledger", "kiosk", "--queue", absolute(queue)]
         if client.host != "127.0.0.1" { words += ["--host", client.host] }
         if client.port != 7707 { words += ["--port", String(client.port)] }
         if client.tls, client.ca == nil { words.append("--tls") }
-        if let ca = client.ca { words += ["--ca", ca] }
-        if let tokenFile = client.tokenFile { words += ["--token-file", tokenFile] }
+        if let ca = client.ca { words += ["--ca", absolute(ca)] }
+        if let tokenFile = client.tokenFile { words += ["--token-file", absolute(tokenFile)] }
         if client.role != "admin" { words += ["--role", client.role] }
         if timeout != 30 { words += ["--timeout", String(timeout)] }
         return (words + ["flush"]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")

@@ -57,7 +57,7 @@ struct ReceiptCommand: AsyncParsableCommand {
         @Option(help: "How many of the witnesses must have cosigned (default: all given).")
         var witnesses: Int?
 
-        @Option(help: ArgumentHelp("Show the entry's time at this UTC offset, such as the scheme's +08:00 (default: this machine's zone).", valueName: "±HH:MM"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Show the entry's time at this UTC offset, such as the scheme's +08:00 (default: this machine's zone).", valueName: "±HH:MM"))
         var tz: String?
 
         func validate() throws {

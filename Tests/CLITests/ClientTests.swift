@@ -73,6 +73,15 @@ struct ClientTests {
         #expect(subcommand.status == 64 && subcommand.stderr.contains("unknown command 'verfy'; did you mean 'verify'?"), "\(subcommand.stderr)")
         let badPort = try CLI.run(["call", "--port", "abc", "PING"])
         #expect(badPort.status == 64, "a usage error exits 64, as README says")
+        let wrapping = try CLI.run(["call", "--port", String(65536 + port), "--token-file", tokens, "HEAD"])
+        #expect(wrapping.status == 64 && wrapping.stderr.contains("--port must be 1 to 65535"), "a port out of range never wraps onto another: \(wrapping.stderr)")
+        let dash = try CLI.run(["call", "--port", String(port), "HEAD", "\u{2014}token-file", tokens])
+        #expect(dash.status == 64 && dash.stderr.contains("begins with a long dash, not two hyphens; did you mean --token-file?"), "\(dash.stderr)")
+        // What a server sends never reaches the terminal as an escape sequence.
+        let rogue = try ScriptedServer { _ in "OK pong\u{1b}[31m\u{7}" }
+        defer { rogue.stop() }
+        let escaped = try CLI.run(["call", "--port", String(rogue.port), "PING"])
+        #expect(escaped.stdout == "OK pong\\u{1b}[31m\\u{7}\n", "\(escaped.stdout.debugDescription)")
         for binary in [CLI.binary, DaemonProcess.binary, CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench")] {
             let version = try CLI.run(["--version"], executable: binary)
             #expect(version.status == 0 && version.stdout == "0.3.0\n", "\(binary.lastPathComponent): \(version.stdout)\(version.stderr)")

@@ -33,6 +33,15 @@ struct KioskQueueSafetyTests {
         let link = try CLI.run(["kiosk", "--queue", folder, "status"])
         #expect(link.status == 1 && link.stderr.contains("is a symlink"), "\(link.stderr)")
         try FileManager.default.removeItem(atPath: folder + "/queue.sqlite")
+        // A symlink to a folder, named with a trailing slash (which would follow it).
+        let linked = scratch.path("qlink")
+        try FileManager.default.createSymbolicLink(atPath: linked, withDestinationPath: folder)
+        let slash = try CLI.run(["kiosk", "--queue", linked + "/", "DROPOFF", "R-1", "point=CP-1", "material=PET", "kg=1"])
+        #expect(slash.status == 1 && slash.stderr.contains("is a symlink"), "\(slash.stderr)")
+        // A mistyped folder is not a new, empty queue.
+        let missing = try CLI.run(["kiosk", "--queue", scratch.path("typo"), "status"])
+        #expect(missing.status == 1 && missing.stderr.contains("no kiosk queue at \(scratch.path("typo"))"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("typo")))
         // Someone else's folder (root's tests can give it away; others cannot, so skip then).
         if geteuid() == 0 {
             chown(folder, 65534, 65534)
@@ -49,7 +58,7 @@ struct KioskQueueSafetyTests {
         defer { daemon.terminate() }
         // Queued while pointing at a closed port: all four stay pending.
         let offline = ["kiosk", "--queue", queue, "--port", "1", "--token-file", db + ".demo-tokens", "--role", "operator"]
-        for n in 0..<4 {
+        for n in 0..<5 {
             let queued = try CLI.run(offline + ["DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=1", "ref=t-\(n)"])
             #expect(queued.status == 3, "\(queued.stdout)\(queued.stderr)")
         }
@@ -58,13 +67,16 @@ struct KioskQueueSafetyTests {
                 "DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=t-0\nACCOUNT OPEN R-EVIL kind=resident name=Evil"])
             try db.execute(sql: "UPDATE requests SET line = 'POINT CLOSE CP-DEMO' WHERE ref = 't-1'")
             try db.execute(sql: "UPDATE requests SET line = 'DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=400 ref=other' WHERE ref = 't-2'")
+            // A NUL: the text read back would stop there, a whole valid request.
+            try db.execute(sql: "UPDATE requests SET line = 'DROPOFF R-DEMO-1 point=CP-DEMO material=PET kg=1 ref=t-4' || char(0) || 'x' WHERE ref = 't-4'")
         }
         let flush = try CLI.run(["kiosk", "--queue", queue, "--port", String(daemon.port), "--token-file", db + ".demo-tokens", "--role", "operator", "flush"])
         #expect(flush.stderr.contains("ref=t-0: the stored line holds a control character"), "\(flush.stderr)")
         #expect(flush.stderr.contains("ref=t-1: the stored line is a POINT CLOSE"), "\(flush.stderr)")
         #expect(flush.stderr.contains("ref=t-2: the stored line carries ref=other, not its own ref=t-2"), "\(flush.stderr)")
+        #expect(flush.stderr.contains("ref=t-4: the stored line holds a control character"), "\(flush.stderr)")
         let status = try CLI.run(["kiosk", "--queue", queue, "status"])
-        #expect(status.stdout.hasSuffix("pending=0 accepted=1 refused=3\n"), "\(status.stdout)")
+        #expect(status.stdout.hasSuffix("pending=0 accepted=1 refused=4\n"), "\(status.stdout)")
         let admin = ["call", "--port", String(daemon.port), "--token-file", db + ".demo-tokens"]
         #expect(try CLI.run(admin + ["ACCOUNT", "SHOW", "R-EVIL"]).stdout.hasPrefix("ERR NOT_FOUND"))
         let points = try CLI.run(admin + ["POINT", "LIST"]).stdout
@@ -132,7 +144,13 @@ struct KioskDayTests {
         let verified = try CLI.run(["receipt", "verify", file, "--log-key", String(logKey), "--tz", "+08:00"])
         #expect(verified.status == 0 && verified.stdout.contains("drop-off of 1 kg PET at CP-DEMO"), "\(verified.stdout)\(verified.stderr)")
         let none = try CLI.run(["kiosk", "--queue", queue, "receipt", "day-3"])
-        #expect(none.status == 1 && none.stderr.contains("no receipt kept yet for id=3 ref=day-3 (it was not accepted)"), "\(none.stderr)")
+        #expect(none.status == 1 && none.stderr.contains("id=3 ref=day-3 was refused: no entry, so no receipt"), "\(none.stderr)")
+        // The hint is the command that delivers, with absolute paths: it works from any folder.
+        _ = try CLI.run(["kiosk", "--queue", queue, "--port", "1", "--token-file", tokens, "--role", "operator",
+                         "DROPOFF", "R-DEMO-1", "point=CP-DEMO", "material=PET", "kg=1", "ref=day-4"])
+        let pending = try CLI.run(["kiosk", "--queue", queue, "receipt", "day-4"])
+        #expect(pending.stderr.contains("not delivered yet: no entry, so no receipt until it is delivered: ecoledger kiosk --queue \(queue) --port 1 --token-file \(tokens) --role operator flush"),
+                "\(pending.stderr)")
     }
 }
 

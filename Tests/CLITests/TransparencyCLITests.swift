@@ -91,6 +91,8 @@ struct TransparencyCLITests {
         let unchecked = try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey, "--tz", "+08:00"])
         #expect(unchecked.status == 0 && unchecked.stdout.contains("; it carries 1 witness cosignature(s), not checked"), "\(unchecked.stdout)")
         #expect(unchecked.stdout.contains("+08:00: drop-off of 2.5 kg"), "\(unchecked.stdout)")
+        let west = try CLI.run(["receipt", "verify", file, "--log-key", setup.logVKey, "--tz", "-03:30"])
+        #expect(west.status == 0 && west.stdout.contains("-03:30: drop-off of 2.5 kg"), "a negative offset is a value, not an option: \(west.stdout)\(west.stderr)")
         // A receipt anchors an audit too (its checkpoint), once the server has stopped.
         let anchorCopy = setup.scratch.path("anchor.tlog-proof")
         try FileManager.default.copyItem(atPath: file, toPath: anchorCopy)
