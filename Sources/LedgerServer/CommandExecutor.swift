@@ -34,6 +34,9 @@ final class CommandExecutor: Sendable {
     let stats: ServerStats
     let logger: Logger
     let authThrottle: AuthThrottle
+    /// PIN checks of REDEEM, DONATE and ACCOUNT PIN old=, per address: a stolen merchant token
+    /// must not try four PINs on every resident (the lock comes at the fifth) at full speed.
+    let pinThrottle: AuthThrottle
     let randomBytes: @Sendable (Int) throws -> [UInt8]
     let pinKey: PINKey?
     /// Checked when a resident login names no PIN record, so that it costs what a real check does.
@@ -57,6 +60,7 @@ final class CommandExecutor: Sendable {
         self.stats = stats
         self.logger = logger
         self.authThrottle = authThrottle
+        pinThrottle = AuthThrottle(limit: authThrottle.limit, window: authThrottle.window)
         self.randomBytes = randomBytes
     }
 
@@ -92,7 +96,7 @@ final class CommandExecutor: Sendable {
                 return (try await changePIN(account, to: pin, old: old, state: &state), false)
             default:
                 try await checkResidentSession(&state)
-                return (try await run(command, as: state.principal), false)
+                return (try await run(command, as: state.principal, peer: state.peer), false)
             }
         } catch {
             return (reply(for: error, to: command), false)
@@ -257,6 +261,9 @@ final class CommandExecutor: Sendable {
     private func changePIN(_ id: AccountID, to pin: PIN, old: PIN, state: inout SessionState) async throws -> Reply {
         let actor = state.principal?.actor ?? .resident
         let key = pinKey
+        guard let attempt = pinThrottle.begin(state.peer) else {
+            throw ProtocolError(.limitExceeded, "too many wrong PINs from this address; try again later")
+        }
         let check = try await gateway.read { store -> (matches: Bool, failures: Int)? in
             guard let account = try store.account(id) else { throw LedgerError.notFound("no account \(id)") }
             guard account.kind == .resident else { throw LedgerError.invalid("account", "\(id) is not a resident") }
@@ -265,6 +272,7 @@ final class CommandExecutor: Sendable {
             return (try record.matches(old, key: key), account.pinFailures)
         }
         guard let check else { throw LedgerError.forbidden("account \(id) has no PIN set") }
+        if check.matches { pinThrottle.succeeded(attempt) }
         guard check.matches else {
             _ = try await gateway.submit(LedgerRequest(actor: actor, command: .rejectPIN(account: id)))
             throw LedgerError.wrongPIN(account: id.rawValue, remaining: max(0, Effects.pinAttemptLimit - check.failures - 1))
@@ -367,7 +375,7 @@ final class CommandExecutor: Sendable {
         return (.ok(fields), false)
     }
 
-    private func run(_ command: Command, as principal: Principal?) async throws -> Reply {
+    private func run(_ command: Command, as principal: Principal?, peer: String) async throws -> Reply {
         let actor = principal?.actor ?? Actor(unchecked: "anonymous")
         func submit(_ ledgerCommand: LedgerCommand) async throws -> LedgerStore.Receipt {
             try await gateway.submit(LedgerRequest(actor: actor, command: ledgerCommand))
@@ -472,10 +480,16 @@ final class CommandExecutor: Sendable {
             var checked = spend
             let key = pinKey
             checked.pinKey = key
+            // Counted before the PIN work, taken back when the PIN was right.
+            guard let attempt = pinThrottle.begin(peer) else {
+                logger.warning("PIN check refused: too many wrong PINs from this address", metadata: ["peer": "\(peer)"])
+                throw ProtocolError(.limitExceeded, "too many wrong PINs from this address; try again later")
+            }
             checked.pinCheck = try await gateway.read { store in
                 guard let record = try store.pinRecord(spend.account) else { return .unchecked }
                 return try record.matches(spend.pin, key: key) ? .matched(recordText: record.text) : .rejected(recordText: record.text)
             }
+            if case .matched = checked.pinCheck { pinThrottle.succeeded(attempt) }
             let ledgerCommand: LedgerCommand = if case .redeem = command { .redeem(checked) } else { .donate(checked) }
             let receipt = try await submit(ledgerCommand)
             return Self.appended(receipt, Self.balance(receipt, of: spend.account))

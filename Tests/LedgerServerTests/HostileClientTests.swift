@@ -57,6 +57,35 @@ struct HostileClientTests {
         }
     }
 
+    @Test("a merchant token guessing PINs across many residents makes at most 20 PIN checks a minute from one address")
+    func merchantPINGuessing() async throws {
+        try await TestServer.with { server in
+            try await server.session(as: .admin) { admin async throws in
+                for n in 0..<40 {
+                    #expect(try await admin.call("ACCOUNT OPEN P-\(n) kind=resident name=Guest pin=1234")[0].hasPrefix("OK seq="))
+                    #expect(try await admin.call("DROPOFF P-\(n) point=CP-1 material=PET kg=1 ref=p-\(n)")[0].hasPrefix("OK seq="))
+                }
+            }
+            let before = try server.store.head().seq
+            let replies = try await server.session(as: .merchant) { till async throws -> [String] in
+                var replies: [String] = []
+                for n in 0..<40 { replies.append(try await till.call("REDEEM P-\(n) points=1 merchant=M-1 pin=9999 ref=g-\(n)")[0]) }
+                return replies
+            }
+            let after = try server.store.head().seq
+            let checks = try (before + 1..<after + 1).compactMap { try server.store.entry(seq: $0) }.filter { $0.body.kind == .pinRejected }.count
+            #expect(checks == 20, "\(checks) wrong PINs were checked")
+            #expect(replies.filter { $0.hasPrefix("ERR WRONG_PIN") }.count == 20, "\(replies)")
+            #expect(replies.suffix(20).allSatisfy { $0 == "ERR LIMIT_EXCEEDED too many wrong PINs from this address; try again later" }, "\(replies.suffix(20))")
+            // Once the address has used its PIN checks, nothing more is checked from it this minute,
+            // not even a right PIN (a right one only takes its own attempt back).
+            try await server.session(as: .merchant) { till async throws in
+                #expect(try await till.call("REDEEM R-1 points=1 merchant=M-1 pin=1234 ref=ok-1")[0].hasPrefix("ERR LIMIT_EXCEEDED"),
+                        "the address has used its PIN checks for this minute")
+            }
+        }
+    }
+
     @Test("after too many failed AUTHs from one address, even a good token is refused from it for a while")
     func throttleOverTheWire() async throws {
         try await TestServer.with(configure: { $0.authFailuresPerAddress = 6 }) { server in
