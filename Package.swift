@@ -115,7 +115,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        ], exclude: ["Transcripts"]),
         .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerWire", "LedgerCore",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -211,7 +211,7 @@ final class CommandExecutor: Sendable {
             state.failedAuths += 1
             logger.warning("AUTH RESIDENT refused: too many attempts from this address", metadata: ["peer": "\(state.peer)"])
             let closing = state.failedAuths >= SessionState.maxFailedAuths
-            return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
+            return (.error(ProtocolError(.limitExceeded, "too many AUTH attempts from this address (20 a minute, counted as they start); try again later")), closing)
         }
         enum Outcome: Sendable { case matched(String, head: Int64), rejected, refused }
         // One attempt per account at a time: parallel guesses cannot all be checked before the
@@ -354,7 +354,7 @@ final class CommandExecutor: Sendable {
             state.failedAuths += 1
             logger.warning("AUTH refused: too many failures from this address", metadata: ["peer": "\(state.peer)"])
             let closing = state.failedAuths >= SessionState.maxFailedAuths
-            return (.error(ProtocolError(.limitExceeded, "too many failed AUTH attempts from this address; try again later")), closing)
+            return (.error(ProtocolError(.limitExceeded, "too many AUTH attempts from this address (20 a minute, counted as they start); try again later")), closing)
         }
         guard let principal = try tokens.authenticate(secret) else {
             // A failed AUTH logs the connection out: whoever typed it is not proven to be
