@@ -11,15 +11,15 @@ import Glibc
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Create a ledger of N valid, chained entries (synthetic residents and drop-offs) for benchmarks.")
+        abstract: "Create a ledger of N valid, chained entries (synthetic residents and drop-offs, and every other kind of entry) for benchmarks.")
 
     @Option(help: "Path of the ledger file to create; it must not exist.")
     var db: String
 
-    @Option(help: "How many entries the journal should hold.")
+    @Option(help: "How many entries the journal should hold (at least 200: every kind of entry appears).")
     var entries: Int64 = 1_000_000
 
-    @Option(help: "How many synthetic residents (R-GEN-0 …) the drop-offs go to.")
+    @Option(help: "How many synthetic residents (R-GEN-0 …) the drop-offs go to (at most a quarter of the entries).")
     var accounts = 10_000
 
     func run() throws {

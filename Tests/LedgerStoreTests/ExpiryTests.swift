@@ -127,7 +127,7 @@ struct GeneratorTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let now: Int64 = 1_795_000_000_000
         let store = try LedgerGenerator.create(at: directory.appendingPathComponent("g.sqlite").path, entries: 3_000, accounts: 20,
-                                               now: now, leaverEvery: 400, sweepEvery: 500)
+                                               now: now, roundEvery: 400, sweepEvery: 500)
         defer { try? store.close() }
         #expect(try store.head().seq == 3_000)
         #expect(try store.head().timeMs <= now)
