@@ -524,9 +524,11 @@ final class CommandExecutor: Sendable {
             let head = try await gateway.read { try $0.head() }
             return .ok([("seq", String(head.seq)), ("hash", head.hash.hex)])
         case .audit:
+            // The witnesses this server trusts: their cosignatures' signatures are checked too.
+            let witnesses = self.witnesses
             let result = try await gateway.read { store in
                 defer { MemoryRelease.afterLargeRead() }
-                return try store.verify()
+                return try store.verify(witnessKeys: witnesses)
             }
             switch result {
             case .success(let report):

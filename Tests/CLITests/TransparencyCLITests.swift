@@ -114,6 +114,15 @@ struct TransparencyCLITests {
         // The witness's state is a signed checkpoint: verify --checkpoint anchors the audit to it.
         let audited = try CLI.run(["verify", "--db", setup.db, "--checkpoint", setup.scratch.path("witness.state"), "--log-key", setup.logVKey])
         #expect(audited.status == 0 && audited.stdout.hasPrefix("OK entries="), "\(audited.stdout)\(audited.stderr)")
+        // With the witness's key, its stored cosignatures' signatures are checked too; with the
+        // key of another witness under the same name, they fail.
+        let withKey = try CLI.run(["verify", "--db", setup.db, "--witness-key", setup.witnessVKey])
+        #expect(withKey.status == 0 && withKey.stdout.hasPrefix("OK entries="), "\(withKey.stdout)\(withKey.stderr)")
+        let impostorKey = setup.scratch.path("impostor.key")
+        #expect(try CLI.run(["key", "new", "--key", impostorKey]).status == 0)
+        let impostor = try CLI.run(["key", "public", "--key", impostorKey, "--witness", Self.witnessName]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let wrongKey = try CLI.run(["verify", "--db", setup.db, "--witness-key", impostor])
+        #expect(wrongKey.status != 0 && wrongKey.stdout.hasPrefix("CHAIN_BROKEN"), "\(wrongKey.stdout)\(wrongKey.stderr)")
         let anchored = try CLI.run(["verify", "--db", setup.db, "--checkpoint", anchorCopy, "--log-key", setup.logVKey])
         #expect(anchored.status == 0, "\(anchored.stdout)\(anchored.stderr)")
         // The log key cannot be lost quietly: without it, or with another, ecoledgerd refuses to start.
