@@ -40,7 +40,9 @@ struct CrashTests {
             let killAfter = Int.random(in: 5...300, using: &random)
             let progress = Progress()
             let load = Task { try await Self.drive(port: daemon.port, token: token, cycle: cycle, progress: progress) }
-            let deadline = ContinuousClock.now + .seconds(120)
+            // A generous bound: with the whole suite running, synchronous tests can hold both of
+            // the cooperative pool's threads for minutes, and the load's tasks wait for them.
+            let deadline = ContinuousClock.now + .seconds(900)
             while progress.acknowledged.load(ordering: .relaxed) < killAfter, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
