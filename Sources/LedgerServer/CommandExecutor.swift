@@ -486,6 +486,11 @@ final class CommandExecutor: Sendable {
                 throw ProtocolError(.limitExceeded, "too many wrong PINs from this address; try again later")
             }
             checked.pinCheck = try await gateway.read { store in
+                // A locked account's PIN is never checked: no answer may tell a right guess from a
+                // wrong one while nothing is journaled (and its attempt is not given back).
+                if let account = try store.account(spend.account), account.locked {
+                    throw LedgerError.locked("account \(spend.account) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
+                }
                 guard let record = try store.pinRecord(spend.account) else { return .unchecked }
                 return try record.matches(spend.pin, key: key) ? .matched(recordText: record.text) : .rejected(recordText: record.text)
             }

@@ -60,7 +60,9 @@ public final class KioskQueue {
     public init(folder: String, create: Bool = true) throws {
         // `q/` would follow a symlink `q` where `q` does not: the folder is judged without it.
         var folder = folder
-        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        while folder.count > 1, folder.hasSuffix("/") || folder.hasSuffix("/.") {
+            folder.removeLast(folder.hasSuffix("/.") ? 2 : 1)
+        }
         if create, !FileManager.default.fileExists(atPath: folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }

@@ -50,8 +50,7 @@ extension LedgerStore {
             throw StoreError.io(path: path, reason: reason)
         }
         // The rename is durable once the folder is.
-        let parent = (path as NSString).deletingLastPathComponent
-        let folder = Glibc.open(parent.isEmpty ? "." : parent, O_RDONLY)
+        let folder = Glibc.open(ServingLock.split(path).folder, O_RDONLY)
         if folder >= 0 {
             fsync(folder)
             Glibc.close(folder)

@@ -44,6 +44,10 @@ public final class ServingLock: Sendable {
         let path = resolved + ".lock"
         var info = stat()
         if lstat(path, &info) == 0 {
+            if info.st_mode & S_IFMT != S_IFLNK, info.st_mode & S_IFMT != S_IFREG || info.st_nlink > 1 {
+                throw Refused(description: "\(path) is not a plain file of its own (a link to another file, a FIFO…); refusing to use it as the ledger's lock "
+                              + "(remove it; ecoledgerd makes its own)")
+            }
             if info.st_mode & S_IFMT == S_IFLNK {
                 throw Refused(description: "\(path) is a symlink; refusing to use it as the ledger's lock (remove it; ecoledgerd makes its own)")
             }
@@ -101,10 +105,17 @@ public final class ServingLock: Sendable {
             defer { free(real) }
             return String(cString: real)
         }
-        let folder = (ledger as NSString).deletingLastPathComponent
-        guard let real = realpath(folder.isEmpty ? "." : folder, nil) else { return ledger }
+        let (folder, name) = split(ledger)
+        guard let real = realpath(folder, nil) else { return ledger }
         defer { free(real) }
-        return (String(cString: real) as NSString).appendingPathComponent((ledger as NSString).lastPathComponent)
+        return String(cString: real) + "/" + name
+    }
+
+    /// A path's folder (`.` when it names none) and last component.
+    public static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
     /// The pid holding a `flock` on the file with `inode`, from /proc/locks.

@@ -228,7 +228,12 @@ struct KioskCommand: AsyncParsableCommand {
         if let tokenFile = client.tokenFile { words += ["--token-file", absolute(tokenFile)] }
         if client.role != "admin" { words += ["--role", client.role] }
         if timeout != 30 { words += ["--timeout", String(timeout)] }
-        return (words + ["flush"]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        // Quoted for a POSIX shell wherever a word holds anything but the plainest characters.
+        func quoted(_ word: String) -> String {
+            word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=+@,".contains($0)) }) && !word.isEmpty
+                ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        return (words + ["flush"]).map(quoted).joined(separator: " ")
     }
 
     /// Sends the queued requests in order over one connection until one cannot be answered, then

@@ -151,10 +151,17 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             if FileManager.default.fileExists(atPath: pinKeyPath) { _ = try Bootstrap.readPINKey(pinKeyPath) }
             for (file, option) in [(logKeyFile, "--key"), (pinKeyPath, "--pin-key"), (adminTokenFile, "--admin-token-file"), (db, "--db")] {
                 guard let file, !FileManager.default.fileExists(atPath: file) else { continue }
-                let folder = (file as NSString).deletingLastPathComponent
-                guard access(folder.isEmpty ? "." : folder, W_OK | X_OK) == 0 else {
-                    throw Bootstrap.Failure(description: "\(option) \(file) cannot be created: \(String(cString: strerror(errno))) (its folder \(folder.isEmpty ? "." : folder))")
+                var info = stat()
+                if lstat(file, &info) == 0 {
+                    throw Bootstrap.Failure(description: "\(option) \(file) is a symlink to nothing; remove it, or point it at the real file")
                 }
+                let folder = ServingLock.split(file).folder
+                guard access(folder, W_OK | X_OK) == 0 else {
+                    throw Bootstrap.Failure(description: "\(option) \(file) cannot be created: \(String(cString: strerror(errno))) (its folder \(folder))")
+                }
+            }
+            if demo, !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: db + ".demo-tokens") {
+                throw Bootstrap.Failure(description: "\(db).demo-tokens already exists but the ledger does not: remove the old tokens file, or use another --db")
             }
             var addresses = [(host: host, port: port, option: "--port")]
             if let metrics, let (metricsHost, metricsPort) = Self.hostAndPort(metrics) {

@@ -86,6 +86,24 @@ struct HostileClientTests {
         }
     }
 
+    @Test("a locked account's PIN is never checked: a right guess and a wrong one get the same LOCKED, and neither is given back to the address")
+    func lockedAccountIsNoOracle() async throws {
+        try await TestServer.with { server in
+            try await server.session(as: .merchant) { till async throws in
+                for n in 0..<5 { _ = try await till.call("REDEEM R-2 points=1 merchant=M-1 pin=999\(n) ref=l-\(n)") }
+                let locked = "ERR LOCKED account R-2 is locked after 5 wrong PINs; an administrator must unlock it"
+                #expect(try await till.call("REDEEM R-2 points=1 merchant=M-1 pin=1234 ref=l-right") == [locked], "the right PIN")
+                #expect(try await till.call("REDEEM R-2 points=1 merchant=M-1 pin=5555 ref=l-wrong") == [locked], "a wrong PIN")
+                // 5 wrong and 2 locked attempts used 7 of the address's 20: 13 are left, not 14.
+                for n in 0..<13 {
+                    let reply = try await till.call("REDEEM R-1 points=1 merchant=M-1 pin=000\(n % 10) ref=w-\(n)")[0]
+                    #expect(reply.hasPrefix("ERR WRONG_PIN") || reply.hasPrefix("ERR LOCKED"), "\(n): \(reply)")
+                }
+                #expect(try await till.call("REDEEM R-1 points=1 merchant=M-1 pin=0001 ref=w-last")[0].hasPrefix("ERR LIMIT_EXCEEDED"))
+            }
+        }
+    }
+
     @Test("after too many failed AUTHs from one address, even a good token is refused from it for a while")
     func throttleOverTheWire() async throws {
         try await TestServer.with(configure: { $0.authFailuresPerAddress = 6 }) { server in

@@ -41,6 +41,14 @@ struct StartupTests {
         try FileManager.default.createSymbolicLink(atPath: planted + ".lock", withDestinationPath: scratch.path("elsewhere"))
         #expect(try DaemonTests.refusedStart(["--db", planted, "--port", "0"]).contains("is a symlink; refusing to use it as the ledger's lock"))
         #expect(!FileManager.default.fileExists(atPath: planted), "nothing was written")
+        // A lock file that is a hard link to another file would be overwritten: refused.
+        try FileManager.default.removeItem(atPath: planted + ".lock")
+        let victim = scratch.path("victim")
+        #expect(FileManager.default.createFile(atPath: victim, contents: Data("precious".utf8)))
+        chmod(victim, 0o600)
+        #expect(link(victim, planted + ".lock") == 0)
+        #expect(try DaemonTests.refusedStart(["--db", planted, "--port", "0"]).contains("is not a plain file of its own"))
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
         // Once it is gone (even killed), the ledger may be served again.
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
