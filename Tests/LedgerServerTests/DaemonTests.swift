@@ -212,6 +212,11 @@ struct DaemonTests {
         let scratch = try Scratch()
         let db = scratch.path("ledger.sqlite")
         try Self.writeSecret("admin=old\n", to: db + ".demo-tokens")
+        #expect(try Self.refusedStart(["--db", db, "--port", "0", "--demo"]).contains("already exists but the ledger does not"))
+        #expect(!FileManager.default.fileExists(atPath: db) && !FileManager.default.fileExists(atPath: db + ".log-key"),
+                "no ledger and no key were made")
+        // An existing, empty ledger beside an old tokens file is refused too, and stays empty.
+        _ = try LedgerStore.create(at: db).close()
         #expect(try Self.refusedStart(["--db", db, "--port", "0", "--demo"]).contains("already exists but the ledger is empty"))
         let store = try LedgerStore.open(at: db, readOnly: true)
         defer { try? store.close() }
