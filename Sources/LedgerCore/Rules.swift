@@ -195,10 +195,8 @@ public enum Rules {
     static func checkPIN<S: LedgerStorage>(_ spend: LedgerCommand.Spend, of account: AccountState, actor: Actor,
                                            in state: S) throws -> Decision? {
         let payer = spend.account
-        guard !account.locked else {
-            throw LedgerError.locked("account \(payer) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
-        }
-        guard let record = try state.pinRecord(payer) else { throw LedgerError.forbidden("account \(payer) has no PIN set") }
+        guard !account.locked else { throw PINRefusal.locked(payer) }
+        guard let record = try state.pinRecord(payer) else { throw PINRefusal.noPIN(payer) }
         let pinMatches: Bool
         switch spend.pinCheck {
         case .matched(let checked) where checked == record.text: pinMatches = true
@@ -207,8 +205,7 @@ public enum Rules {
         }
         guard pinMatches else {
             let rejection = EntryBody(kind: .pinRejected, actor: actor, attributes: [AttributeKey.account: payer.rawValue])
-            let remaining = max(0, Effects.pinAttemptLimit - account.pinFailures - 1)
-            return .appendAndFail(rejection, .wrongPIN(account: payer.rawValue, remaining: remaining))
+            return .appendAndFail(rejection, PINRefusal.wrongPIN(payer, failuresBefore: account.pinFailures))
         }
         return nil
     }
@@ -235,5 +232,22 @@ public enum Rules {
             throw LedgerError.conflict("ref \(ref) was already used with other arguments")
         }
         return earlier
+    }
+}
+
+/// The refusals of a PIN check, worded once: the writer's (REDEEM, DONATE) and the server's own
+/// checks before it (AUTH RESIDENT's lock, ACCOUNT PIN old=) say the same thing.
+public enum PINRefusal {
+    public static func locked(_ account: AccountID) -> LedgerError {
+        .locked("account \(account) is locked after \(Effects.pinAttemptLimit) wrong PINs; an administrator must unlock it")
+    }
+
+    public static func noPIN(_ account: AccountID) -> LedgerError {
+        .forbidden("account \(account) has no PIN set")
+    }
+
+    /// A wrong PIN, after `failuresBefore` earlier ones: the attempts left before the lock.
+    public static func wrongPIN(_ account: AccountID, failuresBefore: Int) -> LedgerError {
+        .wrongPIN(account: account.rawValue, remaining: max(0, Effects.pinAttemptLimit - failuresBefore - 1))
     }
 }

@@ -7,8 +7,8 @@ func fuzzOneInput(_ bytes: UnsafeRawBufferPointer) {
     for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
         do {
             guard let parsed = try LineTokenizer.parse(line) else { continue }
-            let command = try CommandParser.parse(parsed)
-            _ = Reply.ok([("verb", command.verb), ("write", command.isWrite ? "1" : "0")]).encoded
+            let command = try CommandCatalogue.parse(parsed)
+            _ = Reply.ok([("verb", command.verb), ("write", command.writes ? "1" : "0")]).encoded
         } catch {
             _ = Reply.error(error).encoded
         }

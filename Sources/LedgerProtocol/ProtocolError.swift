@@ -3,7 +3,7 @@ import LedgerCore
 /// An error reply: a code from the closed set of docs/PROTOCOL.md and a human message.
 ///
 /// Every refusal, from a malformed line to a ledger rule, reaches the client as one of these;
-/// `LedgerError` codes map one-to-one.
+/// every `LedgerError` case maps to one code (checked by the compiler: the switch is exhaustive).
 public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     public let code: Code
     public let message: String
@@ -43,6 +43,18 @@ public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible
 
     /// The protocol form of a ledger refusal.
     public init(_ error: LedgerError) {
-        self.init(Code(rawValue: error.code) ?? .internalError, error.message)
+        let code: Code = switch error {
+        case .invalid: .badArgument
+        case .notFound: .notFound
+        case .alreadyExists: .alreadyExists
+        case .conflict: .conflict
+        case .insufficientPoints: .insufficientPoints
+        case .limitExceeded, .overflow: .limitExceeded
+        case .locked: .locked
+        case .wrongPIN: .wrongPIN
+        case .forbidden: .forbidden
+        case .unauthenticated: .notAuthenticated
+        }
+        self.init(code, error.message)
     }
 }

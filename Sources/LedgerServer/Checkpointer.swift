@@ -38,7 +38,7 @@ actor Checkpointer {
         var note = SignedNote(text: Checkpoint(origin: signer.key.name, size: size, root: root).text)
         try note.sign(with: signer)
         let text = note.encoded
-        let checkpoint: StoredCheckpoint? = try await gateway.read { store in
+        let checkpoint: StoredCheckpoint? = try await gateway.write { store in
             try store.recordCheckpoint(size: size, root: root, note: text, timeMs: WallClock.now())
             return try store.checkpoint(size: size)
         }

@@ -103,6 +103,14 @@ final class LedgerGateway: Sendable {
         for item in waiting { item.ticket.complete(.failure(error)) }
     }
 
+    /// Writes beside the journal (a signed checkpoint, a witness's cosignature, an erasure's
+    /// scrub), which the single writer does not order: SQLite runs them one at a time, between
+    /// the writer's transactions. Never an entry: those go through `submit`.
+    func write<T: Sendable>(_ body: @escaping @Sendable (LedgerStore) throws -> T) async throws -> T {
+        let store = self.store
+        return try await readers.runIfActive { try body(store) }
+    }
+
     /// Runs a read (or CPU-heavy work such as PIN hashing) off the cooperative pool.
     func read<T: Sendable>(_ body: @escaping @Sendable (LedgerStore) throws -> T) async throws -> T {
         let store = self.store

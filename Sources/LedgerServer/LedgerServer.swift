@@ -57,7 +57,7 @@ public struct ServerConfiguration: Sendable {
 public final class LedgerServer: Service {
     private let configuration: ServerConfiguration
     private let gateway: LedgerGateway
-    private let executor: CommandExecutor
+    private let services: ServerServices
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
 
@@ -74,22 +74,22 @@ public final class LedgerServer: Service {
         let stats = ServerStats()
         let gateway = LedgerGateway(store: store, metrics: stats.metrics)
         self.gateway = gateway
-        executor = CommandExecutor(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
-                                   authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
-                                                              window: configuration.authFailureWindow),
-                                   randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
-                                   checkpointer: configuration.logSigner.map { Checkpointer(signer: $0, gateway: gateway, logger: logger) },
-                                   witnesses: configuration.witnesses, clock: configuration.clock)
+        services = ServerServices(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
+                                  authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
+                                                             window: configuration.authFailureWindow),
+                                  randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
+                                  checkpointer: configuration.logSigner.map { Checkpointer(signer: $0, gateway: gateway, logger: logger) },
+                                  witnesses: configuration.witnesses, clock: configuration.clock)
         self.onListening = onListening
         if let signer = configuration.logSigner {
             // One log, one origin, one key: the audit checks every stored checkpoint with it.
             try store.setMetaOnce("origin", signer.key.name)
             try store.setMetaOnce("log_key", signer.key.verifierKey)
         }
-        try await executor.reloadTokens()
+        try await services.reloadTokens()
         // The first checkpoint before the first connection; a journal that no longer extends
         // the last checkpoint signed stops the server here (Checkpointer.checkStillExtends).
-        if let checkpointer = executor.checkpointer {
+        if let checkpointer = services.checkpointer {
             do {
                 try await checkpointer.tick()
             } catch {
@@ -101,7 +101,7 @@ public final class LedgerServer: Service {
 
     public func run() async throws {
         let configuration = self.configuration
-        let stats = executor.stats
+        let stats = services.stats
         let server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>
         do {
             server = try await bind(configuration, stats: stats)
@@ -175,7 +175,7 @@ public final class LedgerServer: Service {
         // One checkpoint per interval while the ledger grows, and a last one once every
         // connection is closed.
         let ticker: Task<Void, Never>?
-        if let checkpointer = executor.checkpointer {
+        if let checkpointer = services.checkpointer {
             let interval = configuration.checkpointInterval, logger = self.logger
             ticker = Task {
                 while true {
@@ -183,7 +183,7 @@ public final class LedgerServer: Service {
                     do {
                         try await checkpointer.tick()
                         // An erasure's scrub that a reader held up is tried again.
-                        try await executor.gateway.read { $0.retryPendingScrub() }
+                        try await services.gateway.write { $0.retryPendingScrub() }
                     } catch is CancellationError {
                         return
                     } catch {
@@ -195,11 +195,11 @@ public final class LedgerServer: Service {
             ticker = nil
         }
         // Points that expire are moved to sys:forfeit at least once per interval.
-        let sweeper = Task { [executor, logger] in
+        let sweeper = Task { [services, logger] in
             while true {
                 do { try await Task.sleep(for: configuration.expirySweepInterval) } catch { return }
                 do {
-                    _ = try await executor.expireSweep(asOf: executor.clock(), actor: .server)
+                    _ = try await services.expiry.run(asOf: services.clock(), actor: .server)
                 } catch {
                     logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
                 }
@@ -218,7 +218,7 @@ public final class LedgerServer: Service {
                         stats.metrics.connectionsTotal.increment()
                         var logger = self.logger
                         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
-                        let session = Session(channel: connection, executor: executor, logger: logger)
+                        let session = Session(channel: connection, dispatcher: CommandDispatcher(services: services), logger: logger)
                         let key = served.insert(connection.channel)
                         group.addTask {
                             defer {
@@ -237,13 +237,13 @@ public final class LedgerServer: Service {
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
             // Receipts waiting for a checkpoint are answered SHUTTING_DOWN now, not at the next tick.
-            if let checkpointer = self.executor.checkpointer { Task { await checkpointer.stop() } }
+            if let checkpointer = self.services.checkpointer { Task { await checkpointer.stop() } }
             // Whatever the clients do (never read, never send), shutdown ends within the grace.
             let grace = configuration.shutdownGrace
             served.closeAll(after: grace, on: server.channel.eventLoop, logger: logger)
         }
         ticker?.cancel()
-        if let checkpointer = executor.checkpointer {
+        if let checkpointer = services.checkpointer {
             await checkpointer.stop()
             do { try await checkpointer.tick() } catch { logger.error("last checkpoint failed", metadata: ["error": "\(error)"]) }
         }

@@ -62,7 +62,7 @@ final class OwedReplies: Sendable {
     func nextIfReady() -> Session.Owed? {
         state.withLock { state in
             guard let first = state.items.first else { return nil }
-            if case .transfer(let queued, _, _) = first, queued.ticket.completed == nil { return nil }
+            if case .transfer(let queued, _) = first, queued.ticket.completed == nil { return nil }
             return state.items.removeFirst()
         }
     }

@@ -18,7 +18,7 @@ struct Session {
     static let window = 64
 
     let channel: NIOAsyncChannel<LineFrame, ByteBuffer>
-    let executor: CommandExecutor
+    let dispatcher: CommandDispatcher
     let logger: Logger
 
     /// Set when graceful shutdown begins: lines not yet started are answered SHUTTING_DOWN.
@@ -29,7 +29,7 @@ struct Session {
     /// A reply owed to the client, in request order, with what metrics need of its request.
     enum Owed: Sendable {
         case reply(Reply, close: Bool, Request)
-        case transfer(CommandExecutor.QueuedTransfer, Command, Request)
+        case transfer(QueuedTransfer, Request)
     }
 
     /// A request as the metrics count it: its verb (`-` for a line that did not parse: labels
@@ -41,15 +41,15 @@ struct Session {
 
     /// Counts one answered request, for STATS and the metrics.
     private func count(_ reply: Reply, for request: Request) {
-        executor.stats.commands.add(1, ordering: .relaxed)
+        dispatcher.services.stats.commands.add(1, ordering: .relaxed)
         let code: String
         if case .error(let error) = reply {
-            executor.stats.errors.add(1, ordering: .relaxed)
+            dispatcher.services.stats.errors.add(1, ordering: .relaxed)
             code = error.code.rawValue
         } else {
             code = "OK"
         }
-        executor.stats.metrics.request(verb: request.verb, code: code, duration: ContinuousClock.now - request.arrived)
+        dispatcher.services.stats.metrics.request(verb: request.verb, code: code, duration: ContinuousClock.now - request.arrived)
     }
 
     func run() async {
@@ -99,10 +99,10 @@ struct Session {
         switch item {
         case .reply(let ready, let closing, let request):
             return (ready, closing, request)
-        case .transfer(let queued, let command, let request):
+        case .transfer(let queued, let request):
             switch await queued.ticket.result {
             case .success(let receipt): return (queued.shape(receipt), false, request)
-            case .failure(let error): return (executor.reply(for: error, to: command), false, request)
+            case .failure(let error): return (dispatcher.reply(for: error, verb: queued.verb), false, request)
             }
         }
     }
@@ -111,8 +111,7 @@ struct Session {
     /// before it is answered, runs the command.
     private func readRequests(_ inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
                               owe: OwedReplies, written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
-        var state = SessionState()
-        state.peer = channel.channel.remoteAddress?.ipAddress ?? "unknown"
+        var session = SessionMachine(peer: channel.channel.remoteAddress?.ipAddress ?? "unknown")
         var outstanding = 0
         var replies = written.makeAsyncIterator()
         /// Waits until at most `limit` replies are outstanding; false when the reply task has stopped.
@@ -136,7 +135,7 @@ struct Session {
                 owe.append(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false, request))
                 continue
             }
-            let command: Command
+            let command: any ProtocolCommand
             var verb: String?
             do {
                 guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
@@ -144,24 +143,24 @@ struct Session {
                     continue
                 }
                 verb = line.verb
-                command = try CommandParser.parse(line)
+                command = try CommandCatalogue.parse(line)
                 request.verb = command.verb
-                try executor.authorize(command, state: &state)
+                try dispatcher.authorize(command, session: &session)
             } catch {
                 // Any AUTH that fails logs the connection out, a malformed one included.
-                if verb == "AUTH" { state.principal = nil }
+                if verb == "AUTH" { session.logOut() }
                 owe.append(.reply(.error(error), close: false, request))
                 continue
             }
-            if let queued = executor.enqueueTransfer(command, as: state.principal) {
-                owe.append(.transfer(queued, command, request))
+            if let queued = dispatcher.enqueue(command, as: session.principal) {
+                owe.append(.transfer(queued, request))
                 continue
             }
             // Everything else runs only once all earlier requests are answered. Then nothing is
             // owed, the reply task is idle, and this reply can be written here directly: order
             // holds, and the common one-request-at-a-time client saves a hop between tasks.
             guard await settle(1) else { return }
-            let (reply, close) = await executor.execute(command, state: &state)
+            let (reply, close) = await dispatcher.execute(command, session: &session)
             count(reply, for: request)
             try await outbound.write(ByteBuffer(string: reply.encoded))
             outstanding -= 1

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerProtocol
 import LedgerStore
 import Synchronization
 

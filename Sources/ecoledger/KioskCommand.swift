@@ -50,7 +50,7 @@ struct KioskCommand: AsyncParsableCommand {
     var command: [String] = []
 
     /// The commands that carry a ref and no PIN.
-    static let queueable: Set<String> = ["DROPOFF", "SETTLE", "REVERSE"]
+    static let queueable = Set(CommandCatalogue.queueable)
     /// Errors after which the same request may well succeed later: it stays queued.
     static let transient: Set<String> = ["UNAVAILABLE", "SHUTTING_DOWN", "INTERNAL", "TIMEOUT", "NOT_AUTHENTICATED"]
 
@@ -101,7 +101,7 @@ struct KioskCommand: AsyncParsableCommand {
             line = try RequestLine.encode(arguments)
             // Refused here, not after hours in a queue: a request the server could never parse.
             guard let parsed = try LineTokenizer.parse(Array(line.utf8)) else { throw CLIFailure.message("empty request") }
-            _ = try CommandParser.parse(parsed)
+            _ = try CommandCatalogue.parse(parsed)
         } catch let error as ProtocolError {
             FileDescriptorOutput.writeStderr("ecoledger: error: \(error.code.rawValue) \(error.message)\n")
             throw ExitCode(2)
@@ -158,19 +158,14 @@ struct KioskCommand: AsyncParsableCommand {
     static func unsafeLine(_ item: KioskQueue.Item) -> String? {
         let bytes = Array(item.line.utf8)
         guard item.lineIsWhole, !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return "the stored line holds a control character (a second line?)" }
-        let command: Command
+        let command: any ProtocolCommand
         do {
             guard let parsed = try LineTokenizer.parse(bytes) else { return "the stored line is empty" }
-            command = try CommandParser.parse(parsed)
+            command = try CommandCatalogue.parse(parsed)
         } catch {
             return "the stored line does not parse (\(error))"
         }
-        let ref: String? = switch command {
-        case .dropoff(let dropoff): dropoff.ref.rawValue
-        case .settle(_, _, let ref), .reverse(_, _, let ref): ref.rawValue
-        default: nil
-        }
-        guard let ref else { return "the stored line is a \(command.verb), not one of \(queueable.sorted().joined(separator: ", "))" }
+        guard let ref = (command as? any QueueableCommand)?.ref.rawValue else { return "the stored line is a \(command.verb), not one of \(queueable.sorted().joined(separator: ", "))" }
         guard ref == item.ref else { return "the stored line carries ref=\(ref), not its own ref=\(item.ref)" }
         return nil
     }

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Decoding commands")
 struct CommandParserTests {
-    func command(_ text: String) throws -> Command {
-        try CommandParser.parse(try #require(try LineTokenizer.parse(Array(text.utf8))))
+    func command(_ text: String) throws -> any ProtocolCommand {
+        try CommandCatalogue.parse(try #require(try LineTokenizer.parse(Array(text.utf8))))
     }
 
     func expectError(_ code: ProtocolError.Code, _ text: String, naming argument: String? = nil,
@@ -23,7 +23,7 @@ struct CommandParserTests {
 
     @Test("a drop-off decodes into exact, validated values")
     func dropoff() throws {
-        guard case .dropoff(let d) = try command("DROPOFF R-1 point=CP-1 material=PET kg=2.345 ref=k-1") else {
+        guard let d = (try command("DROPOFF R-1 point=CP-1 material=PET kg=2.345 ref=k-1") as? Commands.Dropoff)?.dropoff else {
             Issue.record("not a drop-off"); return
         }
         #expect(d.account.rawValue == "R-1" && d.point.rawValue == "CP-1" && d.material.rawValue == "PET")
@@ -56,19 +56,12 @@ struct CommandParserTests {
 
     @Test("decoded arguments keep their exact values")
     func argumentValues() throws {
-        guard case .accountOpen(let id, let kind, let name, let district, let pin, let minRedeem)
-                = try command("ACCOUNT OPEN B-1 kind=beneficiary name=\"Juan \\\"JC\\\" dela Cruz\" district=\"Batasan Hills\"") else {
-            Issue.record("not ACCOUNT OPEN"); return
-        }
-        #expect(id.rawValue == "B-1" && kind == .beneficiary && name == #"Juan "JC" dela Cruz"# && district == "Batasan Hills")
-        #expect(pin == nil && minRedeem == nil)
-        guard case .history(let account, let limit, let before) = try command("HISTORY R-1 limit=10 before=99") else {
-            Issue.record("not HISTORY"); return
-        }
-        #expect(account.rawValue == "R-1" && limit == 10 && before == 99)
-        guard case .redeem(let spend) = try command("REDEEM R-1 points=10.50 merchant=M-1 pin=1234 ref=r") else {
-            Issue.record("not REDEEM"); return
-        }
+        let open = try #require(try command("ACCOUNT OPEN B-1 kind=beneficiary name=\"Juan \\\"JC\\\" dela Cruz\" district=\"Batasan Hills\"") as? Commands.AccountOpen)
+        #expect(open.id.rawValue == "B-1" && open.kind == .beneficiary && open.name == #"Juan "JC" dela Cruz"# && open.district == "Batasan Hills")
+        #expect(open.pin == nil && open.minRedeem == nil)
+        let history = try #require(try command("HISTORY R-1 limit=10 before=99") as? Commands.History)
+        #expect(history.account.rawValue == "R-1" && history.limit == 10 && history.before == 99)
+        let spend = try #require(try command("REDEEM R-1 points=10.50 merchant=M-1 pin=1234 ref=r") as? Commands.Redeem).spend
         #expect(spend.amount == (try Points(parsing: "10.50")) && spend.payee.rawValue == "M-1" && spend.ref.rawValue == "r")
     }
 

@@ -101,7 +101,7 @@ struct DaemonTests {
             let port = try #require(Int(line.split(separator: ":").last!))
             try await LedgerConnection.withConnection(host: "127.0.0.1", port: port) { connection async throws in
                 #expect(try await connection.call("AUTH not-a-token")[0].hasPrefix("ERR NOT_AUTHENTICATED"), "logs a warning")
-                #expect(try await connection.call("HELLO") == ["OK proto=1 server=ecoledger version=\(CommandExecutor.serverVersion)"])
+                #expect(try await connection.call("HELLO") == ["OK proto=1 server=ecoledger version=\(ServerServices.serverVersion)"])
             }
             #expect(server.isRunning, "\(format): still serving")
         }

@@ -61,7 +61,7 @@ struct RoleMatrixTests {
 
     /// The verb of a request line, as the server parses it.
     static func verb(of request: String) throws -> String {
-        try CommandParser.parse(#require(try LineTokenizer.parse(Array(request.utf8)))).verb
+        try CommandCatalogue.parse(#require(try LineTokenizer.parse(Array(request.utf8)))).verb
     }
 
     @Test("each role is allowed exactly its commands, and HELP lists them; the rest are FORBIDDEN (NOT_AUTHENTICATED before AUTH)",
