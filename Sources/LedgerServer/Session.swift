@@ -136,25 +136,18 @@ struct Session {
                 continue
             }
             let command: any ProtocolCommand
-            var verb: String?
-            do {
-                guard let line = try LineTokenizer.parse(buffer.readableBytesView) else {
-                    owe.append(.reply(.error(ProtocolError(.badRequest, "empty request")), close: false, request))
-                    continue
-                }
-                verb = line.verb
-                command = try CommandCatalogue.parse(line)
-                request.verb = command.verb
-                try dispatcher.authorize(command, session: &session)
-            } catch {
-                // Any AUTH that fails logs the connection out, a malformed one included.
-                if verb == "AUTH" { session.logOut() }
-                owe.append(.reply(.error(error), close: false, request))
+            switch dispatcher.prepare(buffer.readableBytesView, session: &session) {
+            case .answer(let reply, let verb):
+                request.verb = verb ?? request.verb
+                owe.append(.reply(reply, close: false, request))
                 continue
-            }
-            if let queued = dispatcher.enqueue(command, as: session.principal) {
+            case .queued(let queued):
+                request.verb = queued.verb
                 owe.append(.transfer(queued, request))
                 continue
+            case .run(let decoded):
+                request.verb = decoded.verb
+                command = decoded
             }
             // Everything else runs only once all earlier requests are answered. Then nothing is
             // owed, the reply task is idle, and this reply can be written here directly: order

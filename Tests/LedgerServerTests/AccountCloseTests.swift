@@ -3,11 +3,11 @@ import LedgerProtocol
 import LedgerTestSupport
 import Testing
 
-@Suite("ACCOUNT CLOSE over a real socket")
+@Suite("ACCOUNT CLOSE, handled without a socket")
 struct AccountCloseTests {
     @Test("an admin closes a resident: the balance is forfeited in the reply and history, and the account earns nothing more")
     func closeResident() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { admin async throws in
                 #expect(try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=2 ref=before-close")[0].hasPrefix("OK seq="))
                 let balance = try #require(Reply.field("balance", in: try await admin.call("BALANCE R-1")[0]))
@@ -31,7 +31,7 @@ struct AccountCloseTests {
 
     @Test("a merchant holding points is refused until settled; closing it revokes its merchant tokens")
     func closeMerchant() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .merchant) { shop async throws in
                 #expect(try await shop.call("BALANCE M-1")[0].hasPrefix("OK account=M-1"))
                 try await Self.closeM1(server)
@@ -41,7 +41,7 @@ struct AccountCloseTests {
     }
 
     /// As an admin: M-1 takes a redemption, is refused closure while it holds points, is settled and closed.
-    static func closeM1(_ server: TestServer) async throws {
+    static func closeM1(_ server: CommandHarness) async throws {
         try await server.session(as: .admin) { admin async throws in
             #expect(try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=10 ref=fund")[0].hasPrefix("OK seq="))
             #expect(try await admin.call("REDEEM R-1 points=20 merchant=M-1 pin=1234 ref=pos")[0].hasPrefix("OK seq="))

@@ -4,11 +4,11 @@ import LedgerProtocol
 import LedgerTestSupport
 import Testing
 
-@Suite("Residents' profiles and ACCOUNT ERASE over a real socket")
+@Suite("Residents' profiles and ACCOUNT ERASE, handled without a socket")
 struct AccountEraseTests {
     @Test("a resident's name is shown to an admin from the profile, never in an entry; after ACCOUNT ERASE it is in no reply and no byte of the ledger's files")
     func eraseResident() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { admin async throws in
                 let opened = try await admin.call("ACCOUNT OPEN R-9 kind=resident name=\"Perpetua Villanueva\" district=Payatas pin=4321")[0]
                 let seq = try #require(Reply.field("seq", in: opened))

@@ -3,11 +3,11 @@ import LedgerProtocol
 import LedgerTestSupport
 import Testing
 
-@Suite("ALERTS over a real socket")
+@Suite("ALERTS, handled without a socket")
 struct AlertsTests {
     @Test("one resident at three points with the same weight raises many_points and repeated_weight, naming the entries")
     func alerts() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             let seqs = try await server.session(as: .admin) { admin async throws -> [String] in
                 #expect(try await admin.call("POINT ADD CP-3 name=Plaza")[0].hasPrefix("OK seq="))
                 var seqs: [String] = []

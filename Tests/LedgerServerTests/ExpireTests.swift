@@ -4,7 +4,7 @@ import Synchronization
 import LedgerProtocol
 import Testing
 
-@Suite("EXPIRE over a real socket")
+@Suite("EXPIRE, handled without a socket")
 struct ExpireTests {
     final class Clock: Sendable {
         let now: Mutex<Int64>
@@ -17,7 +17,7 @@ struct ExpireTests {
     func expire() async throws {
         let day: Int64 = 86_400_000, t0: Int64 = 1_767_225_600_000
         let clock = Clock(t0)
-        try await TestServer.with(clock: clock.read) { server in
+        try await CommandHarness.with(clock: clock.read) { server in
             try await server.session(as: .admin) { admin async throws in
                 #expect(try await admin.call("SCHEME SET expiry=30d")[0].hasPrefix("OK seq="))
                 #expect(try await admin.call("SCHEME SHOW")

@@ -10,14 +10,19 @@ import Testing
 struct HardeningTests {
     /// `TOKEN ISSUE …` as admin: the new token's id and secret.
     static func issue(_ arguments: String, on server: TestServer) async throws -> (id: String, secret: String) {
-        try await server.session(as: .admin) { connection async throws in
-            let reply = try await connection.call("TOKEN ISSUE \(arguments)")[0]
-            let fields = Dictionary(uniqueKeysWithValues: reply.split(separator: " ").dropFirst().map {
-                let parts = $0.split(separator: "=", maxSplits: 1); return (String(parts[0]), String(parts[1]))
-            })
-            guard let id = fields["id"], let secret = fields["token"] else { throw TestFailure("TOKEN ISSUE failed: \(reply)") }
-            return (id, secret)
-        }
+        try await server.session(as: .admin) { connection async throws in try tokenFields(try await connection.call("TOKEN ISSUE \(arguments)")[0]) }
+    }
+
+    static func issue(_ arguments: String, on harness: CommandHarness) async throws -> (id: String, secret: String) {
+        try await harness.session(as: .admin) { client async throws in try tokenFields(try await client.call("TOKEN ISSUE \(arguments)")[0]) }
+    }
+
+    private static func tokenFields(_ reply: String) throws -> (id: String, secret: String) {
+        let fields = Dictionary(uniqueKeysWithValues: reply.split(separator: " ").dropFirst().map {
+            let parts = $0.split(separator: "=", maxSplits: 1); return (String(parts[0]), String(parts[1]))
+        })
+        guard let id = fields["id"], let secret = fields["token"] else { throw TestFailure("TOKEN ISSUE failed: \(reply)") }
+        return (id, secret)
     }
 
     @Test("a token revoked while its connection is open stops working on that connection's next command")

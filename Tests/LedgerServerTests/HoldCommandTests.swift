@@ -3,13 +3,13 @@ import LedgerProtocol
 import LedgerTestSupport
 import Testing
 
-@Suite("Held credits over a real socket")
+@Suite("Held credits, handled without a socket")
 struct HoldCommandTests {
     @Test("a held drop-off shows as pending; the point's operator posts it, an admin voids another, the sweep decides the rest")
     func holds() async throws {
         let hour: Int64 = 3_600_000, t0: Int64 = 1_767_225_600_000
         let clock = ExpireTests.Clock(t0)
-        try await TestServer.with(clock: clock.read) { server in
+        try await CommandHarness.with(clock: clock.read) { server in
             let (first, second, third) = try await server.session(as: .admin) { admin async throws -> (String, String, String) in
                 #expect(try await admin.call("MATERIAL SET ALU rate=12.5 name=Cans hold=2h")[0].hasPrefix("OK seq="))
                 #expect(try await admin.call("MATERIAL LIST")[1].hasSuffix("hold=2h"))

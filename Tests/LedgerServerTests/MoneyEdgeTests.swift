@@ -2,11 +2,11 @@ import LedgerCore
 import LedgerWire
 import Testing
 
-@Suite("Money at the edges, over the wire")
+@Suite("Money at the edges, handled without a socket")
 struct MoneyEdgeTests {
     @Test("amounts at the Int64 limit parse exactly, one centipoint more is refused, and overflow never wraps")
     func limits() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { connection async throws in
                 let max = "92233720368547758.07"
                 #expect(try await connection.call("REDEEM R-1 points=\(max) merchant=M-1 pin=1234 ref=a")[0].hasPrefix("ERR INSUFFICIENT_POINTS"))

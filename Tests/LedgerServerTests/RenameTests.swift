@@ -10,7 +10,7 @@ import Testing
 struct RenameTests {
     @Test("a point's and a merchant's names stored with literal quotes are corrected, journaled, shown, and audited")
     func renames() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { admin async throws in
                 // The mistake: a shell passed the quotes through.
                 #expect(try await admin.call(#"POINT ADD CP-Q name="\"Payatas Hall\"""#)[0].hasPrefix("OK seq="))

@@ -3,11 +3,11 @@ import LedgerProtocol
 import LedgerTestSupport
 import Testing
 
-@Suite("REPORT over a real socket")
+@Suite("REPORT, handled without a socket")
 struct ReportCommandTests {
     @Test("REPORT lists the months (or materials, points, districts) and a total, with the figures the journal gives")
     func report() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { admin async throws in
                 #expect(try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=2 ref=rep-1")[0].hasPrefix("OK seq="))
                 #expect(try await admin.call("DROPOFF R-2 point=CP-2 material=PET kg=1.5 ref=rep-2")[0].hasPrefix("OK seq="))

@@ -8,7 +8,7 @@ import Testing
 struct ResidentSessionTests {
     @Test("a resident sees their own balance, history and receipts, and nothing else")
     func ownAccountOnly() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             let credited = try await server.session(as: .admin) { admin async throws in
                 try #require(Reply.field("seq", in: try await admin.call("DROPOFF R-1 point=CP-1 material=PET kg=2 ref=mine")[0]))
             }
@@ -33,7 +33,7 @@ struct ResidentSessionTests {
 
     @Test("a wrong PIN and an unknown account get the same answer; the wrong PIN is journaled and locks after five")
     func failures() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session { anonymous async throws in
                 #expect(try await anonymous.call("AUTH RESIDENT R-1 pin=0000") == ["ERR NOT_AUTHENTICATED wrong account or PIN"])
                 #expect(try await anonymous.call("AUTH RESIDENT R-NOPE pin=0000") == ["ERR NOT_AUTHENTICATED wrong account or PIN"])
@@ -61,7 +61,7 @@ struct ResidentSessionTests {
 
     @Test("a resident changes their PIN with the old one and stays logged in; a PIN changed by an administrator ends the session")
     func pinChanges() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session { resident async throws in
                 #expect(try await resident.call("AUTH RESIDENT R-1 pin=1234")[0].hasPrefix("OK role=resident"))
                 #expect(try await resident.call("ACCOUNT PIN R-1 old=0000 pin=5678")[0].hasPrefix("ERR WRONG_PIN wrong PIN for R-1; 4 attempt(s) left"))
@@ -83,7 +83,7 @@ struct ResidentSessionTests {
 
     @Test("closing the account ends its resident sessions")
     func closureEndsSession() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session { resident async throws in
                 #expect(try await resident.call("AUTH RESIDENT R-2 pin=1234")[0].hasPrefix("OK role=resident"))
                 try await server.session(as: .admin) { admin async throws in
@@ -96,7 +96,7 @@ struct ResidentSessionTests {
 
     @Test("a lock ends a resident's session even once lifted; an unknown account's PIN change is NOT_FOUND")
     func lockEndsSession() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session { resident async throws in
                 #expect(try await resident.call("AUTH RESIDENT R-1 pin=1234")[0].hasPrefix("OK role=resident"))
                 // Someone else locks R-1 with wrong PINs; an administrator unlocks it.

@@ -106,7 +106,7 @@ final class TestServer: @unchecked Sendable {
         }
     }
 
-    private static func seed(_ store: LedgerStore) throws {
+    static func seed(_ store: LedgerStore) throws {
         let pin = try PINRecord.make(for: PIN("1234"), iterations: 1000)
         let commands: [LedgerCommand] = try [
             .setMaterial(code: MaterialCode("PET"), rate: Rate(perKilogram: Points(parsing: "18")), name: "PET",

@@ -21,6 +21,37 @@ struct CommandDispatcher: Sendable {
         try session.authorize(command, isActive: services.tokens.isActive)
     }
 
+    /// What to do with one request line, decided as soon as it is read.
+    enum Step: Sendable {
+        /// Answer at once: the line did not parse, or its command is not allowed. `verb`: the
+        /// command's, when the line parsed (for the metrics).
+        case answer(Reply, verb: String?)
+        /// A transfer already handed to the writer: its reply comes with its receipt.
+        case queued(QueuedTransfer)
+        /// Run it (`execute`) once everything before it is answered.
+        case run(any ProtocolCommand)
+    }
+
+    /// Decodes and authorises one line; queues a `PipelinedHandler`'s write at once, in order.
+    func prepare(_ line: some Collection<UInt8>, session: inout SessionMachine) -> Step {
+        let command: any ProtocolCommand
+        var lineVerb: String?, commandVerb: String?
+        do {
+            guard let parsed = try LineTokenizer.parse(line) else { return .answer(.error(ProtocolError(.badRequest, "empty request")), verb: nil) }
+            lineVerb = parsed.verb
+            let decoded = try CommandCatalogue.parse(parsed)
+            commandVerb = decoded.verb
+            try authorize(decoded, session: &session)
+            command = decoded
+        } catch {
+            // Any AUTH that fails logs the connection out, a malformed one included.
+            if lineVerb == Commands.Auth.verb { session.logOut() }
+            return .answer(.error(error), verb: commandVerb)
+        }
+        if let queued = enqueue(command, as: session.principal) { return .queued(queued) }
+        return .run(command)
+    }
+
     /// The fast path of a `PipelinedHandler` (DROPOFF, SETTLE, REVERSE): queued for the writer
     /// at once, in call order, with no other work before the write. Nil for any other command.
     /// The caller has already authorised it.
