@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var clock: @Sendable () -> Int64 = WallClock.now
     /// How often the server runs the expiry sweep itself (as `EXPIRE` does).
     public var expirySweepInterval: Duration = .seconds(3600)
+    /// How often an erasure's scrub that a reader held up is tried again.
+    public var scrubRetryInterval: Duration = .seconds(1)
+    /// How the background jobs wait between runs (`Task.sleep`; tests inject their own).
+    public var jobSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     /// The witnesses whose cosignatures the server accepts and serves.
     public var witnesses: [NoteKey] = []
     /// TLS for every connection (`--tls-cert`, `--tls-key`; `LedgerTLS.serverContext`); nil: plain TCP.
@@ -51,30 +55,36 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 }
 
-/// The line-oriented TCP command server: accepts connections, runs a `Session` for each, and on
-/// graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle) stops accepting, lets every
-/// command in flight finish and reply, then stops the writer.
-public final class LedgerServer: Service {
+/// The line-oriented TCP command server: accepts connections and runs a `Session` for each; on
+/// graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle) stops accepting and lets
+/// every command in flight finish and reply.
+///
+/// It is one of the services a ledger needs; `services` lists them all, in the order a
+/// `ServiceGroup` starts them (and stops them, in reverse): the writer, the checkpointer, the
+/// connections, the expiry sweep, the erasure scrub's retry, the metrics endpoint. So on
+/// shutdown the jobs stop first, then the connections drain, then the last checkpoint is
+/// signed, and the writer stops last.
+public final class LedgerServer: Service, CustomStringConvertible {
     private let configuration: ServerConfiguration
     private let gateway: LedgerGateway
-    private let services: ServerServices
+    private let parts: ServerServices
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
 
-    private let onMetricsListening: @Sendable (SocketAddress) -> Void
+    private let metrics: MetricsService?
+    public var description: String { "connections" }
 
     /// `onListening` is called once connections are accepted, with the bound address;
     /// `onMetricsListening` once the metrics endpoint is bound, if there is one.
     public init(store: LedgerStore, configuration: ServerConfiguration, logger: Logger,
                 onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
                 onMetricsListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
-        self.onMetricsListening = onMetricsListening
         self.configuration = configuration
         self.logger = logger
         let stats = ServerStats()
         let gateway = LedgerGateway(store: store, metrics: stats.metrics)
         self.gateway = gateway
-        services = ServerServices(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
+        parts = ServerServices(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
                                   authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,
                                                              window: configuration.authFailureWindow),
                                   randomBytes: configuration.randomBytes, pinKey: configuration.pinKey,
@@ -86,22 +96,45 @@ public final class LedgerServer: Service {
             try store.setMetaOnce("origin", signer.key.name)
             try store.setMetaOnce("log_key", signer.key.verifierKey)
         }
-        try await services.reloadTokens()
+        try await parts.reloadTokens()
         // The first checkpoint before the first connection; a journal that no longer extends
         // the last checkpoint signed stops the server here (Checkpointer.checkStillExtends).
-        if let checkpointer = services.checkpointer {
-            do {
-                try await checkpointer.tick()
-            } catch {
-                try? await gateway.shutdown()
-                throw error
+        // Then the metrics address, so a taken one stops the start before anything listens.
+        do {
+            try await parts.checkpointer?.tick()
+            if let endpoint = configuration.metrics {
+                let listener = try await endpoint.bind()
+                if let address = listener.channel.localAddress {
+                    logger.info("metrics listening", metadata: ["address": "\(address)"])
+                    onMetricsListening(address)
+                }
+                metrics = MetricsService(endpoint: endpoint, listener: listener, gateway: gateway, stats: stats, logger: logger)
+            } else {
+                metrics = nil
             }
+        } catch {
+            try? await gateway.shutdown()
+            throw error
         }
+    }
+
+    /// Every service of this ledger, in start order (`ServiceGroup` stops them in reverse).
+    public var services: [any Service] {
+        let schedule = { (interval: Duration) in JobSchedule(every: interval, sleep: self.configuration.jobSleep) }
+        var all: [any Service] = [WriterService(gateway: gateway)]
+        if let checkpointer = parts.checkpointer {
+            all.append(CheckpointService(checkpointer: checkpointer, schedule: schedule(configuration.checkpointInterval), logger: logger))
+        }
+        all.append(self)
+        all.append(ExpiryService(sweep: parts.expiry, clock: parts.clock, schedule: schedule(configuration.expirySweepInterval), logger: logger))
+        all.append(ScrubRetryService(gateway: gateway, schedule: schedule(configuration.scrubRetryInterval), logger: logger))
+        if let metrics { all.append(metrics) }
+        return all
     }
 
     public func run() async throws {
         let configuration = self.configuration
-        let stats = services.stats
+        let stats = parts.stats
         let server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>
         do {
             server = try await bind(configuration, stats: stats)
@@ -134,78 +167,10 @@ public final class LedgerServer: Service {
 
     private func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
                        stats: ServerStats) async throws {
-        // Metrics before the first connection, so a taken --metrics address stops the start.
-        let metricsTask: Task<Void, Never>?
-        if let endpoint = configuration.metrics {
-            let listener = try await endpoint.bind()
-            if let address = listener.channel.localAddress {
-                logger.info("metrics listening", metadata: ["address": "\(address)"])
-                onMetricsListening(address)
-            }
-            let gateway = self.gateway, metrics = stats.metrics, logger = self.logger
-            // The ledger's gauges are read at most once a second, however often it is scraped.
-            let lastRead = Mutex<ContinuousClock.Instant?>(nil)
-            metricsTask = Task {
-                do {
-                    try await endpoint.serve(listener) {
-                        let now = ContinuousClock.now
-                        let due = lastRead.withLock { last in
-                            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
-                            last = now
-                            return true
-                        }
-                        metrics.connections.record(stats.openConnections.load(ordering: .relaxed))
-                        guard due, let (head, checkpoint) = try? await gateway.read({ store in (try store.head().seq, try store.latestCheckpoint()) }) else { return }
-                        metrics.collect(headSeq: head, checkpoint: checkpoint.map { ($0.size, $0.timeMs) }, nowMs: WallClock.now())
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("metrics endpoint stopped", metadata: ["error": "\(error)"])
-                }
-            }
-        } else {
-            metricsTask = nil
-        }
-        defer { metricsTask?.cancel() }
         if let address = server.channel.localAddress {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
         }
-        // One checkpoint per interval while the ledger grows, and a last one once every
-        // connection is closed.
-        let ticker: Task<Void, Never>?
-        if let checkpointer = services.checkpointer {
-            let interval = configuration.checkpointInterval, logger = self.logger
-            ticker = Task {
-                while true {
-                    do { try await Task.sleep(for: interval) } catch { return }
-                    do {
-                        try await checkpointer.tick()
-                        // An erasure's scrub that a reader held up is tried again.
-                        try await services.gateway.write { $0.retryPendingScrub() }
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        logger.error("checkpoint failed", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-        } else {
-            ticker = nil
-        }
-        // Points that expire are moved to sys:forfeit at least once per interval.
-        let sweeper = Task { [services, logger] in
-            while true {
-                do { try await Task.sleep(for: configuration.expirySweepInterval) } catch { return }
-                do {
-                    _ = try await services.expiry.run(asOf: services.clock(), actor: .server)
-                } catch {
-                    logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-        defer { sweeper.cancel() }
         let served = OpenConnections()
         defer { served.cancelDeadline() }
         let logger = self.logger
@@ -218,7 +183,7 @@ public final class LedgerServer: Service {
                         stats.metrics.connectionsTotal.increment()
                         var logger = self.logger
                         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
-                        let session = Session(channel: connection, dispatcher: CommandDispatcher(services: services), logger: logger)
+                        let session = Session(channel: connection, dispatcher: CommandDispatcher(services: parts), logger: logger)
                         let key = served.insert(connection.channel)
                         group.addTask {
                             defer {
@@ -237,18 +202,12 @@ public final class LedgerServer: Service {
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
             // Receipts waiting for a checkpoint are answered SHUTTING_DOWN now, not at the next tick.
-            if let checkpointer = self.services.checkpointer { Task { await checkpointer.stop() } }
+            if let checkpointer = self.parts.checkpointer { Task { await checkpointer.stop() } }
             // Whatever the clients do (never read, never send), shutdown ends within the grace.
             let grace = configuration.shutdownGrace
             served.closeAll(after: grace, on: server.channel.eventLoop, logger: logger)
         }
-        ticker?.cancel()
-        if let checkpointer = services.checkpointer {
-            await checkpointer.stop()
-            do { try await checkpointer.tick() } catch { logger.error("last checkpoint failed", metadata: ["error": "\(error)"]) }
-        }
-        logger.info("all connections closed; stopping the writer")
-        try await gateway.shutdown()
+        logger.info("all connections closed")
     }
 
     /// The connections being served, so shutdown can close those that outstay the grace.

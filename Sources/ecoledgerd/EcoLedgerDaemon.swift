@@ -245,7 +245,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         } onMetricsListening: { address in
             standardOutput("metrics on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)/metrics")
         }
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -54,14 +54,19 @@ final class TestServer: @unchecked Sendable {
             continuation.yield(address.port ?? 0)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let names = server.services.map { "\($0)" }
+        let group = ServiceGroup(configuration: .init(services: server.services, logger: logger))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
-        return TestServer(directory: directory, path: path, store: store, port: port, group: group, running: running)
+        return TestServer(directory: directory, path: path, store: store, port: port, group: group, running: running, serviceNames: names)
     }
 
-    private init(directory: URL, path: String, store: LedgerStore, port: Int, group: ServiceGroup, running: Task<Void, Error>) {
+    /// The services of the server, in the group's start order.
+    let serviceNames: [String]
+
+    private init(directory: URL, path: String, store: LedgerStore, port: Int, group: ServiceGroup, running: Task<Void, Error>, serviceNames: [String]) {
+        self.serviceNames = serviceNames
         self.directory = directory
         self.path = path
         self.store = store
