@@ -7,7 +7,8 @@ import PackageDescription
 /// LedgerTransparency (pure RFC 6962 trees and C2SP notes) → LedgerStore (SQLite through GRDB;
 /// the only code that knows SQL) → LedgerProtocol (text lines ⇄ typed commands and replies; no
 /// sockets) → LedgerServer (NIO sessions, roles, the single writer, checkpoints) → executables.
-/// LedgerWire holds the NIO line framing and client they share; LedgerCLI what the tools share.
+/// LedgerWire holds the NIO line framing and client they share; LedgerCLI what the tools share;
+/// LedgerKiosk the kiosk's client-side outbox; LedgerFixtures the example, generated and demo ledgers.
 /// docs/ARCHITECTURE.md follows a drop-off through them.
 let package = Package(
     name: "ecoledger",
@@ -56,11 +57,21 @@ let package = Package(
             ],
             // The numbered files in the top-level schema/ folder are the source of truth;
             // Sources/LedgerStore/Schema is a symlink to it, and each file is embedded in the binary.
+            exclude: ["Schema/kiosk"],
             resources: [.embedInCode("Schema/001_ledger.sql"), .embedInCode("Schema/002_transparency.sql"),
                         .embedInCode("Schema/003_account_closed.sql"), .embedInCode("Schema/004_scheme.sql"),
                         .embedInCode("Schema/005_expiry.sql"), .embedInCode("Schema/006_holds.sql"),
                         .embedInCode("Schema/007_profiles.sql"), .embedInCode("Schema/008_alert_thresholds.sql")]
         ),
+        // The kiosk's outbox: client-side, linked by `ecoledger` and never by `ecoledgerd`. Its table
+        // is schema/kiosk/, embedded as the ledger's are.
+        .target(
+            name: "LedgerKiosk",
+            dependencies: ["LedgerStore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.embedInCode("Schema/001_kiosk_queue.sql")]
+        ),
+        // Ledgers made on purpose: the specification's example, generated ledgers, the --demo catalogue.
+        .target(name: "LedgerFixtures", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore"]),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         // The fuzz target over the line parser and command decoder (`make fuzz`); built normally
         // it replays a corpus.
@@ -79,7 +90,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ecoledgerd", dependencies: [
-            "LedgerServer", "LedgerStore", "LedgerCore", "LedgerTransparency", "LedgerWire",
+            "LedgerServer", "LedgerStore", "LedgerFixtures", "LedgerCore", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,13 +105,14 @@ let package = Package(
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerKiosk", "LedgerFixtures", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
+                           "LedgerTransparency", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The load generator, out of the product CLI: `make bench` runs `ecoledger-bench suite`.
         .executableTarget(
             name: "ecoledger-bench",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerCrypto", "LedgerWire",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerFixtures", "LedgerCrypto", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -108,7 +120,7 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerFixtures", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
             "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
@@ -116,7 +128,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["Transcripts"]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerWire", "LedgerCore",
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerKiosk", "LedgerWire", "LedgerCore",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerStore
 import Synchronization
 
 /// A small, fully deterministic ledger: the example of docs/LEDGER.md, whose first entries

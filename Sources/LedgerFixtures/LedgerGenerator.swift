@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerStore
 import Synchronization
 
 /// Writes large, valid ledgers quickly, for benchmarks and scale tests: the same rules, engine

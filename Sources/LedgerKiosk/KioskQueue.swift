@@ -4,6 +4,7 @@ import GRDB
 import Glibc
 #endif
 import LedgerCrypto
+import LedgerStore
 
 /// A collection point's durable outbox (`ecoledger kiosk`): requests are written here, with the
 /// ref that makes them idempotent, before anything is sent, and delivered in order whenever the
@@ -81,23 +82,10 @@ public final class KioskQueue {
         queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         var migrator = DatabaseMigrator()
+        // The table's truth is schema/kiosk/001_kiosk_queue.sql, embedded; the name is the
+        // migration's since the first queue, so existing queues are not migrated twice.
         migrator.registerMigration("001_kiosk_queue") { db in
-            try db.execute(sql: """
-                CREATE TABLE queue_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE requests (
-                    id          INTEGER PRIMARY KEY,
-                    ref         TEXT    NOT NULL UNIQUE,
-                    line        TEXT    NOT NULL,
-                    queued_ms   INTEGER NOT NULL,
-                    state       TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
-                    attempts    INTEGER NOT NULL DEFAULT 0,
-                    reply       TEXT,
-                    last_error  TEXT,
-                    answered_ms INTEGER,
-                    receipt     TEXT
-                );
-                CREATE INDEX requests_pending ON requests (id) WHERE state = 'pending';
-                """)
+            try db.execute(sql: String(decoding: PackageResources._01_kiosk_queue_sql, as: UTF8.self))
             try db.execute(sql: "INSERT INTO queue_meta (key, value) VALUES ('id', ?)", arguments: [Hex.encode(try SecureRandom.bytes(6))])
         }
         try migrator.migrate(queue)

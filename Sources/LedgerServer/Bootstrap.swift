@@ -125,50 +125,9 @@ public enum Bootstrap {
         }
     }
 
-    /// Fills an empty ledger with a small catalogue and one token per role, and writes the
-    /// tokens to `tokensFile` (mode 0600) as `ROLE=SECRET` lines. Does nothing to a ledger
-    /// that already has entries; returns whether it wrote the catalogue.
+    /// Issues a token whose secret is given (the first admin token, the demo's tokens).
     @discardableResult
-    public static func demo(store: LedgerStore, tokensFile: String, pinKey: PINKey?) throws -> Bool {
-        guard try store.head().seq == 0 else { return false }
-        // Checked before anything is written: a catalogue whose tokens nobody holds is useless.
-        guard !FileManager.default.fileExists(atPath: tokensFile) else {
-            throw Failure(description: "\(tokensFile) already exists but the ledger is empty: remove the old tokens file, or use another --db")
-        }
-        let actor = Actor.demo
-        let pin = try PINRecord.make(for: PIN("1234"), key: pinKey)
-        func kg(_ text: String) throws -> Grams { try Grams(parsingKilograms: text) }
-        func rate(_ text: String) throws -> Rate { Rate(perKilogram: try Points(parsing: text)) }
-        let commands: [LedgerCommand] = try [
-            .setMaterial(code: MaterialCode("PET"), rate: rate("18"), name: "Clear PET bottles", minGrams: kg("1"), maxGrams: nil),
-            .setMaterial(code: MaterialCode("ALU"), rate: rate("12"), name: "Aluminium cans", minGrams: kg("1"), maxGrams: nil),
-            .setMaterial(code: MaterialCode("CARTON"), rate: rate("5"), name: "Cartons", minGrams: kg("1"), maxGrams: nil),
-            .setMaterial(code: MaterialCode("PAPER"), rate: rate("3"), name: "Paper", minGrams: kg("1"), maxGrams: nil),
-            .setMaterial(code: MaterialCode("SACHET"), rate: rate("1"), name: "Sachets", minGrams: kg("3"), maxGrams: kg("50")),
-            .addPoint(id: PointID("CP-DEMO"), name: "Demo Barangay Hall", district: "Batasan Hills"),
-            .openAccount(.init(id: AccountID("M-DEMO"), kind: .merchant, name: "Demo Sari-sari Store")),
-            .openAccount(.init(id: AccountID("B-DEMO"), kind: .beneficiary, name: "Demo school fund", district: "Batasan Hills")),
-            .openAccount(.init(id: AccountID("R-DEMO-1"), kind: .resident, name: "Juan dela Cruz", pin: pin)),
-            .openAccount(.init(id: AccountID("R-DEMO-2"), kind: .resident, name: "Maria Clara", pin: pin)),
-        ]
-        for command in commands { _ = try store.submit(LedgerRequest(actor: actor, command: command)) }
-        var lines = ["# ecoledger demo tokens, one per role (ROLE=SECRET); residents' PIN is 1234"]
-        for (role, point, merchant) in [(Role.admin, nil, nil), (.operator, try PointID("CP-DEMO"), nil),
-                                        (.merchant, nil, try AccountID("M-DEMO")), (.auditor, nil, nil)] as [(Role, PointID?, AccountID?)] {
-            let secret = Hex.encode(try SecureRandom.bytes(24))
-            try issue(role, point: point, merchant: merchant, secret: secret, store: store)
-            lines.append("\(role.rawValue)=\(secret)")
-        }
-        do {
-            try SecretFile.create(tokensFile, contents: Array((lines.joined(separator: "\n") + "\n").utf8))
-        } catch {
-            throw Failure(description: "cannot write the demo tokens to \(tokensFile): \(error)")
-        }
-        return true
-    }
-
-    @discardableResult
-    static func issue(_ role: Role, point: PointID? = nil, merchant: AccountID? = nil, secret: String, store: LedgerStore) throws -> TokenID {
+    public static func issue(_ role: Role, point: PointID? = nil, merchant: AccountID? = nil, secret: String, store: LedgerStore) throws -> TokenID {
         let id = try TokenID("tok-\(role.rawValue)-" + Hex.encode(SecureRandom.bytes(4)))
         _ = try store.submit(LedgerRequest(actor: .server, command: .issueToken(
             id: id, role: role, point: point, merchant: merchant, secretHash: SHA256.digest(Array(secret.utf8)))))

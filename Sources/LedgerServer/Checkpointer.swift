@@ -38,10 +38,8 @@ actor Checkpointer {
         var note = SignedNote(text: Checkpoint(origin: signer.key.name, size: size, root: root).text)
         try note.sign(with: signer)
         let text = note.encoded
-        let checkpoint: StoredCheckpoint? = try await gateway.write { store in
-            try store.recordCheckpoint(size: size, root: root, note: text, timeMs: WallClock.now())
-            return try store.checkpoint(size: size)
-        }
+        try await gateway.write { try $0.recordCheckpoint(size: size, root: root, note: text, timeMs: WallClock.now()) }
+        let checkpoint = try await gateway.read { try $0.checkpoint(size: size) }
         guard let checkpoint else { throw StoreError.corrupt("checkpoint \(size) was not stored") }
         logger.debug("checkpoint signed", metadata: ["size": "\(size)"])
         latest = checkpoint

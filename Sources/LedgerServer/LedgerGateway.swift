@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerStore
+import LedgerTransparency
 import NIOPosix
 import Synchronization
 
@@ -19,7 +20,7 @@ final class LedgerGateway: Sendable {
     /// (256 × 4 KiB by default).
     static let maxBatch = 256
 
-    let store: LedgerStore
+    let database: any LedgerDatabase
     private let writer = NIOThreadPool(numberOfThreads: 1)
     private let readers: NIOThreadPool
     private let queue = Mutex(WriteQueue())
@@ -38,8 +39,8 @@ final class LedgerGateway: Sendable {
         let largest = Atomic<Int>(0)
     }
 
-    init(store: LedgerStore, metrics: ServerMetrics = ServerMetrics(), readerThreads: Int = 4) {
-        self.store = store
+    init(database: any LedgerDatabase, metrics: ServerMetrics = ServerMetrics(), readerThreads: Int = 4) {
+        self.database = database
         self.metrics = metrics
         readers = NIOThreadPool(numberOfThreads: readerThreads)
         writer.start()
@@ -83,7 +84,7 @@ final class LedgerGateway: Sendable {
             let results: [Result<LedgerStore.Receipt, any Error>]
             let started = ContinuousClock.now
             do {
-                results = try store.submitBatch(batch.map(\.request))
+                results = try database.submitBatch(batch.map(\.request))
             } catch {
                 results = batch.map { _ in .failure(error) }
             }
@@ -103,18 +104,33 @@ final class LedgerGateway: Sendable {
         for item in waiting { item.ticket.complete(.failure(error)) }
     }
 
-    /// Writes beside the journal (a signed checkpoint, a witness's cosignature, an erasure's
-    /// scrub), which the single writer does not order: SQLite runs them one at a time, between
-    /// the writer's transactions. Never an entry: those go through `submit`.
-    func write<T: Sendable>(_ body: @escaping @Sendable (LedgerStore) throws -> T) async throws -> T {
-        let store = self.store
-        return try await readers.runIfActive { try body(store) }
+    /// Reads on one snapshot of the ledger, off the cooperative pool: every read in `body` sees
+    /// the same history.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerReads) throws -> T) async throws -> T {
+        let database = self.database
+        return try await readers.runIfActive { try database.read(body) }
     }
 
-    /// Runs a read (or CPU-heavy work such as PIN hashing) off the cooperative pool.
-    func read<T: Sendable>(_ body: @escaping @Sendable (LedgerStore) throws -> T) async throws -> T {
-        let store = self.store
-        return try await readers.runIfActive { try body(store) }
+    /// Writes beside the journal (a signed checkpoint, a witness's cosignature, an erasure's
+    /// scrub), which the single writer does not order: the engine runs them one at a time,
+    /// between the writer's transactions. Never an entry: those go through `submit`.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any LedgerDatabase) throws -> T) async throws -> T {
+        let database = self.database
+        return try await readers.runIfActive { try body(database) }
+    }
+
+    /// CPU work that must not hold Swift's cooperative threads (a PIN's PBKDF2), on the read threads.
+    func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await readers.runIfActive { try body() }
+    }
+
+    /// The whole audit, on a snapshot of its own.
+    func audit(witnessKeys: [NoteKey]) async throws -> Result<AuditReport, AuditFailure> {
+        let database = self.database
+        return try await readers.runIfActive {
+            defer { MemoryRelease.afterLargeRead() }
+            return try database.audit(witnessKeys: witnessKeys)
+        }
     }
 
     /// Lets running work finish, then stops the threads.

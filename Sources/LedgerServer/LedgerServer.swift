@@ -76,13 +76,13 @@ public final class LedgerServer: Service, CustomStringConvertible {
 
     /// `onListening` is called once connections are accepted, with the bound address;
     /// `onMetricsListening` once the metrics endpoint is bound, if there is one.
-    public init(store: LedgerStore, configuration: ServerConfiguration, logger: Logger,
+    public init(store: any LedgerDatabase, configuration: ServerConfiguration, logger: Logger,
                 onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
                 onMetricsListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         self.configuration = configuration
         self.logger = logger
         let stats = ServerStats()
-        let gateway = LedgerGateway(store: store, metrics: stats.metrics)
+        let gateway = LedgerGateway(database: store, metrics: stats.metrics)
         self.gateway = gateway
         parts = ServerServices(gateway: gateway, tokens: TokenRegistry(), stats: stats, logger: logger,
                                   authThrottle: AuthThrottle(limit: configuration.authFailuresPerAddress,

@@ -6,59 +6,8 @@ import LedgerTransparency
 
 /// Reads of the Merkle tree and the signed checkpoints, each on one consistent snapshot.
 extension LedgerStore {
-    /// The journal's head seq and the tree's root at that size, read together.
-    public func treeHead() throws -> (size: Int64, root: Hash256) {
-        try pool.read { db in
-            let size = try SQLReads(db: db).head().seq
-            return (size, try MerkleProver(MerkleTreeStore(db: db)).root(size: size))
-        }
-    }
-
-    /// The root of the tree of the first `size` entries.
-    public func treeRoot(size: Int64) throws -> Hash256 {
-        try pool.read { db in
-            let head = try SQLReads(db: db).head().seq
-            guard size >= 0, size <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(size)") }
-            return try MerkleProver(MerkleTreeStore(db: db)).root(size: size)
-        }
-    }
-
-    /// The RFC 6962 consistency proof from the tree of `old` entries to the tree of `new`.
-    public func consistencyProof(old: Int64, new: Int64) throws -> [Hash256] {
-        try pool.read { db in
-            let head = try SQLReads(db: db).head().seq
-            guard old >= 0, old <= new else { throw LedgerError.invalid("old", "must be between 0 and the new size") }
-            guard new <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(new)") }
-            return try MerkleProver(MerkleTreeStore(db: db)).consistencyProof(old: old, new: new)
-        }
-    }
-
-    /// Entry `seq`, its inclusion proof, and the checkpoint it is proved against: the newest one
-    /// witnesses have cosigned that covers the entry, or else the latest; nil when no checkpoint
-    /// covers the entry yet. Throws NOT_FOUND for an entry that does not exist.
-    public func receipt(seq: Int64) throws -> InclusionReceipt? {
-        try pool.read { db in
-            guard let entry = try SQLReads(db: db).entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
-            // max(size) over the primary key (size, witness): one index seek, however many cosignatures.
-            let cosignedSize = try Int64.fetchOne(db, sql: "SELECT max(size) FROM cosignatures WHERE size >= ?", arguments: [seq])
-            let cosigned = try cosignedSize.flatMap { try Self.checkpoints(db, sql: "WHERE size = ?", arguments: [$0]).first }
-            guard let checkpoint = try cosigned ?? Self.latestCheckpoint(db), checkpoint.size >= seq else { return nil }
-            let proof = try MerkleProver(MerkleTreeStore(db: db)).inclusionProof(index: seq - 1, size: checkpoint.size)
-            return InclusionReceipt(canonicalBytes: entry.canonicalBytes, index: seq - 1, proof: proof,
-                                    checkpoint: try SignedNote(parsing: checkpoint.servedNote))
-        }
-    }
-
     public func checkpointCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoints") ?? 0 }
-    }
-
-    public func latestCheckpoint() throws -> StoredCheckpoint? {
-        try pool.read { db in try Self.latestCheckpoint(db) }
-    }
-
-    public func checkpoint(size: Int64) throws -> StoredCheckpoint? {
-        try pool.read { db in try Self.checkpoints(db, sql: "WHERE size = ?", arguments: [size]).first }
     }
 
     /// Stores a checkpoint the log has just signed. Its root must be the tree's at its size:

@@ -256,84 +256,6 @@ public final class LedgerStore: Sendable {
 
     // MARK: Reads
 
-    public func head() throws -> ChainHead {
-        try pool.read { db in try SQLReads(db: db).head() }
-    }
-
-    public func account(_ id: AccountID) throws -> AccountState? {
-        try pool.read { db in try SQLReads(db: db).account(id) }
-    }
-
-    public func entry(seq: Int64) throws -> Entry? {
-        try pool.read { db in try SQLReads(db: db).entry(seq: seq) }
-    }
-
-    public func entry(ref: ClientRef) throws -> Entry? {
-        try pool.read { db in try SQLReads(db: db).entry(ref: ref) }
-    }
-
-    /// A resident's profile (name and district); nil when the name is in the journal or the
-    /// profile was erased.
-    public func profile(_ id: AccountID) throws -> Profile? {
-        try pool.read { db in try SQLReads(db: db).profile(id) }
-    }
-
-    /// The stored PIN record of a resident (for checking a PIN off the writer).
-    public func pinRecord(_ id: AccountID) throws -> PINRecord? {
-        try pool.read { db in try SQLReads(db: db).pinRecord(id) }
-    }
-
-    public func point(_ id: PointID) throws -> PointState? {
-        try pool.read { db in try SQLReads(db: db).point(id) }
-    }
-
-    public func material(_ code: MaterialCode) throws -> MaterialState? {
-        try pool.read { db in try SQLReads(db: db).material(code) }
-    }
-
-    /// Whether an entry after `seq` unlocked `account` (it was locked in between): a resident's
-    /// session that began before ends then, even if the lock is already lifted.
-    public func wasUnlocked(_ account: AccountID, after seq: Int64) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM journal WHERE seq > ? AND kind = 'account_unlocked' AND json_extract(attrs, '$.account') = ?)
-                """), arguments: [seq, account.rawValue]) ?? false
-        }
-    }
-
-    public func hold(_ dropoff: Int64) throws -> HoldState? {
-        try pool.read { db in try SQLReads(db: db).hold(dropoff) }
-    }
-
-    public func scheme() throws -> SchemeState {
-        try pool.read { db in try SQLReads(db: db).scheme() }
-    }
-
-    public func token(_ id: TokenID) throws -> TokenState? {
-        try pool.read { db in try SQLReads(db: db).token(id) }
-    }
-
-    /// Transfers into or out of `account`, newest first, at most `limit`, with seq below `before`.
-    public func history(of account: AccountID, limit: Int = 50, before: Int64 = .max) throws -> [Entry] {
-        try pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(RowDecoding.journalColumns) FROM (
-                    SELECT * FROM (SELECT * FROM journal WHERE debit = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3)
-                    UNION ALL
-                    SELECT * FROM (SELECT * FROM journal WHERE credit = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3)
-                ) ORDER BY seq DESC LIMIT ?3
-                """), arguments: [account.rawValue, before, limit]).map(RowDecoding.entry)
-        }
-    }
-
-    public func points() throws -> [PointState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id").map(RowDecoding.point) }
-    }
-
-    public func materials() throws -> [MaterialState] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code").map(RowDecoding.material) }
-    }
-
     /// Every token, and the seq of the last entry the read saw: later snapshots have larger seqs.
     public struct TokenSnapshot: Sendable {
         public let tokens: [TokenState]
@@ -345,15 +267,7 @@ public final class LedgerStore: Sendable {
         }
     }
 
-    public func tokenSnapshot() throws -> TokenSnapshot {
-        try pool.read { db in TokenSnapshot(tokens: try Self.tokens(db), asOf: try SQLReads(db: db).head().seq) }
-    }
-
-    public func tokens() throws -> [TokenState] {
-        try pool.read { db in try Self.tokens(db) }
-    }
-
-    private static func tokens(_ db: Database) throws -> [TokenState] {
+    static func tokens(_ db: Database) throws -> [TokenState] {
         try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import Foundation
+import LedgerFixtures
 import LedgerStore
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCLI
+import LedgerFixtures
 import LedgerStore
 
 /// `ecoledger init`: creates a new, empty ledger file (or the documented example ledger).

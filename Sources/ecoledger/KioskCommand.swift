@@ -3,6 +3,7 @@ import Foundation
 import LedgerCLI
 import LedgerCore
 import LedgerProtocol
+import LedgerKiosk
 import LedgerStore
 import LedgerTransparency
 import LedgerWire

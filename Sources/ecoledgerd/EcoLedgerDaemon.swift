@@ -203,7 +203,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             standardOutput("log key \(logSigner.key.verifierKey)")
             if demo {
                 let tokensFile = db + ".demo-tokens"
-                if try Bootstrap.demo(store: store, tokensFile: tokensFile, pinKey: pinKey) {
+                if try DemoSetup.demo(store: store, tokensFile: tokensFile, pinKey: pinKey) {
                     standardOutput("demo ledger ready; tokens (one per role) in \(tokensFile)")
                 } else {
                     standardOutput("ledger \(db) is not empty: no demo catalogue added; tokens, if any, are in \(tokensFile)")

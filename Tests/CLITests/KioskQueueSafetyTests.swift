@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerKiosk
 import LedgerStore
 import LedgerTestSupport
 import Testing

@@ -38,7 +38,7 @@ final class CommandHarness: @unchecked Sendable {
         try TestServer.seed(store)
         var logger = Logger(label: "harness")
         logger.logLevel = .critical
-        let gateway = LedgerGateway(store: store)
+        let gateway = LedgerGateway(database: store)
         let checkpointer = logSigner ? Checkpointer(signer: TestServer.logSigner, gateway: gateway, logger: logger) : nil
         services = ServerServices(gateway: gateway, logger: logger, checkpointer: checkpointer, witnesses: [TestServer.witness.key], clock: clock)
         dispatcher = CommandDispatcher(services: services)

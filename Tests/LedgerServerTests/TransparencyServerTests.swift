@@ -223,7 +223,7 @@ struct TransparencyServerTests {
     @Test("a receipt waiting for a checkpoint fails SHUTTING_DOWN when the checkpointer stops, whichever comes first")
     func checkpointerStop() async throws {
         try await TestServer.with(configure: { $0.checkpointInterval = .seconds(3600) }) { server in
-            let gateway = LedgerGateway(store: server.store)
+            let gateway = LedgerGateway(database: server.store)
             defer { Task { try? await gateway.shutdown() } }
             let checkpointer = Checkpointer(signer: TestServer.logSigner, gateway: gateway, logger: Logger(label: "test"))
             let beyond = try server.store.head().seq + 1
@@ -236,7 +236,7 @@ struct TransparencyServerTests {
     @Test("the checkpointer signs only when the ledger has grown, once per tick however many writes")
     func cadence() async throws {
         try await TestServer.with(configure: { $0.checkpointInterval = .seconds(3600) }) { server in
-            let gateway = LedgerGateway(store: server.store)
+            let gateway = LedgerGateway(database: server.store)
             let checkpointer = Checkpointer(signer: TestServer.logSigner, gateway: gateway, logger: Logger(label: "test"))
             let count = { try Int64(server.store.checkpointCount()) }
             let first = try await checkpointer.tick()

@@ -1,3 +1,4 @@
+import LedgerFixtures
 import LedgerCore
 @testable import LedgerStore
 import Testing

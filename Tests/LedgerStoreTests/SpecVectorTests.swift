@@ -1,3 +1,4 @@
+import LedgerFixtures
 import Foundation
 import LedgerCore
 import LedgerCrypto

@@ -68,7 +68,7 @@ final class ServerServices: Sendable {
     func pinRecord(_ pin: PIN) async throws -> PINRecord {
         let salt = try randomBytes(16)
         let key = pinKey
-        return try await gateway.read { _ in try PINRecord.make(for: pin, salt: salt, iterations: PINRecord.defaultIterations, key: key) }
+        return try await gateway.compute { try PINRecord.make(for: pin, salt: salt, iterations: PINRecord.defaultIterations, key: key) }
     }
 
     func reloadTokens() async throws {

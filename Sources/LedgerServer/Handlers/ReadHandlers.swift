@@ -51,10 +51,7 @@ extension Commands.Head: CommandHandler {
 extension Commands.Audit: CommandHandler {
     func handle(_ context: CommandContext) async throws -> Reply {
         let witnesses = context.services.witnesses
-        let result = try await context.ledger.read { store in
-            defer { MemoryRelease.afterLargeRead() }
-            return try store.verify(witnessKeys: witnesses)
-        }
+        let result = try await context.ledger.audit(witnessKeys: witnesses)
         switch result {
         case .success(let report):
             return .ok([("entries", String(report.entries)), ("head", "\(report.head.seq):\(report.head.hash.hex)")])
