@@ -6,7 +6,7 @@
 ///
 /// `LedgerEngine` judges a request completely before it calls any of the mutating methods, so
 /// a refused request never leaves a partial change behind.
-public protocol LedgerStorage {
+public protocol LedgerStorage: RuleQueries {
     func head() throws -> ChainHead
     func account(_ id: AccountID) throws -> AccountState?
     /// The full PIN record; the journal holds only its digest.
@@ -20,6 +20,22 @@ public protocol LedgerStorage {
     func reversal(of seq: Int64) throws -> Int64?
     /// The hold of the drop-off `seq`, if it was held.
     func hold(_ dropoff: Int64) throws -> HoldState?
+
+    /// Appends a sealed entry and makes it the head.
+    mutating func append(_ entry: Entry) throws
+    /// Applies one projection change of the entry being appended.
+    mutating func apply(_ change: ProjectionChange, seq: Int64) throws
+    /// Stores the PIN record whose digest the entry being appended carries.
+    mutating func savePINRecord(_ record: PINRecord, for account: AccountID) throws
+    /// Stores the resident's profile whose digest the entry being appended carries.
+    mutating func saveProfile(_ profile: Profile, for account: AccountID) throws
+}
+
+/// The questions the rules ask of the ledger's state beyond single rows: a drop-off's caps and
+/// the expiry rule's lots. The writer's batch, the in-memory `LedgerSnapshot` and a reader's
+/// snapshot (the sweep's work list, BALANCE's `expiring=`) answer them; the rules that use the
+/// answers (`SchemeCaps`, `ExpiryRules`) are written once, here.
+public protocol RuleQueries {
     /// The points of `account`'s held drop-offs after `timeMs` that are not posted (pending or
     /// voided): credits that are no lot (for expiry).
     func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points
@@ -31,13 +47,4 @@ public protocol LedgerStorage {
     /// The points of every entry crediting `account` whose time is after `timeMs` (for expiry;
     /// only ever asked for the scheme's expiry period).
     func credited(to account: AccountID, after timeMs: Int64) throws -> Points
-
-    /// Appends a sealed entry and makes it the head.
-    mutating func append(_ entry: Entry) throws
-    /// Applies one projection change of the entry being appended.
-    mutating func apply(_ change: ProjectionChange, seq: Int64) throws
-    /// Stores the PIN record whose digest the entry being appended carries.
-    mutating func savePINRecord(_ record: PINRecord, for account: AccountID) throws
-    /// Stores the resident's profile whose digest the entry being appended carries.
-    mutating func saveProfile(_ profile: Profile, for account: AccountID) throws
 }

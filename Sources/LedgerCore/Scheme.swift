@@ -163,13 +163,34 @@ enum CapRules {
 /// uses the oldest lot first. So at time T what has expired is what is left of the lots made up to
 /// T − expiry: max(0, spendable − the lots after T − expiry). The newer lots are whole, the rest
 /// of the spendable balance is old.
-enum ExpiryRules {
-    static func expired<S: LedgerStorage>(of account: AccountState, asOf: Int64, in state: S) throws -> Points {
+public enum ExpiryRules {
+    /// What of `account`'s points had expired at `asOf`.
+    public static func expired(of account: AccountState, asOf: Int64, in state: some RuleQueries) throws -> Points {
         let scheme = try state.scheme()
         let (cutoff, overflow) = asOf.subtractingReportingOverflow(scheme.expiryMs)
         guard !overflow else { return .zero }
         let recent = try state.credited(to: account.id, after: cutoff).subtracting(state.unpostedHeld(of: account.id, after: cutoff))
         let spendable = try account.balance.subtracting(account.pending)
         return max(.zero, try spendable.subtracting(recent))
+    }
+
+    /// When some of `account`'s points next expire, and how many, by the same rule: what has
+    /// expired changes only when a lot comes of age, and never goes down while nothing is spent,
+    /// so the answer is the first of the account's credit times T (ascending) for which
+    /// `expired(asOf: T + expiry)` is above zero, found by bisection. Nil when nothing will.
+    public static func next(of account: AccountState, creditTimes: [Int64], in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
+        let expiryMs = try state.scheme().expiryMs
+        func expiring(at index: Int) throws -> (Points, Int64)? {
+            let (asOf, overflow) = creditTimes[index].addingReportingOverflow(expiryMs)
+            guard !overflow else { return nil }
+            let points = try expired(of: account, asOf: asOf, in: state)
+            return points > .zero ? (points, asOf) : nil
+        }
+        var low = 0, high = creditTimes.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if try expiring(at: middle) != nil { high = middle } else { low = middle + 1 }
+        }
+        return low < creditTimes.count ? try expiring(at: low) : nil
     }
 }

@@ -105,14 +105,6 @@ struct SQLReads {
             """), arguments: [account.rawValue, overflow ? Int64.max : try firstSeq(notBefore: from), timeMs]) ?? 0)
     }
 
-    /// The points that left the account by anything but a voided hold (which took back only its
-    /// own, never-spendable points), through the debit index.
-    func spent(from account: AccountID) throws -> Points {
-        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT coalesce(sum(amount), 0) FROM journal WHERE debit = ? AND kind != 'hold_voided'
-            """), arguments: [account.rawValue]) ?? 0)
-    }
-
     func hold(_ dropoff: Int64) throws -> HoldState? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RowDecoding.holdColumns) FROM holds WHERE dropoff_seq = ?"), arguments: [dropoff])
             .map(RowDecoding.hold)
