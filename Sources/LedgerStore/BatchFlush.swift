@@ -34,7 +34,7 @@ struct BatchFlush {
                 bind(11, entry.hash)
             }
         }
-        if !changes.accounts.isEmpty {
+        if !changes.projections.accounts.isEmpty {
             let upsert = try DirectStatement(db, """
                 INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -43,7 +43,7 @@ struct BatchFlush {
                     locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
                     erased = excluded.erased
                 """)
-            for account in changes.accounts.values {
+            for account in changes.projections.accounts.values {
                 try upsert.run { bind in
                     bind(1, account.id.rawValue)
                     bind(2, account.kind.rawValue)
@@ -61,7 +61,7 @@ struct BatchFlush {
             }
         }
         // After the accounts, so a PIN set by the entry that opened its account has a row to go in.
-        for (id, record) in changes.pinRecords {
+        for (id, record) in changes.projections.pinRecords {
             try DirectStatement(db, "UPDATE accounts SET pin_hash = ? WHERE id = ?").run { bind in
                 bind(1, record.text)
                 bind(2, id.rawValue)
@@ -69,7 +69,7 @@ struct BatchFlush {
         }
         // Also after the accounts (a profile's row refers to its account's). An erased profile's
         // row is deleted; the connection's secure_delete overwrites its bytes in the file.
-        for (id, profile) in changes.profiles {
+        for (id, profile) in changes.projections.profiles {
             if let profile {
                 try DirectStatement(db, "INSERT INTO profiles (account, salt, name, district) VALUES (?, ?, ?, ?)").run { bind in
                     bind(1, id.rawValue)
@@ -81,7 +81,7 @@ struct BatchFlush {
                 try DirectStatement(db, "DELETE FROM profiles WHERE account = ?").run { bind in bind(1, id.rawValue) }
             }
         }
-        for point in changes.points.values {
+        for point in changes.projections.points.values {
             try DirectStatement(db, "INSERT OR REPLACE INTO points (id, name, district, active, last_seq) VALUES (?, ?, ?, ?, ?)").run { bind in
                 bind(1, point.id.rawValue)
                 bind(2, point.name)
@@ -90,7 +90,7 @@ struct BatchFlush {
                 bind(5, point.lastSeq)
             }
         }
-        for material in changes.materials.values {
+        for material in changes.projections.materials.values {
             try DirectStatement(db, """
                 INSERT OR REPLACE INTO materials (code, name, rate, min_grams, max_grams, last_seq, hold_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
@@ -103,7 +103,7 @@ struct BatchFlush {
                 bind(6, material.lastSeq)
             }
         }
-        for token in changes.tokens.values {
+        for token in changes.projections.tokens.values {
             try DirectStatement(db, """
                 INSERT OR REPLACE INTO tokens (id, role, point, merchant, secret_hash, revoked, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
@@ -116,7 +116,7 @@ struct BatchFlush {
                 bind(7, token.lastSeq)
             }
         }
-        if let scheme = changes.scheme {
+        if let scheme = changes.projections.scheme {
             try DirectStatement(db, """
                 INSERT OR REPLACE INTO scheme (id, utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action,
                     alert_weight_factor, alert_points, alert_repeats, alert_surge_factor)
@@ -133,7 +133,7 @@ struct BatchFlush {
                 bind(5, scheme.lastSeq)
             }
         }
-        for hold in changes.holds.values {
+        for hold in changes.projections.holds.values {
             try DirectStatement(db, """
                 INSERT OR REPLACE INTO holds (dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).run { bind in
@@ -146,10 +146,10 @@ struct BatchFlush {
                 bind(6, hold.lastSeq)
             }
         }
-        for reversal in changes.reversals {
+        for (original, by) in changes.projections.reversals {
             try DirectStatement(db, "INSERT INTO reversals (original_seq, reversal_seq) VALUES (?, ?)").run { bind in
-                bind(1, reversal.original)
-                bind(2, reversal.by)
+                bind(1, original)
+                bind(2, by)
             }
         }
         // The entries' leaves: the tree always covers exactly the journal.

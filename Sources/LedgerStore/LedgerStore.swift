@@ -170,7 +170,7 @@ public final class LedgerStore: Sendable {
         }
         if let (changes, frontier) = committed {
             state.commit(changes, frontier: frontier)
-            let erased = changes.profiles.values.contains { $0 == nil }
+            let erased = changes.projections.profiles.values.contains { $0 == nil }
             if erased { state.scrubPending = true }
             scrub(state, force: erased)
         }

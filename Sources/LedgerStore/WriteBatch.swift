@@ -16,51 +16,42 @@ final class WriteBatch: LedgerStorage {
     private let committedSeq: Int64
     private(set) var changes: Changes
 
-    /// What the batch has written, as the rows' final values.
+    /// What the batch has written: its entries, and the rows' final values.
     struct Changes {
-        var head: ChainHead
         var entries: [Entry] = []
         var entryByRef: [ClientRef: Int] = [:]
-        var accounts: [AccountID: AccountState] = [:]
-        var pinRecords: [AccountID: PINRecord] = [:]
-        /// Profiles saved (a resident opened) or erased (`nil`).
-        var profiles: [AccountID: Profile?] = [:]
-        var points: [PointID: PointState] = [:]
-        var materials: [MaterialCode: MaterialState] = [:]
-        var tokens: [TokenID: TokenState] = [:]
-        var scheme: SchemeState?
-        var holds: [Int64: HoldState] = [:]
-        /// original seq → reversing seq
-        var reversals: [(original: Int64, by: Int64)] = []
+        /// The batch's rows over the committed ones (the same `apply` as the audit's replay).
+        var projections: ProjectionOverlay
+        var head: ChainHead { projections.head }
     }
 
     init(db: Database, committed: WriterState, head: ChainHead) {
         reads = SQLReads(db: db)
         self.committed = committed
         committedSeq = head.seq
-        changes = Changes(head: head)
+        changes = Changes(projections: ProjectionOverlay(head: head))
     }
 
     func head() -> ChainHead { changes.head }
 
     func account(_ id: AccountID) throws -> AccountState? {
-        try row(id, changed: changes.accounts[id], cache: \.accounts, stored: reads.account)
+        try row(id, changed: changes.projections.accounts[id], cache: \.accounts, stored: reads.account)
     }
 
     func pinRecord(_ id: AccountID) throws -> PINRecord? {
-        try row(id, changed: changes.pinRecords[id], cache: \.pinRecords, stored: reads.pinRecord)
+        try row(id, changed: changes.projections.pinRecords[id], cache: \.pinRecords, stored: reads.pinRecord)
     }
 
     func point(_ id: PointID) throws -> PointState? {
-        try row(id, changed: changes.points[id], cache: \.points, stored: reads.point)
+        try row(id, changed: changes.projections.points[id], cache: \.points, stored: reads.point)
     }
 
     func material(_ code: MaterialCode) throws -> MaterialState? {
-        try row(code, changed: changes.materials[code], cache: \.materials, stored: reads.material)
+        try row(code, changed: changes.projections.materials[code], cache: \.materials, stored: reads.material)
     }
 
     func token(_ id: TokenID) throws -> TokenState? {
-        try row(id, changed: changes.tokens[id], cache: \.tokens, stored: reads.token)
+        try row(id, changed: changes.projections.tokens[id], cache: \.tokens, stored: reads.token)
     }
 
     /// A row as this batch sees it: its own change, else the committed value the writer
@@ -75,23 +66,20 @@ final class WriteBatch: LedgerStorage {
     }
 
     func hold(_ dropoff: Int64) throws -> HoldState? {
-        try row(dropoff, changed: changes.holds[dropoff], cache: \.holds, stored: reads.hold)
+        try row(dropoff, changed: changes.projections.holds[dropoff], cache: \.holds, stored: reads.hold)
     }
 
-    /// The committed ones, as this batch has changed them.
+    /// The committed ones, as this batch has changed them, and the batch's own.
     func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points {
-        var sum = Points.zero
-        for held in try reads.unpostedHeld(of: account, after: timeMs) where changes.holds[held.seq] == nil {
+        var sum = try changes.projections.unpostedHeld(of: account, after: timeMs)
+        for held in try reads.unpostedHeld(of: account, after: timeMs) where changes.projections.holds[held.seq] == nil {
             sum = try sum.adding(Points(centipoints: held.centipoints))
-        }
-        for hold in changes.holds.values where hold.account == account && hold.creditedMs > timeMs && hold.decision != .posted {
-            sum = try sum.adding(hold.amount)
         }
         return sum
     }
 
     func scheme() throws -> SchemeState {
-        if let changed = changes.scheme { return changed }
+        if let changed = changes.projections.scheme { return changed }
         if let cached = committed.scheme { return cached }
         let stored = try reads.scheme()
         committed.scheme = stored
@@ -100,19 +88,11 @@ final class WriteBatch: LedgerStorage {
 
     /// The committed journal's sum (SQL; asked only while a cap is set), plus this batch's own.
     func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
-        var sum = try reads.earned(by: account, since: timeMs)
-        for entry in changes.entries where entry.kind == .dropoff && entry.body.credit == account && entry.timeMs >= timeMs {
-            sum = try sum.adding(entry.body.amount)
-        }
-        return sum
+        try reads.earned(by: account, since: timeMs).adding(changes.projections.earned(by: account, since: timeMs))
     }
 
     func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
-        var sum = try reads.credited(to: account, after: timeMs)
-        for entry in changes.entries where entry.body.credit == account && entry.timeMs > timeMs {
-            sum = try sum.adding(entry.body.amount)
-        }
-        return sum
+        try reads.credited(to: account, after: timeMs).adding(changes.projections.credited(to: account, after: timeMs))
     }
 
     func entry(seq: Int64) throws -> Entry? {
@@ -127,36 +107,28 @@ final class WriteBatch: LedgerStorage {
     }
 
     func reversal(of seq: Int64) throws -> Int64? {
-        if let pending = changes.reversals.first(where: { $0.original == seq }) { return pending.by }
+        if let pending = changes.projections.reversals[seq] { return pending }
         return try reads.reversal(of: seq)
     }
 
     // The writes below only record: they cannot fail, so a request's changes go in whole.
 
+    /// Every credit is recorded: the rules ask only about residents', and a batch is small.
     func append(_ entry: Entry) {
         if let ref = entry.body.ref { changes.entryByRef[ref] = changes.entries.count }
         changes.entries.append(entry)
-        changes.head = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
+        changes.projections.append(entry, recordingCredit: true)
     }
 
     func apply(_ change: ProjectionChange, seq: Int64) {
-        switch change {
-        case .putAccount(let account): changes.accounts[account.id] = account
-        case .putPoint(let point): changes.points[point.id] = point
-        case .putMaterial(let material): changes.materials[material.code] = material
-        case .putToken(let token): changes.tokens[token.id] = token
-        case .putScheme(let scheme): changes.scheme = scheme
-        case .putHold(let hold): changes.holds[hold.dropoff] = hold
-        case .eraseProfile(let account): changes.profiles[account] = .some(nil)
-        case .markReversed(let original): changes.reversals.append((original, seq))
-        }
+        changes.projections.apply(change, seq: seq)
     }
 
     func savePINRecord(_ record: PINRecord, for account: AccountID) {
-        changes.pinRecords[account] = record
+        changes.projections.pinRecords[account] = record
     }
 
     func saveProfile(_ profile: Profile, for account: AccountID) {
-        changes.profiles[account] = profile
+        changes.projections.profiles[account] = profile
     }
 }

@@ -59,6 +59,7 @@ final class WriterState {
     func commit(_ batch: WriteBatch.Changes, frontier: MerkleFrontier) {
         head = batch.head
         self.frontier = frontier
+        let batch = batch.projections
         for (id, account) in batch.accounts { accounts[id] = account }
         for (id, record) in batch.pinRecords { pinRecords[id] = record }
         for (id, point) in batch.points { points[id] = point }
