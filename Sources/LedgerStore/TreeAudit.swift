@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+import LedgerTransparency
+import GRDBSQLite
+
+/// Names the fields where a stored projection row and its replay differ.
+enum Differences {
+    static func describe<Value>(stored: Value, replayed: Value) -> String {
+        let storedFields = Mirror(reflecting: stored).children
+        let replayedFields = Array(Mirror(reflecting: replayed).children)
+        var parts: [String] = []
+        for (index, field) in storedFields.enumerated() {
+            let a = "\(field.value)", b = "\(replayedFields[index].value)"
+            if a != b { parts.append("\(field.label ?? "?") stored \(a), journal says \(b)") }
+        }
+        return parts.isEmpty ? "rows differ" : parts.joined(separator: "; ")
+    }
+}
+
+/// The audit of the Merkle tree, beside the chain: every hash the entries should have created,
+/// compared with the stored rows in position order, and the root at each signed size. Runs on
+/// `JournalScan`'s thread, stepping its statement through SQLite's C API.
+struct TreeAudit {
+    private var frontier = MerkleFrontier()
+    /// Held, not only its handle: the statement is finalized when the object goes.
+    private let statement: Statement
+    private let rows: SQLiteStatement
+    private let roots: [Int64: [(root: Hash256, what: String)]]
+
+    /// `rows` selects (position, hash) in position order.
+    init(rows: Statement, roots: [Int64: [(root: Hash256, what: String)]]) throws {
+        statement = rows
+        self.rows = rows.sqliteStatement
+        self.roots = roots
+        try checkRoot(seq: 0)
+    }
+
+    private func nextRow(seq: Int64) throws -> (position: Int64, hash: Hash256?)? {
+        let code = sqlite3_step(rows)
+        guard code == SQLITE_ROW else {
+            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            return nil
+        }
+        let columns = RawColumns(handle: rows)
+        guard let position = columns.int64(0) else { throw AuditFailure(seq: seq, reason: "a tree_hashes row has no integer position") }
+        return (position, columns.blob(1).flatMap(Hash256.init(raw:)))
+    }
+
+    mutating func append(entryHash: Hash256, seq: Int64) throws {
+        let created: [(position: Int64, hash: Hash256)]
+        do {
+            created = try frontier.append(leaf: MerkleHash.leaf(entryHash))
+        } catch {
+            throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)")
+        }
+        for (position, hash) in created {
+            guard let row = try nextRow(seq: seq) else {
+                throw AuditFailure(seq: seq, reason: "the Merkle tree ends before entry \(seq) (no hash at position \(position))")
+            }
+            guard row.position == position, row.hash == hash else {
+                throw AuditFailure(seq: seq, reason: "the Merkle tree's hash at position \(position) is not the one entry \(seq) makes")
+            }
+        }
+        try checkRoot(seq: seq)
+    }
+
+    private func checkRoot(seq: Int64) throws {
+        guard let signed = roots[seq] else { return }
+        let root: Hash256
+        do { root = try frontier.root() } catch { throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)") }
+        for expected in signed where root != expected.root {
+            throw AuditFailure(seq: seq, reason: "the journal's tree of \(seq) entries has another root than \(expected.what): history was rewritten after it was signed")
+        }
+    }
+
+    func finish(head: Int64) throws {
+        if let row = try nextRow(seq: head + 1) {
+            throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(row.position))")
+        }
+        if let beyond = roots.keys.filter({ $0 > head }).min() {
+            throw AuditFailure(seq: head + 1, reason: "\(roots[beyond]![0].what) covers \(beyond) entries, but the journal ends at \(head): it is truncated")
+        }
+    }
+}
+
+extension ScannedRow {
+    /// The entry, decoded and validated by `RowDecoding.entry` (on the replay's thread).
+    func entry(in bytes: UnsafeRawBufferPointer) throws -> Entry {
+        func string(_ span: Span) -> String? { span.in(bytes).map { String(decoding: $0, as: UTF8.self) } }
+        // The scan hashed the stored bytes as they are, so a repaired reading here would judge
+        // something other than what was hashed: attrs must be valid UTF-8. (Ids and kinds need
+        // no such check: a replacement character is never a valid id or kind.)
+        let attrs = try self.attrs.in(bytes).map { raw in
+            guard let text = String(validating: raw, as: UTF8.self) else {
+                throw StoreError.corrupt("journal entry \(seq): attrs is not valid UTF-8")
+            }
+            return text
+        }
+        return try RowDecoding.entry(seq: seq, timeMs: timeMs, kind: string(kind), debit: string(debit), credit: string(credit),
+                                     amount: amount, actor: string(actor), ref: string(ref), attrs: attrs,
+                                     prevHash: prevHash, hash: hash)
+    }
+}
