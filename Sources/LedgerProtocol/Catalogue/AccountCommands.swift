@@ -106,3 +106,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The ACCOUNT family, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let accountFamily: [any ProtocolCommand.Type] = [Commands.AccountOpen.self, Commands.AccountShow.self, Commands.AccountPIN.self, Commands.AccountUnlock.self, Commands.AccountClose.self, Commands.AccountErase.self, Commands.AccountRename.self]
+}

@@ -1,21 +1,11 @@
 import LedgerCore
 
 /// Every command of protocol v1, in the order of docs/PROTOCOL.md's role matrix (and of
-/// `HELP`). The parser finds a line's command here; nothing else lists verbs.
+/// `HELP`): the families, each listed in the file that declares its commands. The parser finds a
+/// line's command here; nothing else lists verbs.
 public enum CommandCatalogue {
-    public static let all: [any ProtocolCommand.Type] = [
-        Commands.Ping.self, Commands.Hello.self, Commands.Auth.self, Commands.Quit.self, Commands.Help.self,
-        Commands.AccountOpen.self, Commands.AccountShow.self, Commands.AccountPIN.self, Commands.AccountUnlock.self,
-        Commands.AccountClose.self, Commands.AccountErase.self, Commands.AccountRename.self,
-        Commands.PointAdd.self, Commands.PointClose.self, Commands.PointRename.self, Commands.PointList.self,
-        Commands.MaterialSet.self, Commands.MaterialList.self,
-        Commands.TokenIssue.self, Commands.TokenRevoke.self, Commands.TokenList.self,
-        Commands.SchemeShow.self, Commands.SchemeSet.self, Commands.Expire.self, Commands.PostHold.self, Commands.VoidHold.self,
-        Commands.Dropoff.self, Commands.Redeem.self, Commands.Donate.self, Commands.Settle.self, Commands.Reverse.self,
-        Commands.Balance.self, Commands.History.self, Commands.EntryRead.self, Commands.Head.self, Commands.Audit.self,
-        Commands.Stats.self, Commands.Alerts.self, Commands.Report.self,
-        Commands.CheckpointRead.self, Commands.Consistency.self, Commands.ReceiptRead.self, Commands.Cosign.self,
-    ]
+    public static let all: [any ProtocolCommand.Type] = sessionFamily + accountFamily + pointMaterialFamily + tokenFamily + schemeFamily
+        + transferFamily + readFamily + transparencyFamily
 
     private static let byVerb = Dictionary(uniqueKeysWithValues: all.map { ($0.verb, $0) })
     /// The first words of two-word verbs (`ACCOUNT`, `POINT`…).

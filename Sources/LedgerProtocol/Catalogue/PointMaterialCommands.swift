@@ -82,3 +82,8 @@ extension Commands {
         public init(parsing arguments: inout Arguments) throws(ProtocolError) {}
     }
 }
+
+extension CommandCatalogue {
+    /// Points and materials, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let pointMaterialFamily: [any ProtocolCommand.Type] = [Commands.PointAdd.self, Commands.PointClose.self, Commands.PointRename.self, Commands.PointList.self, Commands.MaterialSet.self, Commands.MaterialList.self]
+}

@@ -125,3 +125,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The reads, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let readFamily: [any ProtocolCommand.Type] = [Commands.Balance.self, Commands.History.self, Commands.EntryRead.self, Commands.Head.self, Commands.Audit.self, Commands.Stats.self, Commands.Alerts.self, Commands.Report.self]
+}

@@ -93,3 +93,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The scheme, holds and expiry, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let schemeFamily: [any ProtocolCommand.Type] = [Commands.SchemeShow.self, Commands.SchemeSet.self, Commands.Expire.self, Commands.PostHold.self, Commands.VoidHold.self]
+}

@@ -70,3 +70,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The commands anyone may send, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let sessionFamily: [any ProtocolCommand.Type] = [Commands.Ping.self, Commands.Hello.self, Commands.Auth.self, Commands.Quit.self, Commands.Help.self]
+}

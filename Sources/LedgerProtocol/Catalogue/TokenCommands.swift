@@ -37,3 +37,8 @@ extension Commands {
         public init(parsing arguments: inout Arguments) throws(ProtocolError) {}
     }
 }
+
+extension CommandCatalogue {
+    /// The TOKEN family, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let tokenFamily: [any ProtocolCommand.Type] = [Commands.TokenIssue.self, Commands.TokenRevoke.self, Commands.TokenList.self]
+}

@@ -81,3 +81,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The commands that move points, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let transferFamily: [any ProtocolCommand.Type] = [Commands.Dropoff.self, Commands.Redeem.self, Commands.Donate.self, Commands.Settle.self, Commands.Reverse.self]
+}

@@ -61,3 +61,8 @@ extension Commands {
         }
     }
 }
+
+extension CommandCatalogue {
+    /// The transparency log, in `HELP`'s order: a command added to this file is listed here, beside it.
+    static let transparencyFamily: [any ProtocolCommand.Type] = [Commands.CheckpointRead.self, Commands.Consistency.self, Commands.ReceiptRead.self, Commands.Cosign.self]
+}
