@@ -107,7 +107,7 @@ struct CommandTests {
 
     @Test("an unauthenticated connection may only PING, HELLO, AUTH and QUIT")
     func unauthenticated() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session { connection async throws in
                 #expect(try await connection.call("BALANCE R-1") == ["ERR NOT_AUTHENTICATED BALANCE needs AUTH first"])
                 #expect(try await connection.call("PING") == ["OK pong"])
@@ -131,7 +131,7 @@ struct CommandTests {
 
     @Test("a revoked token no longer authenticates; entries record the token id as actor")
     func revocation() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             let (id, secret) = try await server.session(as: .admin) { connection async throws in
                 let reply = try await connection.call("TOKEN ISSUE role=operator point=CP-1")[0]
                 let fields = Dictionary(uniqueKeysWithValues: reply.split(separator: " ").dropFirst().map {
@@ -159,7 +159,7 @@ struct CommandTests {
 
     @Test("a broken chain makes AUDIT answer CHAIN_BROKEN with the first bad seq")
     func chainBroken() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try Tamper.sql(server.path, "DROP TRIGGER journal_is_append_only_update; UPDATE journal SET actor = 'mallory' WHERE seq = 3")
             try await server.session(as: .auditor) { connection async throws in
                 let reply = try await connection.call("AUDIT")[0]

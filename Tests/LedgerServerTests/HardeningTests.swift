@@ -27,7 +27,7 @@ struct HardeningTests {
 
     @Test("a token revoked while its connection is open stops working on that connection's next command")
     func revokedWhileConnected() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             let admin2 = try await Self.issue("role=admin", on: server)
             try await server.session { victim async throws in
                 #expect(try await victim.call("AUTH \(admin2.secret)")[0].hasPrefix("OK role=admin"))
@@ -69,7 +69,7 @@ struct HardeningTests {
 
     @Test("a replayed REDEEM checks the PIN and the lock first, and never tells the current balance")
     func replayedRedeem() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .operator) { connection async throws in
                 #expect(try await connection.call("DROPOFF R-1 point=CP-1 material=PET kg=10 ref=d-1")[0].hasPrefix("OK seq="))
             }
@@ -95,7 +95,7 @@ struct HardeningTests {
 
     @Test("a failed AUTH on an authenticated connection logs it out")
     func failedAuthLogsOut() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { connection async throws in
                 #expect(try await connection.call("HEAD")[0].hasPrefix("OK seq="))
                 #expect(try await connection.call("AUTH wrong-secret-xxxxxxxxxxxxxxxx")[0].hasPrefix("ERR NOT_AUTHENTICATED invalid token"))
@@ -129,7 +129,7 @@ struct HardeningTests {
 
     @Test("protocol edges: ASCII-only case folding, C1 controls, unknown accounts, unlocks, sys: ids, CONFLICT messages")
     func protocolEdges() async throws {
-        try await TestServer.with { server in
+        try await CommandHarness.with { server in
             try await server.session(as: .admin) { connection async throws in
                 #expect(try await connection.call("ping") == ["OK pong"])
                 #expect(try await connection.call("\u{17F}tats")[0].hasPrefix("ERR UNKNOWN_COMMAND"))
