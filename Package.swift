@@ -8,7 +8,8 @@ import PackageDescription
 /// the only code that knows SQL) → LedgerProtocol (text lines ⇄ typed commands and replies; no
 /// sockets) → LedgerServer (NIO sessions, roles, the single writer, checkpoints) → executables.
 /// LedgerWire holds the NIO line framing and client they share; LedgerCLI what the tools share;
-/// LedgerKiosk the kiosk's client-side outbox; LedgerFixtures the example, generated and demo ledgers.
+/// LedgerKiosk the kiosk's client-side outbox; LedgerFixtures the example, generated and demo ledgers;
+/// LedgerHost the wall clock and owner-only files.
 /// docs/ARCHITECTURE.md follows a drop-off through them.
 let package = Package(
     name: "ecoledger",
@@ -45,13 +46,15 @@ let package = Package(
         ),
         .target(name: "LedgerCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        // What the host provides: the wall clock, and owner-only files for keys, tokens and queues.
+        .target(name: "LedgerHost", dependencies: ["LedgerCrypto"]),
         // The transparency log's standard formats, pure: RFC 6962 trees and proofs, C2SP signed
         // notes, checkpoints, cosignatures and tlog-proof receipts.
         .target(name: "LedgerTransparency", dependencies: ["LedgerCrypto"]),
         .target(
             name: "LedgerStore",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift"),
+                "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the writer's statements bound without GRDB's value boxes.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -67,11 +70,11 @@ let package = Package(
         // is schema/kiosk/, embedded as the ledger's are.
         .target(
             name: "LedgerKiosk",
-            dependencies: ["LedgerStore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LedgerHost", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.embedInCode("Schema/001_kiosk_queue.sql")]
         ),
         // Ledgers made on purpose: the specification's example, generated ledgers, the --demo catalogue.
-        .target(name: "LedgerFixtures", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore"]),
+        .target(name: "LedgerFixtures", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerStore"]),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         // The fuzz target over the line parser and command decoder (`make fuzz`); built normally
         // it replays a corpus.
@@ -82,7 +85,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
         ]),
         .target(name: "LedgerServer", dependencies: [
-            "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
+            "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerStore", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
@@ -90,7 +93,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ecoledgerd", dependencies: [
-            "LedgerServer", "LedgerStore", "LedgerFixtures", "LedgerCore", "LedgerTransparency", "LedgerWire",
+            "LedgerServer", "LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -105,14 +108,14 @@ let package = Package(
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerKiosk", "LedgerFixtures", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerKiosk", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
                            "LedgerTransparency", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The load generator, out of the product CLI: `make bench` runs `ecoledger-bench suite`.
         .executableTarget(
             name: "ecoledger-bench",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerFixtures", "LedgerCrypto", "LedgerWire",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCrypto", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -120,15 +123,15 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerFixtures", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
-            "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
+            "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["Transcripts"]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerKiosk", "LedgerWire", "LedgerCore",
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerKiosk", "LedgerHost", "LedgerWire", "LedgerCore",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,7 +4,7 @@ import GRDB
 import Glibc
 #endif
 import LedgerCrypto
-import LedgerStore
+import LedgerHost
 
 /// A collection point's durable outbox (`ecoledger kiosk`): requests are written here, with the
 /// ref that makes them idempotent, before anything is sent, and delivered in order whenever the

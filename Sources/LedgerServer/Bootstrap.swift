@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerHost
 import LedgerStore
 
 /// Setting up a ledger before the server accepts connections: the first administrator token,

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerHost
 import LedgerProtocol
 import LedgerStore
 import LedgerTransparency

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerHost
 import LedgerStore
 import LedgerTransparency
 import LedgerWire

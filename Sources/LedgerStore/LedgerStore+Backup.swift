@@ -3,6 +3,7 @@ import GRDB
 
 #if canImport(Glibc)
 import Glibc
+import LedgerHost
 #endif
 
 extension LedgerStore {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerCore
 import LedgerCrypto
+import LedgerHost
 import LedgerTransparency
 import Synchronization
 

@@ -3,6 +3,7 @@ import LedgerCLI
 import Foundation
 import LedgerCrypto
 import LedgerFixtures
+import LedgerHost
 import LedgerStore
 import LedgerWire
 

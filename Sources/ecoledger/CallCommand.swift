@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerCLI
+import LedgerHost
 import LedgerProtocol
 import LedgerStore
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCLI
+import LedgerHost
 import LedgerStore
 import LedgerTransparency
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCLI
 import LedgerCore
+import LedgerHost
 import LedgerProtocol
 import LedgerKiosk
 import LedgerStore

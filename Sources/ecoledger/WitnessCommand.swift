@@ -2,6 +2,7 @@ import ArgumentParser
 import LedgerCLI
 import Foundation
 import LedgerCrypto
+import LedgerHost
 import LedgerProtocol
 import LedgerStore
 import LedgerTransparency

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 import LedgerFixtures
+import LedgerHost
 import LedgerServer
 import LedgerStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerCore
+import LedgerHost
 import LedgerServer
 import LedgerStore
 import LedgerTransparency

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerHost
 import LedgerStore
 import LedgerTestSupport
 import Testing

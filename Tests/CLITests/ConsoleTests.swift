@@ -1,4 +1,5 @@
 import Foundation
+import LedgerHost
 import LedgerStore
 import LedgerTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerHost
 import LedgerProtocol
 @testable import LedgerServer
 import LedgerStore

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerHost
 import LedgerStore
 import LedgerWire
 import LedgerTestSupport

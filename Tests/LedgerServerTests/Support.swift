@@ -1,4 +1,5 @@
 import Foundation
+import LedgerHost
 import LedgerTestSupport
 import LedgerCore
 import LedgerCrypto

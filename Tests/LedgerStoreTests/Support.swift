@@ -2,6 +2,7 @@ import Synchronization
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerHost
 @testable import LedgerStore
 
 /// A ledger in a fresh temporary folder, removed when the test's value goes away.

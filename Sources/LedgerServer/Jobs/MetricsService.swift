@@ -1,3 +1,4 @@
+import LedgerHost
 import LedgerStore
 import Logging
 import ServiceLifecycle

@@ -13,14 +13,14 @@ public enum KeyFile {
 
     /// The seed in `path`; refuses a file others may read or change.
     public static func load(_ path: String) throws -> [UInt8] {
-        guard SecretFile.mode(path) != nil else { throw StoreError.io(path: path, reason: "no such key file") }
+        guard SecretFile.mode(path) != nil else { throw FileError(path: path, reason: "no such key file") }
         guard !SecretFile.isExposed(path) else {
-            throw StoreError.io(path: path, reason: "the key file is readable or writable by others; run: chmod 600 \(path)")
+            throw FileError(path: path, reason: "the key file is readable or writable by others; run: chmod 600 \(path)")
         }
         guard let data = FileManager.default.contents(atPath: path),
               let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
               seed.count == Ed25519.seedCount else {
-            throw StoreError.io(path: path, reason: "not a key file (64 hex digits)")
+            throw FileError(path: path, reason: "not a key file (64 hex digits)")
         }
         return seed
     }

@@ -10,30 +10,30 @@ public enum SecretFile {
     /// Creates `path` with mode 0600 and writes `contents`; fails if anything is already there.
     public static func create(_ path: String, contents: [UInt8]) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
         var offset = 0
         while offset < contents.count {
             let written = contents[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+            guard written > 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
             offset += written
         }
-        guard fsync(descriptor) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
     }
 
     /// Writes `contents` into `path`, an existing file this process made with `create` (its mode
     /// stays 0600; a symlink put in its place is refused).
     public static func fill(_ path: String, contents: [UInt8]) throws {
         let descriptor = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
         var offset = 0
         while offset < contents.count {
             let written = contents[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+            guard written > 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
             offset += written
         }
-        guard fsync(descriptor) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
     }
 
     /// The permission bits of `path`, or nil when it does not exist.
