@@ -119,12 +119,23 @@ public final class ServingLock: Sendable {
     }
 
     /// The pid holding a `flock` on the file with `inode`, from /proc/locks.
+    ///
+    /// The kernel builds that file as it is read, one `read` at a time: read in pieces while other
+    /// processes take and drop locks, a line can be skipped. So it is read in one `read` into a
+    /// buffer larger than the file (and tried again, a few times, when the lock is not listed).
     static func flockHolder(inode: UInt64) -> Int32? {
-        guard let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 6, fields[1] == "FLOCK", let id = fields[5].split(separator: ":").last, UInt64(id) == inode else { continue }
-            return Int32(fields[4])
+        for _ in 0..<3 {
+            let descriptor = open("/proc/locks", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 1 << 22)
+            let count = read(descriptor, &buffer, buffer.count)
+            close(descriptor)
+            guard count > 0 else { return nil }
+            for line in buffer[..<count].split(separator: UInt8(ascii: "\n")) {
+                let fields = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+                guard fields.count >= 6, fields[1] == "FLOCK", let id = fields[5].split(separator: ":").last, UInt64(id) == inode else { continue }
+                return Int32(fields[4])
+            }
         }
         return nil
     }
