@@ -45,4 +45,17 @@ struct ExpiryWorkListTests {
         }
         #expect(lots > 0)
     }
+
+    @Test("credits of one millisecond expire together, so BALANCE's next lot is both, as the sweep would take them")
+    func sameMillisecond() throws {
+        let ledger = try TemporaryLedger(clock: { ExpiryTests.t0 })
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "2", ref: "same-1"))
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "same-2"))
+        let next = try #require(try ledger.store.nextExpiring(AccountID("R-1")))
+        #expect(next.points == (try Points(parsing: "54")), "36.00 and 18.00, both credited at t0")
+        let account = try #require(try ledger.store.account(AccountID("R-1")))
+        #expect(try ledger.store.residentsWithExpiredPoints(asOf: next.expiresMs) == [account.id])
+        #expect(try ledger.store.residentsWithExpiredPoints(asOf: next.expiresMs - 1).isEmpty)
+    }
 }
