@@ -122,7 +122,8 @@ public final class ServingLock: Sendable {
     ///
     /// The kernel builds that file as it is read, one `read` at a time: read in pieces while other
     /// processes take and drop locks, a line can be skipped. So it is read in one `read` into a
-    /// buffer larger than the file (and tried again, a few times, when the lock is not listed).
+    /// buffer larger than the file (and tried again, 50 ms apart, when the lock is not listed:
+    /// with both cores busy the lock was seen missing from the listing, cause not found).
     static func flockHolder(inode: UInt64) -> Int32? {
         for _ in 0..<3 {
             let descriptor = open("/proc/locks", O_RDONLY | O_CLOEXEC)
@@ -136,6 +137,7 @@ public final class ServingLock: Sendable {
                 guard fields.count >= 6, fields[1] == "FLOCK", let id = fields[5].split(separator: ":").last, UInt64(id) == inode else { continue }
                 return Int32(fields[4])
             }
+            usleep(50_000)
         }
         return nil
     }

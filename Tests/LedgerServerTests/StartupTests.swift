@@ -29,7 +29,11 @@ struct StartupTests {
         #expect(link(db, hardLink) == 0)
         for other in [symlink, hardLink, scratch.path("../\(scratch.url.lastPathComponent)/one.sqlite")] {
             let refused = try DaemonTests.refusedStart(["--db", other, "--port", "0", "--key", db + ".log-key", "--pin-key", db + ".pin-key"])
-            #expect(refused.contains("\(other) is already being served by ") && refused.contains("\(first.process.processIdentifier)"), "\(other): \(refused)")
+            #expect(refused.contains("\(other) is already being served by "), "\(other): \(refused)")
+            // Through a hard link the holder is named from /proc/locks, which with both cores busy
+            // was seen (twice in ten full runs) not to list the lock: then "another process".
+            #expect(refused.contains("\(first.process.processIdentifier)") || (other == hardLink && refused.contains("by another process")),
+                    "\(other): \(refused)")
         }
         #expect(!FileManager.default.fileExists(atPath: hardLink + "-wal"), "the hard link was never opened as a ledger")
         // A lock file planted by someone else (writable by others), or a symlink in its place, is refused.
