@@ -204,7 +204,7 @@ public final class LedgerStore: Sendable {
     }
 
     /// Tries again to scrub the files after an erasure a reader held up (see `scrub`); the
-    /// server calls it every checkpoint interval. Does nothing when no scrub is pending.
+    /// server's `ScrubRetryService` calls it every second. Does nothing when no scrub is pending.
     public func retryPendingScrub() {
         writer.withLock { state in scrub(state) }
     }
