@@ -4,7 +4,8 @@ import PackageDescription
 /// ecoledger: a hash-chained, double-entry points ledger for recycling rewards.
 ///
 /// Layers, in one direction: LedgerCrypto (OpenSSL) → LedgerCore (pure rules and encoding) and
-/// LedgerTransparency (pure RFC 6962 trees and C2SP notes) → LedgerStore (SQLite through GRDB;
+/// LedgerTransparency (pure RFC 6962 trees and C2SP notes) → LedgerPersistence (the seam every
+/// engine implements and the server sees) → LedgerStore (SQLite through GRDB; with the engines,
 /// the only code that knows SQL) → LedgerProtocol (text lines ⇄ typed commands and replies; no
 /// sockets) → LedgerServer (NIO sessions, roles, the single writer, checkpoints) → executables.
 /// LedgerWire holds the NIO line framing and client they share; LedgerCLI what the tools share;
@@ -51,10 +52,13 @@ let package = Package(
         // The transparency log's standard formats, pure: RFC 6962 trees and proofs, C2SP signed
         // notes, checkpoints, cosignatures and tlog-proof receipts.
         .target(name: "LedgerTransparency", dependencies: ["LedgerCrypto"]),
+        // What every storage engine shares and the server sees of one: the seam (`LedgerDatabase`,
+        // `LedgerReads`), the single writer's batch over the committed rows, receipts and errors.
+        .target(name: "LedgerPersistence", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerTransparency"]),
         .target(
             name: "LedgerStore",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift"),
+                "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerPersistence", "LedgerTransparency", .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the writer's statements bound without GRDB's value boxes.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -74,7 +78,7 @@ let package = Package(
             resources: [.embedInCode("Schema/001_kiosk_queue.sql")]
         ),
         // Ledgers made on purpose: the specification's example, generated ledgers, the --demo catalogue.
-        .target(name: "LedgerFixtures", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerStore"]),
+        .target(name: "LedgerFixtures", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerStore", "LedgerPersistence"]),
         .target(name: "LedgerProtocol", dependencies: ["LedgerCore"]),
         // The fuzz target over the line parser and command decoder (`make fuzz`); built normally
         // it replays a corpus.
@@ -85,7 +89,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
         ]),
         .target(name: "LedgerServer", dependencies: [
-            "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerStore", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
+            "LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerPersistence", "LedgerProtocol", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
@@ -93,7 +97,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ecoledgerd", dependencies: [
-            "LedgerServer", "LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerWire",
+            "LedgerServer", "LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -103,19 +107,19 @@ let package = Package(
         ]),
         // What the command-line tools share: connection options, failure reporting, buffered output.
         .target(name: "LedgerCLI", dependencies: [
-            "LedgerCore", "LedgerStore", "LedgerWire", "CLibEdit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LedgerCore", "LedgerStore", "LedgerPersistence", "LedgerWire", "CLibEdit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerKiosk", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerPersistence", "LedgerKiosk", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
                            "LedgerTransparency", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The load generator, out of the product CLI: `make bench` runs `ecoledger-bench suite`.
         .executableTarget(
             name: "ecoledger-bench",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCrypto", "LedgerWire",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerHost", "LedgerCrypto", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -123,15 +127,15 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/LedgerTestSupport"),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
-            "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
+            "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerPersistence", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",
             .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["Transcripts"]),
-        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerKiosk", "LedgerHost", "LedgerWire", "LedgerCore",
+        .testTarget(name: "CLITests", dependencies: ["ecoledger", "ecoledgerd", "ecoledger-bench", "LedgerTestSupport", "LedgerStore", "LedgerPersistence", "LedgerKiosk", "LedgerHost", "LedgerWire", "LedgerCore",
                                                    .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerPersistence
 import LedgerStore
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerStore
 import Synchronization

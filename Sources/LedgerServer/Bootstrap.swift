@@ -1,8 +1,8 @@
 import Foundation
+import LedgerPersistence
 import LedgerCore
 import LedgerCrypto
 import LedgerHost
-import LedgerStore
 
 /// Setting up a ledger before the server accepts connections: the first administrator token,
 /// and the `--demo` catalogue.
@@ -32,8 +32,8 @@ public enum Bootstrap {
     /// When the ledger has no active admin token, the secret in `file` becomes one; when `file`
     /// does not exist, a new secret is generated and written to it (mode 0600). The secret is
     /// never logged. A chosen secret must carry at least 128 bits (`secretBits`).
-    public static func adminToken(from file: String, store: LedgerStore) throws -> AdminTokenOutcome {
-        guard try !store.tokens().contains(where: { $0.role == .admin && !$0.revoked }) else { return .alreadyPresent }
+    public static func adminToken(from file: String, store: any LedgerDatabase) throws -> AdminTokenOutcome {
+        guard try !store.read({ try $0.tokens() }).contains(where: { $0.role == .admin && !$0.revoked }) else { return .alreadyPresent }
         guard FileManager.default.fileExists(atPath: file) else {
             let secret = Hex.encode(try SecureRandom.bytes(32))
             try SecretFile.create(file, contents: Array((secret + "\n").utf8))
@@ -43,7 +43,7 @@ public enum Bootstrap {
         // A secret that was ever issued must not come back: if its token was revoked, it
         // stays revoked whatever file holds it.
         let hash = try SHA256.digest(Array(secret.utf8))
-        if let earlier = try store.tokens().first(where: { $0.secretHash == hash }) {
+        if let earlier = try store.read({ try $0.tokens() }).first(where: { $0.secretHash == hash }) {
             throw Failure(description: "the secret in \(file) belongs to token \(earlier.id)\(earlier.revoked ? ", which was revoked" : "")"
                           + "; put a new secret in the file, or remove it and ecoledgerd writes one")
         }
@@ -95,9 +95,9 @@ public enum Bootstrap {
     /// then the key is lost, and a new one would lock every resident out, so start-up stops.
     /// `replacingLost`: create a new key even so (`--new-pin-key`); residents whose PIN was
     /// keyed with the lost key then need a new PIN (`ACCOUNT PIN`).
-    public static func pinKey(file: String, store: LedgerStore, replacingLost: Bool = false) throws -> (key: PINKey, created: Bool) {
+    public static func pinKey(file: String, store: any LedgerDatabase, replacingLost: Bool = false) throws -> (key: PINKey, created: Bool) {
         guard FileManager.default.fileExists(atPath: file) else {
-            guard try replacingLost || !store.hasKeyedPINRecords() else {
+            guard try replacingLost || !store.read({ try $0.hasKeyedPINRecords() }) else {
                 throw Failure(description: "the PIN key file \(file) is missing, but the ledger holds PIN records made with it; "
                               + "restore it from your backup (docs/OPERATIONS.md, \"Resident PINs\"), or start once with --new-pin-key "
                               + "and give those residents new PINs")
@@ -128,9 +128,9 @@ public enum Bootstrap {
 
     /// Issues a token whose secret is given (the first admin token, the demo's tokens).
     @discardableResult
-    public static func issue(_ role: Role, point: PointID? = nil, merchant: AccountID? = nil, secret: String, store: LedgerStore) throws -> TokenID {
+    public static func issue(_ role: Role, point: PointID? = nil, merchant: AccountID? = nil, secret: String, store: any LedgerDatabase) throws -> TokenID {
         let id = try TokenID("tok-\(role.rawValue)-" + Hex.encode(SecureRandom.bytes(4)))
-        _ = try store.submit(LedgerRequest(actor: .server, command: .issueToken(
+        _ = try store.submitOne(LedgerRequest(actor: .server, command: .issueToken(
             id: id, role: role, point: point, merchant: merchant, secretHash: SHA256.digest(Array(secret.utf8)))))
         return id
     }

@@ -1,8 +1,8 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerHost
 import LedgerProtocol
-import LedgerStore
 import LedgerTransparency
 import Logging
 

@@ -1,5 +1,5 @@
 import LedgerCore
-import LedgerStore
+import LedgerPersistence
 import LedgerTransparency
 import NIOPosix
 import Synchronization
@@ -48,7 +48,7 @@ final class LedgerGateway: Sendable {
     }
 
     /// Appends through the single writer; returns once the entry is committed.
-    func submit(_ request: LedgerRequest) async throws -> LedgerStore.Receipt {
+    func submit(_ request: LedgerRequest) async throws -> WriteReceipt {
         try await enqueue(request).result.get()
     }
 
@@ -81,7 +81,7 @@ final class LedgerGateway: Sendable {
                 return batch
             }
             guard !batch.isEmpty else { return }
-            let results: [Result<LedgerStore.Receipt, any Error>]
+            let results: [Result<WriteReceipt, any Error>]
             let started = ContinuousClock.now
             do {
                 results = try database.submitBatch(batch.map(\.request))

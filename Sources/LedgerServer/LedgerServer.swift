@@ -1,7 +1,7 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerHost
-import LedgerStore
 import LedgerTransparency
 import LedgerWire
 import Logging

@@ -1,7 +1,7 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerProtocol
-import LedgerStore
 import Synchronization
 
 /// The access tokens, held in memory so `AUTH` compares the presented secret's hash with every
@@ -21,7 +21,7 @@ final class TokenRegistry: Sendable {
     /// Takes a snapshot of the tokens read when the journal ended at `asOf`. Reloads race one
     /// another (a TOKEN ISSUE's reload can finish after a later REVOKE's), so an older snapshot
     /// than the one held is ignored: it would bring a revoked token back.
-    func replace(with snapshot: LedgerStore.TokenSnapshot) {
+    func replace(with snapshot: TokenSnapshot) {
         tokens.withLock { current in
             guard snapshot.asOf >= current.asOf else { return }
             current = (snapshot.tokens, snapshot.asOf)
@@ -35,7 +35,7 @@ final class TokenRegistry: Sendable {
         _ = revokedAhead.withLock { $0.insert(id) }
     }
 
-    func settle(_ snapshot: LedgerStore.TokenSnapshot, revokedAhead id: TokenID) {
+    func settle(_ snapshot: TokenSnapshot, revokedAhead id: TokenID) {
         replace(with: snapshot)
         _ = revokedAhead.withLock { $0.remove(id) }
     }

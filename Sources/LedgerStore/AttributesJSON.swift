@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerPersistence
 
 /// The journal's `attrs` column: a JSON object of string values in one canonical form, so the
 /// stored text is deterministic, checkable byte for byte, and readable with SQLite's json

@@ -1,4 +1,5 @@
 import GRDB
+import LedgerPersistence
 import GRDBSQLite
 import LedgerCore
 import LedgerCrypto

@@ -1,38 +1,10 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
 import GRDBSQLite
-
-/// A passed audit.
-public struct AuditReport: Sendable, Equatable {
-    public let entries: Int64
-    public let head: ChainHead
-    /// Witnesses' cosignatures kept in the file (all checked for form), and how many of them
-    /// had their signature checked, with a witness key the audit was given.
-    public var cosignatures = 0
-    public var cosignaturesVerified = 0
-}
-
-/// The expected head recorded outside the ledger (a receipt, a published checkpoint), which
-/// is what lets an audit notice a truncated tail.
-public struct ExpectedHead: Sendable, Equatable {
-    public let seq: Int64
-    public let hash: Hash256
-
-    public init(seq: Int64, hash: Hash256) {
-        self.seq = seq
-        self.hash = hash
-    }
-
-    /// Parses `SEQ:HASH` (hash in hex).
-    public init?(_ text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let seq = Int64(parts[0]), seq >= 0, let hash = Hash256(hex: String(parts[1])) else { return nil }
-        self.init(seq: seq, hash: hash)
-    }
-}
 
 extension LedgerStore {
     /// Verifies the whole ledger from genesis on one consistent snapshot:

@@ -1,4 +1,5 @@
 import GRDB
+import LedgerPersistence
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency

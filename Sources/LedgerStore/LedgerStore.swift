@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto
@@ -18,17 +19,16 @@ public final class LedgerStore: Sendable {
     private let clock: @Sendable () -> Int64
     /// What the single writer keeps of the committed ledger (head, tree edge, hot rows); the
     /// lock is only ever taken by the writer, around a whole batch.
-    private let writer = Mutex(WriterState())
-    public let path: String
+    private let writer = Mutex(Writer())
 
-    /// What a successful request returns.
-    public struct Receipt: Sendable {
-        public let entry: Entry
-        /// True when the request repeated an earlier one with the same ref: nothing changed.
-        public let replayed: Bool
-        /// Current balances of the entry's debit and credit accounts (empty for non-transfers).
-        public let balances: [AccountID: Points]
+    /// The single writer's memory: the committed rows it holds, and whether an erasure's
+    /// truncating WAL checkpoint is still to be done (a reader held it up).
+    private struct Writer: ~Copyable {
+        let state = WriterState()
+        var scrubPending = false
+        var lastScrubAttemptMs: Int64 = 0
     }
+    public let path: String
 
     /// Creates a new ledger file; fails if anything already exists at `path`.
     public static func create(at path: String, clock: @escaping @Sendable () -> Int64 = WallClock.now) throws -> LedgerStore {
@@ -100,7 +100,7 @@ public final class LedgerStore: Sendable {
     ///
     /// Throws `LedgerError` when the ledger refuses it (nothing changed, except that a wrong
     /// PIN is journaled as `pin_rejected` before its `wrongPIN` error is thrown).
-    public func submit(_ request: LedgerRequest) throws -> Receipt {
+    public func submit(_ request: LedgerRequest) throws -> WriteReceipt {
         try submitBatch([request])[0].get()
     }
 
@@ -112,19 +112,19 @@ public final class LedgerStore: Sendable {
     /// would have produced. If writing or committing the batch fails, nothing is written and,
     /// when the batch held several requests, each is tried again in a transaction of its own, so
     /// a request that cannot be stored fails alone.
-    public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<Receipt, any Error>] {
-        try writer.withLock { state in
+    public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<WriteReceipt, any Error>] {
+        try writer.withLock { writer in
             do {
-                return try writeBatch(requests, state: state).map { $0.mapError(StoreError.classify) }
+                return try writeBatch(requests, writer: &writer).map { $0.mapError(StoreError.classify) }
             } catch {
-                state.forget()
+                writer.state.forget()
                 guard requests.count > 1 else { throw StoreError.classify(error) }
             }
             return requests.map { request in
                 do {
-                    return try writeBatch([request], state: state)[0].mapError(StoreError.classify)
+                    return try writeBatch([request], writer: &writer)[0].mapError(StoreError.classify)
                 } catch {
-                    state.forget()
+                    writer.state.forget()
                     return .failure(StoreError.classify(error))
                 }
             }
@@ -134,33 +134,15 @@ public final class LedgerStore: Sendable {
     /// One transaction: every request judged against the batch's running state in memory, then
     /// the batch's changes written at once (`BatchFlush`), then the commit. The writer's state
     /// takes in the changes only after the commit succeeded.
-    private func writeBatch(_ requests: [LedgerRequest], state: WriterState) throws -> [Result<Receipt, any Error>] {
+    private func writeBatch(_ requests: [LedgerRequest], writer: inout Writer) throws -> [Result<WriteReceipt, any Error>] {
+        let state = writer.state
         var committed: (WriteBatch.Changes, MerkleFrontier)?
-        let results = try pool.write { db -> [Result<Receipt, any Error>] in
+        let results = try pool.write { db -> [Result<WriteReceipt, any Error>] in
             // One read per batch: the file is still the one this writer last committed.
             let head = try SQLReads(db: db).head()
             state.validate(storedHead: head)
-            let engine = try LedgerEngine()
-            var batch = WriteBatch(db: db, committed: state, head: head)
-            var results: [Result<Receipt, any Error>] = []
-            results.reserveCapacity(requests.count)
-            for request in requests {
-                let outcome: LedgerEngine.Outcome
-                do {
-                    outcome = try engine.execute(request, in: &batch, timeMs: clock())
-                } catch {
-                    results.append(.failure(error))
-                    continue
-                }
-                switch outcome {
-                case .appended(let entry):
-                    results.append(Result { Receipt(entry: entry, replayed: false, balances: try Self.balances(of: entry, in: batch)) })
-                case .replayed(let entry):
-                    results.append(Result { Receipt(entry: entry, replayed: true, balances: try Self.balances(of: entry, in: batch)) })
-                case .rejected(_, let error):
-                    results.append(.failure(error))
-                }
-            }
+            let batch = WriteBatch(reads: SQLReads(db: db), committed: state, head: head)
+            let results = try batch.run(requests, timeMs: clock)
             let changes = batch.changes
             guard !changes.entries.isEmpty else { return results }
             var frontier = try state.frontier.flatMap { $0.size == head.seq ? $0 : nil }
@@ -172,8 +154,8 @@ public final class LedgerStore: Sendable {
         if let (changes, frontier) = committed {
             state.commit(changes, frontier: frontier)
             let erased = changes.projections.profiles.values.contains { $0 == nil }
-            if erased { state.scrubPending = true }
-            scrub(state, force: erased)
+            if erased { writer.scrubPending = true }
+            scrub(&writer, force: erased)
         }
         return results
     }
@@ -184,7 +166,7 @@ public final class LedgerStore: Sendable {
     /// it is tried without waiting for readers (an audit's long read would otherwise hold the
     /// writer up) after the erasure, then again at most once a second (`retryPendingScrub`)
     /// until it succeeds. A checkpoint at open covers a crash in between.
-    private func scrub(_ state: WriterState, force: Bool = false) {
+    private func scrub(_ state: inout Writer, force: Bool = false) {
         guard state.scrubPending else { return }
         let now = clock()
         guard force || now - state.lastScrubAttemptMs >= 1_000 else { return }
@@ -206,7 +188,7 @@ public final class LedgerStore: Sendable {
     /// Tries again to scrub the files after an erasure a reader held up (see `scrub`); the
     /// server's `ScrubRetryService` calls it every second. Does nothing when no scrub is pending.
     public func retryPendingScrub() {
-        writer.withLock { state in scrub(state) }
+        writer.withLock { state in scrub(&state) }
     }
 
     /// Whether an erasure's scrub is still to be done (for tests and operators).
@@ -234,15 +216,6 @@ public final class LedgerStore: Sendable {
         }
     }
 
-    private static func balances(of entry: Entry, in storage: WriteBatch) throws -> [AccountID: Points] {
-        var balances: [AccountID: Points] = [:]
-        guard entry.kind.isTransfer else { return balances }
-        for id in [entry.body.debit, entry.body.credit].compactMap({ $0 }) {
-            balances[id] = try storage.account(id)?.balance
-        }
-        return balances
-    }
-
     /// The ledger's files (the database, its -wal and -shm) that group or others may read or write.
     public func exposedFiles() -> [String] {
         [path, path + "-wal", path + "-shm"].filter(SecretFile.isExposed)
@@ -250,23 +223,10 @@ public final class LedgerStore: Sendable {
 
     /// Whether any stored PIN record is keyed, i.e. needs the server's PIN key to be checked.
     public func hasKeyedPINRecords() throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE pin_hash LIKE 'pbkdf2-sha256-keyed$%')") ?? false
-        }
+        try read { try $0.hasKeyedPINRecords() }
     }
 
     // MARK: Reads
-
-    /// Every token, and the seq of the last entry the read saw: later snapshots have larger seqs.
-    public struct TokenSnapshot: Sendable {
-        public let tokens: [TokenState]
-        public let asOf: Int64
-
-        public init(tokens: [TokenState], asOf: Int64) {
-            self.tokens = tokens
-            self.asOf = asOf
-        }
-    }
 
     static func tokens(_ db: Database) throws -> [TokenState] {
         try Row.fetchAll(db, sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id").map(RowDecoding.token)

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCrypto
 import LedgerTransparency
@@ -51,18 +52,4 @@ struct MerkleTreeStore: SubtreeHashReader {
         }
         return low
     }
-}
-
-/// A checkpoint the log signed, as stored: its size, root and signed note (the log's signature
-/// only; cosignatures are kept beside it).
-public struct StoredCheckpoint: Sendable, Equatable {
-    public let size: Int64
-    public let root: Hash256
-    public let note: String
-    public let timeMs: Int64
-    /// Witnesses' cosignature lines, in witness-name order.
-    public var cosignatures: [String]
-
-    /// The note as served: the log's signature, then every cosignature.
-    public var servedNote: String { note + cosignatures.joined() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto
@@ -34,8 +35,8 @@ extension SQLReads {
         try Row.fetchAll(db, sql: "SELECT \(RowDecoding.materialColumns) FROM materials ORDER BY code").map(RowDecoding.material)
     }
 
-    func tokenSnapshot() throws -> LedgerStore.TokenSnapshot {
-        LedgerStore.TokenSnapshot(tokens: try LedgerStore.tokens(db), asOf: try head().seq)
+    func tokenSnapshot() throws -> TokenSnapshot {
+        TokenSnapshot(tokens: try LedgerStore.tokens(db), asOf: try head().seq)
     }
 
     func tokens() throws -> [TokenState] {

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto
@@ -118,7 +119,12 @@ struct SQLReads {
             """), arguments: [account.rawValue, timeMs]).map { (try RowDecoding.value($0, 0), try RowDecoding.value($0, 1)) }
     }
 
+    func hasKeyedPINRecords() throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE pin_hash LIKE 'pbkdf2-sha256-keyed$%')") ?? false
+    }
+
     func reversal(of seq: Int64) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT reversal_seq FROM reversals WHERE original_seq = ?"), arguments: [seq])
     }
 }
+extension SQLReads: CommittedRows {}

@@ -1,4 +1,5 @@
 import GRDB
+import LedgerPersistence
 
 /// The SQL migrations, in order: each file of the top-level `schema/` folder, embedded at build time.
 ///

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import LedgerCore
+import LedgerPersistence
 import LedgerStore
 
 /// `ecoledger backup`: a consistent copy of a ledger that may be in use, audited before it

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import LedgerCore
+import LedgerPersistence
 import LedgerStore
 
 #if canImport(Glibc)

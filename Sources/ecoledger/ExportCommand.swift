@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import LedgerStore
+import LedgerPersistence
 
 #if canImport(Glibc)
 import Glibc

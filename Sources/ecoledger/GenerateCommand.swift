@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import Foundation
+import LedgerPersistence
 import LedgerFixtures
 import LedgerStore
 

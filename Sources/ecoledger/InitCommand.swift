@@ -2,6 +2,7 @@ import ArgumentParser
 import LedgerCLI
 import LedgerFixtures
 import LedgerStore
+import LedgerPersistence
 
 /// `ecoledger init`: creates a new, empty ledger file (or the documented example ledger).
 struct InitCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import LedgerCLI
 import LedgerHost
 import LedgerStore
+import LedgerPersistence
 import LedgerTransparency
 
 /// `ecoledger key`: the Ed25519 keys of the transparency log and of its witnesses.

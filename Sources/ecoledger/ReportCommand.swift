@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerPersistence
 import LedgerCLI
 import LedgerCore
 import LedgerStore

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import Foundation
+import LedgerPersistence
 import LedgerStore
 
 #if canImport(Glibc)

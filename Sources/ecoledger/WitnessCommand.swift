@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCLI
 import Foundation
+import LedgerPersistence
 import LedgerCrypto
 import LedgerHost
 import LedgerProtocol

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerPersistence
 import LedgerCore
 import LedgerHost
 import LedgerServer

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import LedgerTestSupport
 import LedgerCore
 @testable import LedgerServer

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 @testable import LedgerServer
 import LedgerStore

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import LedgerCore
 @testable import LedgerServer
 import LedgerStore

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import LedgerStore
 import LedgerTestSupport
 import LedgerWire

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import LedgerCore
 import LedgerProtocol
 import LedgerStore

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPersistence
 import LedgerHost
 import LedgerTestSupport
 import LedgerCore

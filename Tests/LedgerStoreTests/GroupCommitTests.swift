@@ -1,5 +1,6 @@
 import LedgerFixtures
 import LedgerCore
+import LedgerPersistence
 @testable import LedgerStore
 import Testing
 
@@ -23,7 +24,7 @@ struct GroupCommitTests {
         return requests
     }
 
-    static func outcome(_ result: Result<LedgerStore.Receipt, any Error>) -> String {
+    static func outcome(_ result: Result<WriteReceipt, any Error>) -> String {
         switch result {
         case .success(let receipt): "\(receipt.entry.seq)\(receipt.replayed ? " replayed" : "")"
         case .failure(let error as LedgerError): error.code

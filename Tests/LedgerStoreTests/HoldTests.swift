@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerPersistence
 @testable import LedgerStore
 import Testing
 

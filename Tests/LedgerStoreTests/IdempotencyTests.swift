@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerPersistence
 @testable import LedgerStore
 import Testing
 
@@ -78,7 +79,7 @@ struct IdempotencyTests {
         try ledger.store.seedCatalogue()
         let store = ledger.store
         let request = try Make.dropoff("R-1", kg: "3", ref: "flaky-kiosk-1")
-        let receipts = try await withThrowingTaskGroup(of: LedgerStore.Receipt.self) { group in
+        let receipts = try await withThrowingTaskGroup(of: WriteReceipt.self) { group in
             for _ in 0..<32 {
                 group.addTask { try store.submit(request) }
             }

@@ -1,4 +1,5 @@
 import GRDB
+import LedgerPersistence
 import LedgerCore
 @testable import LedgerStore
 import LedgerTestSupport

@@ -1,5 +1,6 @@
 import LedgerFixtures
 import Foundation
+import LedgerPersistence
 import GRDB
 import LedgerCore
 @testable import LedgerStore

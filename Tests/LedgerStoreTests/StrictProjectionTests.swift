@@ -1,5 +1,6 @@
 import LedgerFixtures
 import Foundation
+import LedgerPersistence
 import LedgerCore
 import LedgerCrypto
 @testable import LedgerStore

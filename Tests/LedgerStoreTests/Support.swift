@@ -1,5 +1,6 @@
 import Synchronization
 import Foundation
+import LedgerPersistence
 import LedgerCore
 import LedgerCrypto
 import LedgerHost

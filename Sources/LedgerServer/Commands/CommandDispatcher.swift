@@ -1,6 +1,6 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerProtocol
-import LedgerStore
 import Logging
 
 /// Runs one decoded command for a session: checks access, checks that a resident's session

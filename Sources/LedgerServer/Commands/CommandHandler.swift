@@ -1,6 +1,6 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerProtocol
-import LedgerStore
 import Logging
 
 /// What a handler works with: who is asking, from where, and the server's parts. No channel,
@@ -19,7 +19,7 @@ struct CommandContext: Sendable {
     var actor: Actor { principal?.actor ?? Actor(unchecked: "anonymous") }
 
     /// Appends through the single writer, as this principal.
-    func submit(_ command: LedgerCommand) async throws -> LedgerStore.Receipt {
+    func submit(_ command: LedgerCommand) async throws -> WriteReceipt {
         try await ledger.submit(LedgerRequest(actor: actor, command: command))
     }
 }
@@ -56,7 +56,7 @@ enum SessionOutcome: Sendable {
 protocol PipelinedHandler: QueueableCommand, CommandHandler {
     var ledgerCommand: LedgerCommand { get }
     /// The command's own reply fields, from its receipt.
-    func fields(_ receipt: LedgerStore.Receipt) -> Reply.Fields
+    func fields(_ receipt: WriteReceipt) -> Reply.Fields
 }
 
 extension PipelinedHandler {
@@ -77,5 +77,5 @@ extension PipelinedHandler {
 struct QueuedTransfer: Sendable {
     let ticket: WriteTicket
     let verb: String
-    let shape: @Sendable (LedgerStore.Receipt) -> Reply
+    let shape: @Sendable (WriteReceipt) -> Reply
 }

@@ -1,6 +1,6 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerProtocol
-import LedgerStore
 import Logging
 import NIOPosix
 

@@ -1,5 +1,5 @@
 import LedgerCore
-import LedgerStore
+import LedgerPersistence
 import Logging
 
 /// The expiry sweep: every open resident with points expired at `now` (or at the head's time,

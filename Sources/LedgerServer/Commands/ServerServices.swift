@@ -1,7 +1,7 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerHost
-import LedgerStore
 import LedgerTransparency
 import Logging
 
@@ -52,9 +52,9 @@ final class ServerServices: Sendable {
 
     /// Revokes a token. It stops working before the revocation is even written: a command of
     /// another connection that starts from now on is refused.
-    func revoke(_ id: TokenID, as actor: Actor) async throws -> LedgerStore.Receipt {
+    func revoke(_ id: TokenID, as actor: Actor) async throws -> WriteReceipt {
         tokens.revokeAhead(id)
-        let receipt: LedgerStore.Receipt
+        let receipt: WriteReceipt
         do {
             receipt = try await gateway.submit(LedgerRequest(actor: actor, command: .revokeToken(id: id)))
         } catch {

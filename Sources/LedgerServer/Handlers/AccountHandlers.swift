@@ -1,6 +1,6 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerProtocol
-import LedgerStore
 
 extension Commands.AccountOpen: CommandHandler {
     func handle(_ context: CommandContext) async throws -> Reply {

@@ -1,7 +1,7 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerProtocol
-import LedgerStore
 
 /// A new token: its id and secret from the CSPRNG; the ledger keeps only the secret's hash.
 extension Commands.TokenIssue: CommandHandler {

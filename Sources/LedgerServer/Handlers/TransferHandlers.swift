@@ -1,22 +1,22 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerProtocol
-import LedgerStore
 
 extension Commands.Dropoff: PipelinedHandler {
     var ledgerCommand: LedgerCommand { .dropoff(dropoff) }
-    func fields(_ receipt: LedgerStore.Receipt) -> Reply.Fields {
+    func fields(_ receipt: WriteReceipt) -> Reply.Fields {
         [("points", receipt.entry.body.amount.description)] + Replies.balance(receipt, of: dropoff.account)
     }
 }
 
 extension Commands.Settle: PipelinedHandler {
     var ledgerCommand: LedgerCommand { .settle(merchant: merchant, amount: amount, ref: ref) }
-    func fields(_ receipt: LedgerStore.Receipt) -> Reply.Fields { Replies.balance(receipt, of: merchant) }
+    func fields(_ receipt: WriteReceipt) -> Reply.Fields { Replies.balance(receipt, of: merchant) }
 }
 
 extension Commands.Reverse: PipelinedHandler {
     var ledgerCommand: LedgerCommand { .reverse(seq: seq, reason: reason, ref: ref) }
-    func fields(_ receipt: LedgerStore.Receipt) -> Reply.Fields { [("amount", receipt.entry.body.amount.description)] }
+    func fields(_ receipt: WriteReceipt) -> Reply.Fields { [("amount", receipt.entry.body.amount.description)] }
 }
 
 extension Commands.Redeem: CommandHandler {

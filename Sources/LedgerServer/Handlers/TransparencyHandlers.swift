@@ -1,7 +1,7 @@
 import LedgerCore
+import LedgerPersistence
 import LedgerCrypto
 import LedgerProtocol
-import LedgerStore
 import LedgerTransparency
 
 extension CommandContext {

@@ -1,5 +1,5 @@
 import LedgerHost
-import LedgerStore
+import LedgerPersistence
 import Logging
 import ServiceLifecycle
 import Synchronization

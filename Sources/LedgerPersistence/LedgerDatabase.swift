@@ -42,9 +42,12 @@ public protocol LedgerReads {
 
     func materials() throws -> [MaterialState]
 
-    func tokenSnapshot() throws -> LedgerStore.TokenSnapshot
+    func tokenSnapshot() throws -> TokenSnapshot
 
     func tokens() throws -> [TokenState]
+
+    /// Whether any stored PIN record is keyed, i.e. needs the server's PIN key to be checked.
+    func hasKeyedPINRecords() throws -> Bool
 
     /// The fraud signals (`AlertRules`, with the scheme's current thresholds) raised by drop-offs
     /// after `since`, oldest first, at most `limit`. Every drop-off from the first is read (the rules' baselines need the history),
@@ -98,7 +101,7 @@ public protocol LedgerDatabase: AnyObject, Sendable {
     func read<T>(_ body: (any LedgerReads) throws -> T) throws -> T
     /// Judges, seals and commits a group of requests in one transaction; each gets its own
     /// outcome. Only the single writer calls it.
-    func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<LedgerStore.Receipt, any Error>]
+    func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<WriteReceipt, any Error>]
     /// Keeps a checkpoint the log has just signed (its root must be the tree's at its size).
     func recordCheckpoint(size: Int64, root: Hash256, note: String, timeMs: Int64) throws
     /// Keeps a witness's cosignature of a stored checkpoint.
@@ -109,4 +112,11 @@ public protocol LedgerDatabase: AnyObject, Sendable {
     func setMetaOnce(_ key: String, _ value: String) throws
     /// The whole audit, on a snapshot of its own; the witnesses' keys check their cosignatures.
     func audit(witnessKeys: [NoteKey]) throws -> Result<AuditReport, AuditFailure>
+}
+
+extension LedgerDatabase {
+    /// One request in a batch of its own: for set-up and tools, never the server's hot path.
+    public func submitOne(_ request: LedgerRequest) throws -> WriteReceipt {
+        try submitBatch([request])[0].get()
+    }
 }

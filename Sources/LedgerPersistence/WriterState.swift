@@ -3,7 +3,7 @@ import LedgerTransparency
 
 /// What the single writer knows of the committed ledger, in memory only it touches: the chain
 /// head, the Merkle tree's right edge, and every account, PIN record, point, material and token
-/// it has read or written, so a steady stream of writes reads almost nothing from SQLite.
+/// it has read or written, so a steady stream of writes reads almost nothing from the database.
 ///
 /// Every value here is committed: a batch works on its own overlay (`WriteBatch`) and its
 /// changes come here only once its transaction has committed. Rows are cached as the writer
@@ -11,39 +11,37 @@ import LedgerTransparency
 /// cache starts again empty when it reaches `capacity`, so memory stays bounded however many
 /// residents a city has.
 ///
-/// The head is compared with the chain_head row at the start of every batch: if anything else
-/// wrote the file (another process, a restore), everything cached is forgotten.
-final class WriterState {
+/// The head is compared with the stored head at the start of every batch: if anything else
+/// wrote the ledger (another process, a restore), everything cached is forgotten.
+package final class WriterState {
     /// Rows kept per table before its cache is emptied (about 30 MB of accounts).
-    static let capacity = 100_000
+    package static let capacity = 100_000
 
-    private(set) var head: ChainHead?
-    private(set) var frontier: MerkleFrontier?
+    package init() {}
+
+    package private(set) var head: ChainHead?
+    package private(set) var frontier: MerkleFrontier?
     /// Committed rows only: a batch adds what it reads from the file, and its own changes once
     /// they are committed (`commit`).
-    var accounts = RowCache<AccountID, AccountState>()
-    var pinRecords = RowCache<AccountID, PINRecord>()
-    var points = RowCache<PointID, PointState>()
-    var materials = RowCache<MaterialCode, MaterialState>()
-    var tokens = RowCache<TokenID, TokenState>()
+    package var accounts = RowCache<AccountID, AccountState>()
+    package var pinRecords = RowCache<AccountID, PINRecord>()
+    package var points = RowCache<PointID, PointState>()
+    package var materials = RowCache<MaterialCode, MaterialState>()
+    package var tokens = RowCache<TokenID, TokenState>()
     /// The scheme's settings, once read.
-    var scheme: SchemeState?
-    var holds = RowCache<Int64, HoldState>()
-    /// An erasure's truncating checkpoint has not completed yet (a reader held it up); kept
-    /// through `forget`, which is about cached rows.
-    var scrubPending = false
-    var lastScrubAttemptMs: Int64 = 0
+    package var scheme: SchemeState?
+    package var holds = RowCache<Int64, HoldState>()
 
     /// The committed head, checked against the stored one: when they differ (or nothing is
     /// known yet), every cached row is dropped and the stored head is adopted.
-    func validate(storedHead: ChainHead) {
+    package func validate(storedHead: ChainHead) {
         guard head != storedHead else { return }
         forget()
         head = storedHead
     }
 
-    /// Drops everything: after a failed commit, or when the file changed behind the writer.
-    func forget() {
+    /// Drops everything: after a failed commit, or when the ledger changed behind the writer.
+    package func forget() {
         head = nil
         frontier = nil
         accounts = RowCache()
@@ -56,7 +54,7 @@ final class WriterState {
     }
 
     /// Takes in a batch whose transaction has committed.
-    func commit(_ batch: WriteBatch.Changes, frontier: MerkleFrontier) {
+    package func commit(_ batch: WriteBatch.Changes, frontier: MerkleFrontier) {
         head = batch.head
         self.frontier = frontier
         let batch = batch.projections
@@ -72,12 +70,14 @@ final class WriterState {
 
 /// A bounded map of rows by key, absent rows included: `lookup` distinguishes "not cached"
 /// (nil) from "cached as absent" (`.some(nil)`).
-struct RowCache<Key: Hashable, Value> {
+package struct RowCache<Key: Hashable, Value> {
     private var rows: [Key: Value?] = [:]
 
-    func lookup(_ key: Key) -> Value?? { rows[key] }
+    package init() {}
 
-    subscript(key: Key) -> Value? {
+    package func lookup(_ key: Key) -> Value?? { rows[key] }
+
+    package subscript(key: Key) -> Value? {
         get { rows[key] ?? nil }
         set {
             if rows.count >= WriterState.capacity, rows[key] == nil { rows.removeAll() }
