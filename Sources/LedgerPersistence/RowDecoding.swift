@@ -1,6 +1,3 @@
-import Foundation
-import LedgerPersistence
-import GRDB
 import LedgerCore
 import LedgerCrypto
 
@@ -11,39 +8,32 @@ import LedgerCrypto
 /// name (GRDB's by-name lookup lower-cases the name on every call, the writer's hottest cost).
 /// Projection rows are read as strictly as the journal's: each value must have its column's
 /// storage class (`StoredColumns`), and its range as the schema's CHECK constraints give it.
-enum RowDecoding {
-    static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
+package enum RowDecoding {
+    package static let journalColumns = "seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash"
     /// An account row with its profile, if any: select these from `accountSource`.
-    static let accountColumns = """
+    package static let accountColumns = """
         accounts.id, kind, accounts.name, accounts.district, balance, min_redeem, pin_hash, pin_failures, locked, last_seq, \
         closed, pending, erased, \(profileColumns)
         """
-    static let accountSource = "accounts LEFT JOIN profiles ON profiles.account = accounts.id"
+    package static let accountSource = "accounts LEFT JOIN profiles ON profiles.account = accounts.id"
     /// Each text's storage class, then its bytes: SQLite's text values stop at a NUL byte when
     /// read as C strings, and personal data must not hide behind one.
-    static let profileColumns = """
+    package static let profileColumns = """
         typeof(profiles.salt), CAST(profiles.salt AS BLOB), typeof(profiles.name), CAST(profiles.name AS BLOB), \
         typeof(profiles.district), CAST(profiles.district AS BLOB)
         """
-    static let pointColumns = "id, name, district, active, last_seq"
-    static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
-    static let schemeColumns = """
+    package static let pointColumns = "id, name, district, active, last_seq"
+    package static let materialColumns = "code, name, rate, min_grams, max_grams, last_seq, hold_ms"
+    package static let schemeColumns = """
         utc_offset_minutes, daily_cap, monthly_cap, expiry_ms, last_seq, hold_action, \
         alert_weight_factor, alert_points, alert_repeats, alert_surge_factor
         """
-    static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms"
-    static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
-
-    static func entry(_ row: Row) throws -> Entry {
-        try entry(seq: try value(row, 0), timeMs: try value(row, 1), kind: try optionalValue(row, 2),
-                  debit: try optionalValue(row, 3), credit: try optionalValue(row, 4), amount: try value(row, 5),
-                  actor: try optionalValue(row, 6), ref: try optionalValue(row, 7), attrs: try optionalValue(row, 8),
-                  prevHash: Hash256(blob: try value(row, 9) as Data), hash: Hash256(blob: try value(row, 10) as Data))
-    }
+    package static let holdColumns = "dropoff_seq, account, amount, until_ms, decision, last_seq, credited_ms"
+    package static let tokenColumns = "id, role, point, merchant, secret_hash, revoked, last_seq"
 
     /// An entry from a journal row's values, however they were read (GRDB's rows here, the
     /// audit's column buffers in `ScannedRow`): the one place a stored entry is validated.
-    static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
+    package static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
                       actor: String?, ref: String?, attrs: String?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
         func bad(_ what: String) -> StoreError { .corrupt("journal entry \(seq): \(what)") }
         func identifier<ID: LedgerIdentifier>(_ text: String?, _ column: String, _: ID.Type) throws -> ID? {
@@ -61,7 +51,7 @@ enum RowDecoding {
         return Entry(seq: seq, timeMs: timeMs, body: body, prevHash: prevHash, hash: hash)
     }
 
-    static func account(_ row: some StoredColumns) throws -> AccountState {
+    package static func account(_ row: some StoredColumns) throws -> AccountState {
         let id = try decoding("account") { try row.text(0, "id") }
         return try decoding("account \(id.debugDescription)") {
             guard AccountID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
@@ -91,7 +81,7 @@ enum RowDecoding {
     }
 
     /// A profile from `profileColumns` starting at column `index`; nil when the row has none.
-    static func profile(_ row: some StoredColumns, from index: Int) throws -> Profile? {
+    package static func profile(_ row: some StoredColumns, from index: Int) throws -> Profile? {
         /// Each text is selected twice: its storage class (`typeof`), then its bytes (`CAST … AS
         /// BLOB`), which a reader gets whole, NUL bytes included, however it reads text.
         func text(_ column: Int, _ name: String) throws -> String? {
@@ -119,7 +109,7 @@ enum RowDecoding {
         }
     }
 
-    static func point(_ row: some StoredColumns) throws -> PointState {
+    package static func point(_ row: some StoredColumns) throws -> PointState {
         let id = try decoding("point") { try row.text(0, "id") }
         return try decoding("point \(id.debugDescription)") {
             guard PointID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
@@ -128,7 +118,7 @@ enum RowDecoding {
         }
     }
 
-    static func material(_ row: some StoredColumns) throws -> MaterialState {
+    package static func material(_ row: some StoredColumns) throws -> MaterialState {
         let code = try decoding("material") { try row.text(0, "code") }
         return try decoding("material \(code.debugDescription)") {
             guard MaterialCode.isValid(code) else { throw StoreError.corrupt("code is not a valid code") }
@@ -143,7 +133,7 @@ enum RowDecoding {
     }
 
     /// The scheme's columns, starting at column `first`.
-    static func scheme(_ row: some StoredColumns, from first: Int = 0) throws -> SchemeState {
+    package static func scheme(_ row: some StoredColumns, from first: Int = 0) throws -> SchemeState {
         try decoding("scheme") {
             let offset = try row.integer(first, "utc_offset_minutes")
             guard let offsetMinutes = Int(exactly: offset), SchemeState.offsetRange.contains(offsetMinutes) else {
@@ -167,7 +157,7 @@ enum RowDecoding {
         }
     }
 
-    static func hold(_ row: some StoredColumns) throws -> HoldState {
+    package static func hold(_ row: some StoredColumns) throws -> HoldState {
         let seq = try decoding("hold") { try row.integer(0, "dropoff_seq", atLeast: 1) }
         return try decoding("hold of entry \(seq)") {
             let account = try row.text(1, "account")
@@ -183,9 +173,9 @@ enum RowDecoding {
     }
 
     /// The roles a token may have (`token_issued` refuses `resident`, and the schema's CHECK too).
-    static let tokenRoles: Set<Role> = [.admin, .operator, .merchant, .auditor, .witness]
+    package static let tokenRoles: Set<Role> = [.admin, .operator, .merchant, .auditor, .witness]
 
-    static func token(_ row: some StoredColumns) throws -> TokenState {
+    package static func token(_ row: some StoredColumns) throws -> TokenState {
         let id = try decoding("token") { try row.text(0, "id") }
         return try decoding("token \(id.debugDescription)") {
             guard TokenID.isValid(id) else { throw StoreError.corrupt("id is not a valid id") }
@@ -205,36 +195,11 @@ enum RowDecoding {
     }
 
     /// Runs `body`, naming the row in its `corrupt` error: `account "R-1": balance is not an integer`.
-    static func decoding<T>(_ row: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    package static func decoding<T>(_ row: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch StoreError.corrupt(let why) {
             throw StoreError.corrupt("\(row()): \(why)")
-        }
-    }
-
-    /// A column's value, read straight from the statement's column (GRDB's fast path for the
-    /// types SQLite stores natively: integers, text, blobs), or `corrupt` when it is NULL where a
-    /// value is required or of the wrong type.
-    static func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ row: Row, _ index: Int) throws -> T {
-        do {
-            return try row.decode(T.self, atIndex: index)
-        } catch {
-            throw StoreError.corrupt("column \(index): \(error)")
-        }
-    }
-
-    /// An optional column's value through the same fast path; nil for NULL.
-    static func optionalValue<T: DatabaseValueConvertible & StatementColumnConvertible>(_ row: Row, _ index: Int) throws -> T? {
-        row.hasNull(atIndex: index) ? nil : try value(row, index) as T
-    }
-
-    /// A column's value, or `corrupt` when it is NULL where a value is required or of the wrong type.
-    static func value<T: DatabaseValueConvertible>(_ row: Row, _ index: Int) throws -> T {
-        do {
-            return try row.decode(T.self, atIndex: index)
-        } catch {
-            throw StoreError.corrupt("column \(index): \(error)")
         }
     }
 }
@@ -244,12 +209,12 @@ enum RowDecoding {
 /// value of the wrong class is malformed instead of being read as what SQLite would make of
 /// it (the text `2300x` as the integer 2300). The audit reads raw statement columns
 /// (`RawColumns`); readers read GRDB's rows.
-protocol StoredColumns {
+package protocol StoredColumns {
     func storedValue(at index: Int) -> StoredValue
 }
 
 /// One stored value: SQLite's five storage classes.
-enum StoredValue {
+package enum StoredValue {
     case null
     case integer(Int64)
     case real(Double)
@@ -257,7 +222,7 @@ enum StoredValue {
     case text(String?)
     case blob([UInt8])
 
-    var storageClass: String {
+    package var storageClass: String {
         switch self {
         case .null: "NULL"
         case .integer: "INTEGER"
@@ -270,13 +235,13 @@ enum StoredValue {
 
 extension StoredColumns {
     /// An INTEGER, at least `minimum`.
-    func integer(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64 {
+    package func integer(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64 {
         guard let value = try optionalInteger(index, column, atLeast: minimum) else { throw StoreError.corrupt("\(column) is NULL") }
         return value
     }
 
     /// An INTEGER at least `minimum`, or NULL.
-    func optionalInteger(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64? {
+    package func optionalInteger(_ index: Int, _ column: String, atLeast minimum: Int64 = .min) throws -> Int64? {
         switch storedValue(at: index) {
         case .null: return nil
         case .integer(let value):
@@ -287,13 +252,13 @@ extension StoredColumns {
     }
 
     /// A TEXT of UTF-8.
-    func text(_ index: Int, _ column: String) throws -> String {
+    package func text(_ index: Int, _ column: String) throws -> String {
         guard let value = try optionalText(index, column) else { throw StoreError.corrupt("\(column) is NULL") }
         return value
     }
 
     /// A TEXT of UTF-8, or NULL.
-    func optionalText(_ index: Int, _ column: String) throws -> String? {
+    package func optionalText(_ index: Int, _ column: String) throws -> String? {
         switch storedValue(at: index) {
         case .null: return nil
         case .text(let value?): return value
@@ -303,7 +268,7 @@ extension StoredColumns {
     }
 
     /// A BLOB.
-    func blob(_ index: Int, _ column: String) throws -> [UInt8] {
+    package func blob(_ index: Int, _ column: String) throws -> [UInt8] {
         switch storedValue(at: index) {
         case .blob(let bytes): return bytes
         case .null: throw StoreError.corrupt("\(column) is NULL")
@@ -312,7 +277,7 @@ extension StoredColumns {
     }
 
     /// A boolean: the INTEGER 0 or 1, nothing else.
-    func flag(_ index: Int, _ column: String) throws -> Bool {
+    package func flag(_ index: Int, _ column: String) throws -> Bool {
         switch try integer(index, column) {
         case 0: return false
         case 1: return true
@@ -321,25 +286,12 @@ extension StoredColumns {
     }
 
     /// A `last_seq`: the INTEGER seq of an entry, or 0 (no entry: a system account's genesis).
-    func lastSeq(_ index: Int) throws -> Int64 {
+    package func lastSeq(_ index: Int) throws -> Int64 {
         try integer(index, "last_seq", atLeast: 0)
     }
 
     /// The `last_seq` at `index` when it is one, else 0: where a malformed row is reported.
-    func reportedSeq(_ index: Int) -> Int64 {
+    package func reportedSeq(_ index: Int) -> Int64 {
         (try? lastSeq(index)) ?? 0
-    }
-}
-
-extension Row: StoredColumns {
-    /// GRDB reads TEXT as a C string (up to a NUL byte), so exact bytes need `CAST(… AS BLOB)`.
-    func storedValue(at index: Int) -> StoredValue {
-        switch (self[index] as DatabaseValue).storage {
-        case .null: .null
-        case .int64(let value): .integer(value)
-        case .double(let value): .real(value)
-        case .string(let value): .text(value)
-        case .blob(let value): .blob(Array(value))
-        }
     }
 }

@@ -1,5 +1,4 @@
 import LedgerCore
-import LedgerPersistence
 
 /// The journal's `attrs` column: a JSON object of string values in one canonical form, so the
 /// stored text is deterministic, checkable byte for byte, and readable with SQLite's json
@@ -13,8 +12,8 @@ import LedgerPersistence
 /// value or last) fails the audit instead of being read one way here and another elsewhere.
 ///
 /// Written and read by hand because it is on every write's and every audit's path.
-enum AttributesJSON {
-    static func encode(_ attributes: [String: String]) -> String {
+package enum AttributesJSON {
+    package static func encode(_ attributes: [String: String]) -> String {
         var out = "{"
         for (index, key) in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
             if index > 0 { out += "," }
@@ -27,7 +26,7 @@ enum AttributesJSON {
 
     /// A JSON string literal with `"` and `\` escaped. Control characters never get here: the
     /// rules refuse them before an entry is made.
-    static func appendString(_ text: String, to out: inout String) {
+    package static func appendString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             assert(scalar.value >= 0x20, "control characters never reach attrs")
@@ -38,7 +37,7 @@ enum AttributesJSON {
     }
 
     /// Reads the canonical form; nil for any other text.
-    static func decode(_ text: String) -> [String: String]? {
+    package static func decode(_ text: String) -> [String: String]? {
         var bytes = Substring(text).utf8[...]
         guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
         var attributes = [String: String](minimumCapacity: 8)
@@ -84,7 +83,7 @@ enum AttributesJSON {
     /// count, then each key and value length-prefixed, unescaped), reading the column's bytes
     /// in place. False for text that is not in the canonical form (`decode` accepts exactly
     /// the same texts).
-    static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+    package static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
         var index = 0
         func next() -> UInt8? {
             guard index < json.count else { return nil }
