@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := libsqlite3-dev libssl-dev libedit-dev pkg-config
-TEST_PACKAGES := golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client python3-pil chromium
+TEST_PACKAGES := golang-go golang-golang-x-mod-dev python3 python3-cryptography python3-prometheus-client python3-pil chromium postgresql
 DB ?= ecoledger.sqlite
 EXAMPLE_DB ?= example.sqlite
 
@@ -32,10 +32,12 @@ deps:
 ##            golang.org/x/mod (the independent verifier the interoperability tests use), Python's
 ##            cryptography (docs/example_vectors.py, which recomputes LEDGER.md's vectors) and
 ##            prometheus_client (an independent parser of the metrics' exposition format), and
-##            PIL with chromium (the HTML report rendered in a real browser)
+##            PIL with chromium (the HTML report rendered in a real browser), and PostgreSQL (the
+##            PostgreSQL engine's tests start their own servers, as the postgres user)
 test-deps: deps
 	@if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] \
-		&& /usr/bin/python3 -c 'import cryptography, prometheus_client, PIL' >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; else \
+		&& /usr/bin/python3 -c 'import cryptography, prometheus_client, PIL' >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
 		echo "installing $(TEST_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_PACKAGES); \
 	fi

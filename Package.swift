@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -64,11 +65,21 @@ let package = Package(
             ],
             // The numbered files in the top-level schema/ folder are the source of truth;
             // Sources/LedgerStore/Schema is a symlink to it, and each file is embedded in the binary.
-            exclude: ["Schema/kiosk"],
+            exclude: ["Schema/kiosk", "Schema/postgres"],
             resources: [.embedInCode("Schema/001_ledger.sql"), .embedInCode("Schema/002_transparency.sql"),
                         .embedInCode("Schema/003_account_closed.sql"), .embedInCode("Schema/004_scheme.sql"),
                         .embedInCode("Schema/005_expiry.sql"), .embedInCode("Schema/006_holds.sql"),
                         .embedInCode("Schema/007_profiles.sql"), .embedInCode("Schema/008_alert_thresholds.sql")]
+        ),
+        // The PostgreSQL engine: the same ledger in a database that streaming replication keeps on
+        // a second machine. Its tables are schema/postgres/, embedded as SQLite's are.
+        .target(
+            name: "LedgerPostgres",
+            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerPersistence", "LedgerTransparency",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")],
+            resources: [.embedInCode("Schema/001_ledger.sql")]
         ),
         // The kiosk's outbox: client-side, linked by `ecoledger` and never by `ecoledgerd`. Its table
         // is schema/kiosk/, embedded as the ledger's are.
@@ -128,6 +139,8 @@ let package = Package(
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerCrypto"]),
         .testTarget(name: "LedgerTransparencyTests", dependencies: ["LedgerTransparency", "LedgerCrypto"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerPostgresTests", dependencies: ["LedgerPostgres", "LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerCore",
+                                                             "LedgerTestSupport"]),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerCore", "LedgerFuzz"]),
         .testTarget(name: "LedgerServerTests", dependencies: [
             "LedgerServer", "LedgerWire", "LedgerProtocol", "LedgerStore", "LedgerPersistence", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerTransparency", "LedgerTestSupport", "ecoledgerd",

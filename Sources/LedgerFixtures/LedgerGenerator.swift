@@ -48,6 +48,17 @@ public enum LedgerGenerator {
     public static func create(at path: String, entries: Int64, accounts: Int, now: Int64 = WallClock.now(),
                               roundEvery: Int? = nil, sweepEvery: Int? = nil,
                               progress: (Int64) -> Void = { _ in }) throws -> LedgerStore {
+        try fill(entries: entries, accounts: accounts, now: now, roundEvery: roundEvery, sweepEvery: sweepEvery, progress: progress) { clock in
+            try LedgerStore.create(at: path, clock: clock)
+        }
+    }
+
+    /// Fills the empty ledger `open` makes (with the clock the generator sets) with exactly
+    /// `entries` entries, whatever its engine; returns it, open.
+    public static func fill<Ledger: LedgerWriting>(entries: Int64, accounts: Int, now: Int64 = WallClock.now(),
+                                                   roundEvery: Int? = nil, sweepEvery: Int? = nil,
+                                                   progress: (Int64) -> Void = { _ in },
+                                                   open: (@escaping @Sendable () -> Int64) throws -> Ledger) throws -> Ledger {
         guard entries >= minimumEntries else {
             throw LedgerError.invalid("entries", "must be at least \(minimumEntries), to hold every kind of entry")
         }
@@ -67,7 +78,7 @@ public enum LedgerGenerator {
         // the start of the span, and the rest spread over it as the journal is into its entries.
         let start = now - spanMs
         let timeline = Mutex<Int64>(start)
-        let store = try LedgerStore.create(at: path, clock: { timeline.withLock { $0 } })
+        let store = try open { timeline.withLock { $0 } }
         let step = max(1, spanMs / max(1, body))
         var written: Int64 = 0
         var next = 0
@@ -101,7 +112,7 @@ public enum LedgerGenerator {
                 try flush()
                 let asOf = timeline.withLock { $0 }
                 sweptLate = asOf >= start + spanMs / 12 * 11
-                for resident in try store.residentsWithExpiredPoints(asOf: asOf) where room(1) {
+                for resident in try store.read({ try $0.residentsWithExpiredPoints(asOf: asOf) }) where room(1) {
                     pending.append(LedgerRequest(actor: actor, command: .expire(account: resident, asOf: asOf)))
                 }
                 if !pending.isEmpty { try flush() }

@@ -92,16 +92,21 @@ public protocol LedgerReads {
     func checkpoint(size: Int64) throws -> StoredCheckpoint?
 }
 
-/// A ledger's persistence as a server uses it, whatever the engine: reads bound to a snapshot,
-/// appends only through `submitBatch` (the single writer's group commit), and the few writes
-/// that live beside the journal, each by its own name. `LedgerStore` (SQLite) is the one
-/// engine today; `LedgerGateway` runs all of it off Swift's cooperative threads.
-public protocol LedgerDatabase: AnyObject, Sendable {
+/// What writing a ledger takes, whatever the engine: reads on one snapshot, and appends through
+/// the single writer's group commit. The generator and the copy tools need no more.
+public protocol LedgerWriting: AnyObject, Sendable {
     /// Runs `body` on one consistent snapshot.
     func read<T>(_ body: (any LedgerReads) throws -> T) throws -> T
     /// Judges, seals and commits a group of requests in one transaction; each gets its own
     /// outcome. Only the single writer calls it.
     func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<WriteReceipt, any Error>]
+}
+
+/// A ledger's persistence as a server uses it, whatever the engine: reads bound to a snapshot,
+/// appends only through `submitBatch` (the single writer's group commit), and the few writes
+/// that live beside the journal, each by its own name. `LedgerStore` (SQLite) is the one
+/// engine today; `LedgerGateway` runs all of it off Swift's cooperative threads.
+public protocol LedgerDatabase: LedgerWriting {
     /// Keeps a checkpoint the log has just signed (its root must be the tree's at its size).
     func recordCheckpoint(size: Int64, root: Hash256, note: String, timeMs: Int64) throws
     /// Keeps a witness's cosignature of a stored checkpoint.
@@ -114,7 +119,7 @@ public protocol LedgerDatabase: AnyObject, Sendable {
     func audit(witnessKeys: [NoteKey]) throws -> Result<AuditReport, AuditFailure>
 }
 
-extension LedgerDatabase {
+extension LedgerWriting {
     /// One request in a batch of its own: for set-up and tools, never the server's hot path.
     public func submitOne(_ request: LedgerRequest) throws -> WriteReceipt {
         try submitBatch([request])[0].get()

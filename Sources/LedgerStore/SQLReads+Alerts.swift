@@ -12,17 +12,8 @@ extension SQLReads {
         var alerts: [AlertRules.Alert] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT seq, time_ms, credit, attrs FROM journal WHERE kind = 'dropoff' ORDER BY seq")
         while let row = try rows.next(), alerts.count < limit {
-            let seq: Int64 = try RowDecoding.value(row, 0)
-            let credit: String = try RowDecoding.value(row, 2)
-            guard let attributes = AttributesJSON.decode(try RowDecoding.value(row, 3)),
-                  let point = attributes[AttributeKey.point].flatMap({ try? PointID($0) }),
-                  let material = attributes[AttributeKey.material].flatMap({ try? MaterialCode($0) }),
-                  let grams = attributes[AttributeKey.grams].flatMap({ Int64($0) }),
-                  let resident = try? AccountID(credit) else {
-                throw StoreError.corrupt("journal entry \(seq): a drop-off without its point, material or weight")
-            }
-            let raised = rules.feed(AlertRules.Dropoff(seq: seq, timeMs: try RowDecoding.value(row, 1), resident: resident,
-                                                       point: point, material: material, grams: grams))
+            let raised = rules.feed(try RowDecoding.alertDropoff(seq: try RowDecoding.value(row, 0), timeMs: try RowDecoding.value(row, 1),
+                                                                 credit: try RowDecoding.value(row, 2), attrs: try RowDecoding.value(row, 3)))
             alerts += raised.filter { $0.seq > since }
         }
         return Array(alerts.prefix(limit))

@@ -38,16 +38,3 @@ extension SQLReads {
                            arguments: [asOf])
     }
 }
-
-/// The rules' queries answered on one read snapshot.
-struct SnapshotRuleQueries: RuleQueries {
-    let reads: SQLReads
-
-    func scheme() throws -> SchemeState { try reads.scheme() }
-    func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try reads.earned(by: account, since: timeMs) }
-    func credited(to account: AccountID, after timeMs: Int64) throws -> Points { try reads.credited(to: account, after: timeMs) }
-
-    func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points {
-        try reads.unpostedHeld(of: account, after: timeMs).reduce(Points.zero) { try $0.adding(Points(centipoints: $1.centipoints)) }
-    }
-}

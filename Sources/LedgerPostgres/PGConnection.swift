@@ -1,0 +1,175 @@
+import Logging
+import LedgerPersistence
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// One connection to PostgreSQL, used synchronously by one thread at a time: the store's
+/// callers (the writer thread, the read pool, the offline tools) are threads of their own, never
+/// Swift's cooperative pool, so waiting on a reply here blocks nobody else.
+final class PGConnection: @unchecked Sendable {
+    let raw: PostgresConnection
+    let endpoint: PostgresURL.Endpoint
+    private let logger: Logger
+
+    private init(raw: PostgresConnection, endpoint: PostgresURL.Endpoint, logger: Logger) {
+        self.raw = raw
+        self.endpoint = endpoint
+        self.logger = logger
+    }
+
+    /// Connects to `endpoint`; a failure is `StoreError.unavailable` naming the host and the cause.
+    static func connect(_ url: PostgresURL, endpoint: PostgresURL.Endpoint, password: String?,
+                        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> PGConnection {
+        var logger = Logger(label: "ecoledger.postgres")
+        logger.logLevel = .critical
+        let tls: PostgresConnection.Configuration.TLS
+        switch url.tls {
+        case .disable:
+            tls = .disable
+        case .require, .verifyCA, .verifyFull:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let root = url.rootCertificate {
+                configuration.trustRoots = .file(root)
+            }
+            configuration.certificateVerification = switch url.tls {
+            case .require: .none
+            case .verifyCA: .noHostnameVerification
+            default: .fullVerification
+            }
+            do {
+                tls = .require(try NIOSSLContext(configuration: configuration))
+            } catch {
+                throw StoreError.unavailable("PostgreSQL TLS set-up failed: \(error)")
+            }
+        }
+        var configuration = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: url.user,
+                                                             password: password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(Int64(url.connectTimeoutSeconds))
+        if url.tls == .verifyFull { configuration.options.tlsServerName = endpoint.host }
+        configuration.options.additionalStartupParameters = [("application_name", url.applicationName)]
+        do {
+            let raw = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
+            return PGConnection(raw: raw, endpoint: endpoint, logger: logger)
+        } catch {
+            throw StoreError.unavailable("PostgreSQL at \(endpoint): \(PGFailure.describe(error))")
+        }
+    }
+
+    /// Runs one statement with its parameters and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PGRow] {
+        do {
+            return try raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows.map(PGRow.init)
+        } catch {
+            throw PGFailure.classify(error, on: endpoint)
+        }
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    func execute(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> Int {
+        do {
+            return try raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().metadata.rows ?? 0
+        } catch {
+            throw PGFailure.classify(error, on: endpoint)
+        }
+    }
+
+    /// Runs `body` in a transaction begun with `begin`, committed when it returns and rolled
+    /// back when it throws (a rollback that fails too leaves the connection to be closed).
+    func transaction<T>(_ begin: String = "BEGIN", _ body: () throws -> T) throws -> T {
+        try query(begin)
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+        try query("COMMIT")
+        return result
+    }
+
+    var isClosed: Bool { raw.isClosed }
+
+    func close() {
+        guard !raw.isClosed else { return }
+        _ = try? raw.close().wait()
+    }
+
+    /// postgres-nio requires a connection to be closed before it goes away.
+    deinit {
+        close()
+    }
+}
+
+/// One result row, read by position as `StoredColumns`: integers (of any width), text and bytea
+/// map onto the storage classes the shared decoders expect, so a PostgreSQL row is validated
+/// exactly as a SQLite row is.
+struct PGRow: StoredColumns {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = PostgresRandomAccessRow(row)
+    }
+
+    var count: Int { row.count }
+
+    func storedValue(at index: Int) -> StoredValue {
+        let cell = row[index]
+        guard var bytes = cell.bytes else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return (try? cell.decode(Int64.self)).map(StoredValue.integer) ?? .text(nil)
+        case .bool:
+            return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .text(nil)
+        case .bytea:
+            return .blob(bytes.readBytes(length: bytes.readableBytes) ?? [])
+        default:
+            let raw = bytes.readBytes(length: bytes.readableBytes) ?? []
+            return .text(String(validating: raw, as: UTF8.self))
+        }
+    }
+}
+
+/// How a PostgreSQL failure reaches the ledger's callers: connection trouble is
+/// `StoreError.unavailable` (retry later); a refusal by the server carries its message and SQLSTATE.
+enum PGFailure {
+    /// The server's SQLSTATE, when the error came from the server.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let info = error.serverInfo {
+            return "\(info[.message] ?? "error") (SQLSTATE \(info[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+
+    static func classify(_ error: any Error, on endpoint: PostgresURL.Endpoint) -> any Error {
+        guard let psql = error as? PSQLError else { return error }
+        if psql.serverInfo == nil || isConnectionState(sqlState(psql)) {
+            return StoreError.unavailable("PostgreSQL at \(endpoint): \(describe(psql))")
+        }
+        return PostgresRefusal(sqlState: sqlState(psql) ?? "", message: describe(psql))
+    }
+
+    /// SQLSTATE classes that mean the connection or the server went away, not the statement:
+    /// 08 (connection exception), 57P01–57P03 (shutdown), 25006 (a read-only transaction: the
+    /// host is a standby now).
+    private static func isConnectionState(_ state: String?) -> Bool {
+        guard let state else { return false }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "25006"].contains(state)
+    }
+}
+
+/// A statement PostgreSQL refused (a constraint, a permission, a trigger); its message is the server's.
+public struct PostgresRefusal: Error, CustomStringConvertible {
+    public let sqlState: String
+    public let message: String
+    public var description: String { "PostgreSQL refused: \(message)" }
+}
