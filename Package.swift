@@ -76,6 +76,8 @@ let package = Package(
         .target(
             name: "LedgerPostgres",
             dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHost", "LedgerPersistence", "LedgerTransparency",
+                           // The audit runs on a copy in a SQLite file: the rules that judge a ledger are written once.
+                           "LedgerStore",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")],
@@ -123,7 +125,7 @@ let package = Package(
         ]),
         .executableTarget(
             name: "ecoledger",
-            dependencies: ["LedgerCLI", "LedgerStore", "LedgerPersistence", "LedgerKiosk", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
+            dependencies: ["LedgerCLI", "LedgerStore", "LedgerPersistence", "LedgerPostgres", "LedgerKiosk", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerCrypto", "LedgerProtocol",
                            "LedgerTransparency", "LedgerWire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

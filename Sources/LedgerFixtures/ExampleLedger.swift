@@ -49,9 +49,9 @@ public enum ExampleLedger {
         return commands.map { LedgerRequest(actor: actor, command: $0) }
     }
 
-    /// Writes the example into an empty store.
-    public static func populate(_ store: LedgerStore) throws {
-        for request in try requests() { _ = try store.submit(request) }
+    /// Writes the example into an empty ledger, of either engine.
+    public static func populate(_ ledger: some LedgerWriting) throws {
+        for request in try requests() { _ = try ledger.submitOne(request) }
     }
 }
 

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import LedgerTransparency
 
 /// A passed audit.
 public struct AuditReport: Sendable, Equatable {
@@ -35,4 +36,11 @@ public struct ExpectedHead: Sendable, Equatable {
         guard parts.count == 2, let seq = Int64(parts[0]), seq >= 0, let hash = Hash256(hex: String(parts[1])) else { return nil }
         self.init(seq: seq, hash: hash)
     }
+}
+
+/// A ledger that can be audited whole, whatever its engine (`ecoledger verify`, `copy`, `backup`).
+public protocol LedgerAuditing {
+    /// The full audit on one snapshot; see `LedgerStore.verify` for the checks.
+    func verify(expecting expected: ExpectedHead?, logKey: NoteKey?, anchor: Checkpoint?, witnessKeys: [NoteKey],
+                progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> Result<AuditReport, AuditFailure>
 }

@@ -347,4 +347,4 @@ public final class PostgresLedger: Sendable {
     }
 }
 
-extension PostgresLedger: LedgerWriting {}
+

@@ -258,3 +258,4 @@ struct LedgerAuditor {
         return RawColumns(handle: handle)
     }
 }
+extension LedgerStore: LedgerAuditing {}

@@ -38,11 +38,11 @@ struct AuditOptions: ParsableArguments {
     }
 
     /// Audits `store` with these expectations; `progress` as `LedgerStore.verify` takes it.
-    func verify(_ store: LedgerStore, progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
+    func verify(_ store: any LedgerAuditing, progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         try Self.verify(store, expectHead: expectHead, checkpoint: checkpoint, logKey: logKey, witnessKeys: witnessKeys, progress: progress)
     }
 
-    static func verify(_ store: LedgerStore, expectHead: String? = nil, checkpoint: String? = nil, logKey: String?,
+    static func verify(_ store: any LedgerAuditing, expectHead: String? = nil, checkpoint: String? = nil, logKey: String?,
                        witnessKeys: [String] = [], progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         let key = try logKey.map { try NoteKey(verifierKey: $0) }
         let witnesses = try witnessKeys.map { try NoteKey(verifierKey: $0) }
@@ -55,6 +55,6 @@ struct AuditOptions: ParsableArguments {
             anchor = try Checkpoint.open(text, logKey: key).0
         }
         return try store.verify(expecting: expectHead.flatMap(ExpectedHead.init), logKey: key, anchor: anchor, witnessKeys: witnesses,
-                                progress: progress)
+                                progressEvery: 50_000, progress: progress)
     }
 }

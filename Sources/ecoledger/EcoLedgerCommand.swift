@@ -18,7 +18,7 @@ struct EcoLedgerCommand: AsyncParsableCommand {
         version: EcoLedgerVersion.text,
         subcommands: [InitCommand.self, VerifyCommand.self, ExportCommand.self, CallCommand.self, ConnectCommand.self,
                       KeyCommand.self, ReceiptCommand.self, WitnessCommand.self, GenerateCommand.self, BackupCommand.self,
-                      RestoreCommand.self, KioskCommand.self, ReportCommand.self])
+                      RestoreCommand.self, KioskCommand.self, ReportCommand.self, CopyCommand.self])
 
     /// As ArgumentParser's own `main`, but a mistyped subcommand (`ecoledger verfy --db x`) is
     /// named, with the nearest one, instead of being reported as an unknown option of the root.

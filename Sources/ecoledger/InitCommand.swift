@@ -2,13 +2,15 @@ import ArgumentParser
 import LedgerCLI
 import LedgerFixtures
 import LedgerStore
+import LedgerCore
 import LedgerPersistence
+import LedgerPostgres
 
-/// `ecoledger init`: creates a new, empty ledger file (or the documented example ledger).
+/// `ecoledger init`: creates a new, empty ledger (a file or a PostgreSQL database) (or the documented example ledger).
 struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new ledger file.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new ledger (a file, or the tables in an empty PostgreSQL database).")
 
-    @Option(help: "Path of the ledger file to create; it must not exist.")
+    @Option(help: "The ledger to create: a file path that must not exist, or postgres://USER@HOST:PORT/DATABASE (an empty database).")
     var db: String
 
     @Flag(help: "Fill it with the small example ledger of docs/LEDGER.md (fixed times and salts).")
@@ -16,10 +18,24 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         try CLIFailure.report {
-            let store = try example ? LedgerStore.create(at: db, clock: ExampleLedger.clock()) : LedgerStore.create(at: db)
-            if example { try ExampleLedger.populate(store) }
-            let head = try store.head()
-            try store.close()
+            let head: ChainHead
+            switch try LedgerLocation(db) {
+            case .file(let path):
+                let store = try example ? LedgerStore.create(at: path, clock: ExampleLedger.clock()) : LedgerStore.create(at: path)
+                if example { try ExampleLedger.populate(store) }
+                head = try store.head()
+                try store.close()
+            case .postgres(let url):
+                let ledger = try example ? PostgresLedger.create(url: url, password: try url.password(), clock: ExampleLedger.clock())
+                    : PostgresLedger.create(url: url, password: try url.password())
+                defer { ledger.close() }
+                if example {
+                    guard case .acquired = try ledger.acquireLease() else { throw CLIFailure.message("another ecoledgerd writes \(url)") }
+                    try ExampleLedger.populate(ledger)
+                    ledger.releaseLease()
+                }
+                head = try ledger.read { try $0.head() }
+            }
             print("created \(db) entries=\(head.seq) head=\(head.seq):\(head.hash.hex)")
         }
     }

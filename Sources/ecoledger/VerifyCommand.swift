@@ -10,21 +10,21 @@ import Glibc
 import Darwin
 #endif
 
-/// `ecoledger verify`: the full audit of a ledger file; exit status 0 only when it passes.
+/// `ecoledger verify`: the full audit of a ledger (a file or a PostgreSQL database); exit status 0 only when it passes.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Audit a ledger: recompute the hash chain, replay the journal, compare every projection.",
         discussion: "Exit status 0 when the audit passes, 1 when it fails or the file cannot be read.")
 
-    @Option(help: "Path of the ledger file.")
+    @Option(help: "The ledger: a file path, or postgres://USER@HOST:PORT/DATABASE.")
     var db: String
 
     @OptionGroup var audit: AuditOptions
 
     func run() throws {
         try CLIFailure.report {
-            let store = try LedgerStore.open(at: db, readOnly: true)
+            let store = try LedgerLocation(db).openForAudit()
             let showProgress = isatty(STDERR_FILENO) == 1
             let result = try audit.verify(store) { done, total in
                 guard showProgress else { return }

@@ -183,5 +183,36 @@ struct PostgresLedgerTests {
             #expect(try new.read { try $0.head().seq } == 9)
         }
     }
+
+    @Test("a generated ledger copied to PostgreSQL and back is row for row the same, and PostgreSQL's audit passes it")
+    func copyRoundTripAndAudit() throws {
+        let scratch = try Scratch()
+        let file = try LedgerGenerator.create(at: scratch.path("ledger.sqlite"), entries: 1_200, accounts: 30)
+        defer { try? file.close() }
+        try Self.withDatabase { cluster, url in
+            let postgres = try PostgresLedger.create(url: url, password: try url.password())
+            defer { postgres.close() }
+            try file.withRowSource { source in try postgres.withRowSink { sink in try LedgerCopy.copy(from: source, to: sink) } }
+            let audited = try postgres.verify()
+            #expect(try audited.get().head == file.head())
+            let back = try LedgerStore.create(at: scratch.path("back.sqlite"))
+            defer { try? back.close() }
+            try postgres.withRowSource { source in try back.withRowSink { sink in try LedgerCopy.copy(from: source, to: sink) } }
+            for table in LedgerTables.all {
+                var original: [[StoredValue]] = [], returned: [[StoredValue]] = []
+                try file.withRowSource { try $0.forEachRow(of: table) { original.append($0) } }
+                try back.withRowSource { try $0.forEachRow(of: table) { returned.append($0) } }
+                #expect("\(original)" == "\(returned)", "table \(table.name)")
+                #expect(!original.isEmpty || ["profiles", "reversals", "checkpoints", "cosignatures"].contains(table.name), "table \(table.name) is empty")
+            }
+            // A second copy into the same database is refused, and leaves it as it was.
+            #expect(throws: StoreError.self) {
+                try file.withRowSource { source in try postgres.withRowSink { sink in try LedgerCopy.copy(from: source, to: sink) } }
+            }
+            try cluster.psql("UPDATE accounts SET pending = pending + 1 WHERE id = 'R-GEN-2'", database: "ledger")
+            guard case .failure(let failure) = try postgres.verify() else { Issue.record("a tampered projection passed the audit"); return }
+            #expect(failure.reason.contains("R-GEN-2"), "\(failure)")
+        }
+    }
 }
 

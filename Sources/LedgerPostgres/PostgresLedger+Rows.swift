@@ -1,0 +1,66 @@
+import LedgerPersistence
+import PostgresNIO
+
+/// The database's tables row by row, for copying a ledger to or from another engine (`LedgerCopy`).
+extension PostgresLedger {
+    /// Runs `body` with every table readable on one REPEATABLE READ snapshot.
+    package func withRowSource<T>(_ body: (any LedgerRowSource) throws -> T) throws -> T {
+        let connection = try connectWritable()
+        defer { connection.close() }
+        return try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            try body(PGRowSource(connection: connection))
+        }
+    }
+
+    /// Runs `body` with every table writable in one transaction: all of it is committed, or none.
+    /// Only for a new, empty ledger: its genesis rows are removed first, so that afterwards it
+    /// holds exactly the rows copied in.
+    package func withRowSink<T>(_ body: (any LedgerRowSink) throws -> T) throws -> T {
+        let connection = try connectWritable()
+        defer { connection.close() }
+        return try connection.transaction {
+            guard try PGReads(connection: connection).head().seq == 0 else { throw StoreError.alreadyExists(path: url.description) }
+            for table in ["ledger_meta", "chain_head", "accounts"] { try connection.query("DELETE FROM \(table)") }
+            return try body(PGRowSink(connection: connection))
+        }
+    }
+}
+
+struct PGRowSource: LedgerRowSource {
+    let connection: PGConnection
+
+    func forEachRow(of table: LedgerTables.Table, _ body: ([StoredValue]) throws -> Void) throws {
+        try connection.forEach("SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) ORDER BY \(table.key.joined(separator: ", "))") { row in
+            try body((0..<table.columns.count).map(row.storedValue(at:)))
+            return true
+        }
+    }
+}
+
+struct PGRowSink: LedgerRowSink {
+    let connection: PGConnection
+
+    func insert(_ rows: [[StoredValue]], into table: LedgerTables.Table) throws {
+        let others = table.columns.filter { !table.key.contains($0) }
+        let update = others.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + others.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let sql = """
+            INSERT INTO \(table.name) (\(table.columns.joined(separator: ", ")))
+            VALUES (\((1...table.columns.count).map { "$\($0)" }.joined(separator: ", ")))
+            ON CONFLICT (\(table.key.joined(separator: ", "))) \(update)
+            """
+        for row in rows {
+            var binds = PostgresBindings(capacity: row.count)
+            for value in row {
+                switch value {
+                case .null: binds.appendNull()
+                case .integer(let number): binds.append(number)
+                case .real: throw StoreError.corrupt("\(table.name): a REAL value, which no ledger column holds")
+                case .text(let text?): binds.append(text)
+                case .text(nil): throw StoreError.corrupt("\(table.name): a text value is not UTF-8")
+                case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+                }
+            }
+            try connection.query(sql, binds)
+        }
+    }
+}
