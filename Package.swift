@@ -110,7 +110,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ecoledgerd", dependencies: [
-            "LedgerServer", "LedgerStore", "LedgerPersistence", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerWire",
+            "LedgerServer", "LedgerStore", "LedgerPersistence", "LedgerPostgres", "LedgerFixtures", "LedgerHost", "LedgerCore", "LedgerTransparency", "LedgerWire",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -73,8 +73,14 @@ public protocol LedgerReads {
     /// costs no more than asking for the whole ledger.
     func report(fromMs: Int64?, toMs: Int64?) throws -> LedgerReport
 
-    /// The journal's head seq and the tree's root at that size, read together.
+    /// The size the log may sign now, and the tree's root at that size, read together: the
+    /// journal's head where a commit is durable once it is visible (SQLite), or the last entry
+    /// this process knows its synchronous standby holds (PostgreSQL, where a commit waiting for
+    /// the standby is already visible to other sessions).
     func treeHead() throws -> (size: Int64, root: Hash256)
+
+    /// A ledger-wide value of `ledger_meta` (the log's origin and key), if set.
+    func meta(_ key: String) throws -> String?
 
     /// The root of the tree of the first `size` entries.
     func treeRoot(size: Int64) throws -> Hash256

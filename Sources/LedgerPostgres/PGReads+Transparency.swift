@@ -23,8 +23,10 @@ struct PGTree: SubtreeHashReader {
 
 /// Reads of the Merkle tree and the signed checkpoints.
 extension PGReads {
+    /// Never beyond what this process knows is acknowledged: an entry whose COMMIT is still
+    /// waiting for the standby is visible here, and a failover could yet lose it.
     func treeHead() throws -> (size: Int64, root: Hash256) {
-        let size = try head().seq
+        let size = min(try head().seq, acknowledged ?? .max)
         return (size, try MerkleProver(PGTree(connection: connection)).root(size: size))
     }
 

@@ -9,6 +9,9 @@ import LedgerTransparency
 /// exactly the same stored values.
 struct PGReads {
     let connection: PGConnection
+    /// The last entry this process knows is on the synchronous standby (it committed it, or
+    /// saw it after a commit of its own returned); nil when it is not the writer.
+    var acknowledged: Int64? = nil
 
     /// An account row with its profile: the profile's texts come as (their kind, their bytes),
     /// the shape `RowDecoding.profile` reads.
@@ -131,6 +134,10 @@ struct PGReads {
 
     func reversal(of seq: Int64) throws -> Int64? {
         try connection.one("SELECT reversal_seq FROM reversals WHERE original_seq = $1", [.int(seq)])?.integer(0, "reversal_seq")
+    }
+
+    func meta(_ key: String) throws -> String? {
+        try connection.one("SELECT value FROM ledger_meta WHERE key = $1", [.text(key)])?.text(0, "value")
     }
 
     func hasKeyedPINRecords() throws -> Bool {

@@ -20,6 +20,9 @@ public final class PostgresLedger: Sendable {
     private let clock: @Sendable () -> Int64
     private let readers = Mutex<[PGConnection]>([])
     private let writer: Mutex<Writer>
+    /// The head of the last batch whose COMMIT returned (or the head seen right after the lease
+    /// was taken, itself a synchronous commit): what checkpoints may cover. -1 when not the writer.
+    private let acknowledged = Atomic<Int64>(-1)
     /// How long a lease lasts without renewal: a standby takes over this long after the active
     /// writer last renewed it.
     public let leaseMs: Int64
@@ -149,7 +152,8 @@ public final class PostgresLedger: Sendable {
         let connection = try takeReader()
         do {
             let result = try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                try body(PGReads(connection: connection))
+                let known = acknowledged.load(ordering: .acquiring)
+                return try body(PGReads(connection: connection, acknowledged: known >= 0 ? known : nil))
             }
             giveBack(connection)
             return result
@@ -177,6 +181,7 @@ public final class PostgresLedger: Sendable {
             let connection = try writerConnection(&writer)
             if let epoch = writer.epoch, try renew(connection, epoch: epoch) { return .acquired(epoch: epoch) }
             writer.epoch = nil
+            acknowledged.store(-1, ordering: .releasing)
             let taken = try connection.one("""
                 UPDATE writer_lease SET epoch = epoch + 1, holder = $1, expires_at = clock_timestamp() + $2 * interval '1 millisecond'
                 WHERE id = 1 AND expires_at < clock_timestamp() RETURNING epoch
@@ -185,6 +190,8 @@ public final class PostgresLedger: Sendable {
                 let epoch = try taken.integer(0, "epoch")
                 writer.epoch = epoch
                 writer.state.forget()
+                // The lease's commit returned, so the standby holds everything before it.
+                acknowledged.store(try PGReads(connection: connection).head().seq, ordering: .releasing)
                 return .acquired(epoch: epoch)
             }
             let holder = try connection.one("SELECT holder FROM writer_lease WHERE id = 1")?.text(0, "holder") ?? "?"
@@ -198,6 +205,7 @@ public final class PostgresLedger: Sendable {
             guard let epoch = writer.epoch, let connection = writer.connection else { return }
             _ = try? connection.query("UPDATE writer_lease SET expires_at = '-infinity' WHERE id = 1 AND epoch = $1", [.int(epoch)])
             writer.epoch = nil
+            acknowledged.store(-1, ordering: .releasing)
         }
     }
 
@@ -286,7 +294,10 @@ public final class PostgresLedger: Sendable {
             committed = (changes, frontier)
             return results
         }
-        if let (changes, frontier) = committed { state.commit(changes, frontier: frontier) }
+        if let (changes, frontier) = committed {
+            state.commit(changes, frontier: frontier)
+            acknowledged.store(changes.head.seq, ordering: .releasing)
+        }
         return results
     }
 
@@ -317,7 +328,7 @@ public final class PostgresLedger: Sendable {
 
     /// A value of `ledger_meta`.
     public func meta(_ key: String) throws -> String? {
-        try withConnection { try $0.one("SELECT value FROM ledger_meta WHERE key = $1", [.text(key)])?.text(0, "value") }
+        try read { try $0.meta(key) }
     }
 
     /// Sets a `ledger_meta` value once; a different value is refused.

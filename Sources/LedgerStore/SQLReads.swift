@@ -119,6 +119,10 @@ struct SQLReads {
             """), arguments: [account.rawValue, timeMs]).map { (try RowDecoding.value($0, 0), try RowDecoding.value($0, 1)) }
     }
 
+    func meta(_ key: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM ledger_meta WHERE key = ?"), arguments: [key])
+    }
+
     func hasKeyedPINRecords() throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE pin_hash LIKE 'pbkdf2-sha256-keyed$%')") ?? false
     }

@@ -3,6 +3,7 @@ import Foundation
 import LedgerPersistence
 import LedgerCore
 import LedgerHost
+import LedgerPostgres
 import LedgerServer
 import LedgerStore
 import LedgerTransparency
@@ -23,7 +24,7 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         discussion: "Prints 'listening on HOST:PORT' once it accepts connections. SIGTERM or SIGINT: stops accepting, finishes the commands in flight, closes the ledger and exits 0.",
         version: EcoLedgerVersion.text)
 
-    @Option(help: "The ledger file; created if missing.")
+    @Option(help: "The ledger file (created if missing), or postgres://USER@HOST:PORT[,HOST:PORT…]/DATABASE (made with `ecoledger init`; needs --key and --pin-key).")
     var db = "ecoledger.sqlite"
 
     @Option(help: "Address to listen on.")
@@ -103,6 +104,13 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         if let metrics, Self.hostAndPort(metrics) == nil {
             throw ValidationError("--metrics must be HOST:PORT (such as 127.0.0.1:9464 or [::1]:9464), got \(metrics.debugDescription)")
         }
+        if PostgresURL.isPostgres(db) {
+            do { _ = try PostgresURL(db) } catch { throw ValidationError("\(error)") }
+            guard key != nil, pinKeyFile != nil else {
+                throw ValidationError("a PostgreSQL ledger needs --key and --pin-key: the key files cannot sit beside a database")
+            }
+            guard !demo else { throw ValidationError("--demo is for a ledger file; on PostgreSQL, run ecoledger init --example instead") }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -131,15 +139,18 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         if openFiles < maxConnections + 64 {
             logger.warning("the open-file limit is below --max-connections", metadata: ["limit": "\(openFiles)"])
         }
-        let store: LedgerStore
+        let store: any LedgerDatabase
+        var fileStore: LedgerStore?
+        var postgres: PostgresLedger?
         let pinKey: PINKey
         let logSigner: NoteSigner
         var tls: NIOSSLContext?
-        let servingLock: ServingLock
+        var servingLock: ServingLock?
+        let postgresURL = PostgresURL.isPostgres(db) ? try PostgresURL(db) : nil
         do {
             // Everything that can be checked is checked before anything is written: a failed
             // start leaves no ledger, key or origin behind to trip over on the next one.
-            servingLock = try ServingLock.acquire(ledger: db)
+            if postgresURL == nil { servingLock = try ServingLock.acquire(ledger: db) }
             if let tlsCert, let tlsKey {
                 guard !SecretFile.isExposed(tlsKey) else {
                     throw Bootstrap.Failure(description: "\(tlsKey) holds the TLS private key and others on this machine may read or change it; run: chmod 600 \(tlsKey)")
@@ -151,7 +162,8 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             let logKeyFile = key ?? db + ".log-key", pinKeyPath = pinKeyFile ?? db + ".pin-key"
             if FileManager.default.fileExists(atPath: logKeyFile) { _ = try KeyFile.load(logKeyFile) }
             if FileManager.default.fileExists(atPath: pinKeyPath) { _ = try Bootstrap.readPINKey(pinKeyPath) }
-            for (file, option) in [(logKeyFile, "--key"), (pinKeyPath, "--pin-key"), (adminTokenFile, "--admin-token-file"), (db, "--db")] {
+            for (file, option) in [(logKeyFile, "--key"), (pinKeyPath, "--pin-key"), (adminTokenFile, "--admin-token-file"),
+                                   (postgresURL == nil ? db : nil, "--db")] {
                 guard let file, !FileManager.default.fileExists(atPath: file) else { continue }
                 var info = stat()
                 if lstat(file, &info) == 0 {
@@ -174,17 +186,30 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             // history signed as the same log (a fork): most likely the ledger was moved away to be
             // restored. (A key given with --key may be new, made with `ecoledger key new`.)
             let logKeyPath = db + ".log-key"
-            if key == nil, !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: logKeyPath) {
+            if key == nil, postgresURL == nil, !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: logKeyPath) {
                 throw Bootstrap.Failure(description: "\(db) does not exist but its log key \(logKeyPath) does: a new ledger under that key would fork the log. "
                                         + "Restore the ledger (ecoledger restore), or give a new --key for a new log")
             }
-            store = try LedgerStore.openOrCreate(at: db)
-            // A new ledger is claimed as a file too, so that no other name for it can be served.
-            try servingLock.lockLedgerFile(db)
-            for file in store.exposedFiles() {
-                logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(file)"])
+            if let postgresURL {
+                let ledger = try PostgresLedger.open(url: postgresURL, password: try postgresURL.password())
+                postgres = ledger
+                // One writer per ledger: a second ecoledgerd waits here until the lease lapses.
+                guard await WriterLease.wait(for: ledger, logger: logger, announce: standardOutput) else {
+                    ledger.close()
+                    return
+                }
+                store = ledger
+            } else {
+                let file = try LedgerStore.openOrCreate(at: db)
+                fileStore = file
+                store = file
+                // A new ledger is claimed as a file too, so that no other name for it can be served.
+                try servingLock?.lockLedgerFile(db)
+                for exposed in file.exposedFiles() {
+                    logger.warning("the ledger file is readable or writable by others; run: chmod 600", metadata: ["file": "\(exposed)"])
+                }
             }
-            let recordedOrigin = try store.meta("origin"), recordedKey = try store.meta("log_key")
+            let recordedOrigin = try store.read({ try $0.meta("origin") }), recordedKey = try store.read({ try $0.meta("log_key") })
             if let recordedOrigin, recordedOrigin != origin {
                 throw Bootstrap.Failure(description: "this ledger's log is \(recordedOrigin); start with --origin \(recordedOrigin)")
             }
@@ -203,9 +228,9 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
             (pinKey, created) = try Bootstrap.pinKey(file: pinKeyPath, store: store, replacingLost: newPINKey)
             if created { logger.notice("new PIN key written; back it up with the ledger", metadata: ["file": "\(pinKeyPath)"]) }
             standardOutput("log key \(logSigner.key.verifierKey)")
-            if demo {
+            if demo, let fileStore {
                 let tokensFile = db + ".demo-tokens"
-                if try DemoSetup.demo(store: store, tokensFile: tokensFile, pinKey: pinKey) {
+                if try DemoSetup.demo(store: fileStore, tokensFile: tokensFile, pinKey: pinKey) {
                     standardOutput("demo ledger ready; tokens (one per role) in \(tokensFile)")
                 } else {
                     standardOutput("ledger \(db) is not empty: no demo catalogue added; tokens, if any, are in \(tokensFile)")
@@ -247,15 +272,19 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         } onMetricsListening: { address in
             standardOutput("metrics on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)/metrics")
         }
-        let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The lease is renewed beside the jobs, and given up last (after the writer has stopped).
+        let lease: [any Service] = postgres.map { [WriterLease(ledger: $0, logger: logger)] } ?? []
+        let group = ServiceGroup(configuration: .init(services: lease + server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
             FileHandle.standardError.write(Data("ecoledgerd: error: \(error)\n".utf8))
-            try? store.close()
+            try? fileStore?.close()
+            postgres?.close()
             throw ExitCode.failure
         }
-        try store.close()
+        try fileStore?.close()
+        postgres?.close()
         withExtendedLifetime(servingLock) {}
         logger.info("ledger closed; bye")
     }
