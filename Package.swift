@@ -81,6 +81,8 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")],
+            // grants.sql is for operators (docs/OPERATIONS.md), not applied by ecoledger.
+            exclude: ["Schema/grants.sql"],
             resources: [.embedInCode("Schema/001_ledger.sql")]
         ),
         // The kiosk's outbox: client-side, linked by `ecoledger` and never by `ecoledgerd`. Its table

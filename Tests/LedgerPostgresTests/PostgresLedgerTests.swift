@@ -214,5 +214,41 @@ struct PostgresLedgerTests {
             #expect(failure.reason.contains("R-GEN-2"), "\(failure)")
         }
     }
+
+    @Test("the server's role, granted as schema/postgres/grants.sql says, writes the ledger but cannot change the journal")
+    func serverRoleGrants() throws {
+        try Self.withDatabase { cluster, url in
+            try PostgresLedger.create(url: url, password: try url.password()).close()
+            let grants = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("schema/postgres/grants.sql"), encoding: .utf8)
+            try cluster.psql("CREATE ROLE ecoledger_server LOGIN PASSWORD 'server-secret'")
+            try cluster.psql(grants, database: "ledger")
+            let server = try PostgresURL("postgres://ecoledger_server@127.0.0.1:\(cluster.port)/ledger")
+            let ledger = try PostgresLedger.open(url: server, password: "server-secret", clock: ExampleLedger.clock())
+            defer { ledger.close() }
+            #expect(try ledger.acquireLease() == .acquired(epoch: 1))
+            try ExampleLedger.populate(ledger)
+            try ledger.setMetaOnce("origin", "example.org/ledger")
+            let (size, root) = try ledger.read { try $0.treeHead() }
+            try ledger.recordCheckpoint(size: size, root: root, note: "a note\n", timeMs: 1)
+            try ledger.recordCosignature(size: size, witness: "w1", line: "line\n")
+            try ledger.recordCosignature(size: size, witness: "w1", line: "newer line\n")
+            #expect(try ledger.read { try $0.checkpoint(size: size)?.cosignatures } == ["newer line\n"])
+            let psql = { (sql: String) throws -> String in
+                try PostgresCluster.run("/usr/bin/psql", ["postgresql://ecoledger_server:server-secret@127.0.0.1:\(cluster.port)/ledger",
+                                                           "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            }
+            for statement in ["UPDATE journal SET amount = 1 WHERE seq = 8", "DELETE FROM journal WHERE seq = 14",
+                              "ALTER TABLE journal DISABLE TRIGGER USER", "DELETE FROM checkpoints", "DELETE FROM accounts WHERE id = 'M-MERALCO'"] {
+                do {
+                    _ = try psql(statement)
+                    Issue.record("the server's role may run: \(statement)")
+                } catch {
+                    #expect("\(error)".contains("permission denied") || "\(error)".contains("must be owner"), "\(statement): \(error)")
+                }
+            }
+            #expect(try ledger.read { try $0.head().seq } == 14)
+        }
+    }
 }
 

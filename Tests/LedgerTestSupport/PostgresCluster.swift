@@ -62,7 +62,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// exit through one of them, so it would wait as long as the server runs. Here the child
     /// gets only its standard descriptors (files), and `waitpid` says when it ends.
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    public static func run(_ tool: String, _ arguments: [String]) throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-run-\(UUID().uuidString)").path
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
