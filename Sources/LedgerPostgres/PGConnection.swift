@@ -57,20 +57,39 @@ final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// How long one statement may take before the connection is given up: a server that died
+    /// without closing its sockets, or a COMMIT waiting for a standby that is gone, must not
+    /// hold a writer (and the kiosks behind it) for ever. The request then fails as
+    /// `unavailable`, and a retry with the same ref finds out whether it was committed.
+    static let statementLimit: TimeAmount = .seconds(10)
+
     /// Runs one statement with its parameters and returns its rows.
     @discardableResult
     func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PGRow] {
-        do {
-            return try raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows.map(PGRow.init)
-        } catch {
-            throw PGFailure.classify(error, on: endpoint)
-        }
+        try run(sql, binds).rows.map(PGRow.init)
     }
 
     /// Runs one statement and returns how many rows it changed.
     func execute(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> Int {
+        try run(sql, binds).metadata.rows ?? 0
+    }
+
+    private func run(_ sql: String, _ binds: PostgresBindings) throws -> PostgresQueryResult {
+        let loop = raw.eventLoop
+        let answer = loop.makePromise(of: PostgresQueryResult.self)
+        raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
+        let raw = self.raw, endpoint = self.endpoint
+        let limit = loop.scheduleTask(in: Self.statementLimit) {
+            answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))
+            // Closing fails whatever else waits on the connection; the store then opens a new one.
+            let closing: EventLoopFuture<Void> = raw.close()
+            _ = closing
+        }
+        defer { limit.cancel() }
         do {
-            return try raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().metadata.rows ?? 0
+            return try answer.futureResult.wait()
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw PGFailure.classify(error, on: endpoint)
         }

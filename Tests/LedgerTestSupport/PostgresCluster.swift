@@ -7,7 +7,7 @@ public final class PostgresCluster: @unchecked Sendable {
     public let directory: String
     public let port: Int
     /// The superuser's password, also in `passwordFile` (mode 600).
-    public let password = "test-\(UInt64.random(in: 0...UInt64.max))"
+    public let password: String
     public var passwordFile: String { directory + "/superuser.password" }
     private static let bin: String? = {
         let root = "/usr/lib/postgresql"
@@ -22,6 +22,7 @@ public final class PostgresCluster: @unchecked Sendable {
         guard let bin = Self.bin else { throw TestFailure("PostgreSQL is not installed (make test-deps installs it)") }
         directory = try Self.run("/bin/mktemp", ["-d", "/tmp/ecoledger-pg.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
         port = try Self.freePort()
+        password = "test-\(UInt64.random(in: 0...UInt64.max))"
         try password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile)
         try Self.run("/bin/chown", ["-R", "postgres", directory])
@@ -30,6 +31,36 @@ public final class PostgresCluster: @unchecked Sendable {
         let options = (["-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c fsync=on"] + settings.map { "-c \($0)" })
             .joined(separator: " ")
         try Self.asPostgres("\(bin)/pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o", options, "start"])
+    }
+
+    /// A streaming-replication standby of `primary`: a base backup (`pg_basebackup -R`) in a
+    /// folder of its own, started on a port of its own. It counts as synchronous when the
+    /// primary was started with `synchronous_standby_names='*'`.
+    public init(standbyOf primary: PostgresCluster) throws {
+        guard let bin = Self.bin else { throw TestFailure("PostgreSQL is not installed (make test-deps installs it)") }
+        directory = try Self.run("/bin/mktemp", ["-d", "/tmp/ecoledger-pg.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        port = try Self.freePort()
+        password = primary.password
+        try password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile)
+        try Self.run("/bin/chown", ["-R", "postgres", directory])
+        try Self.asPostgres("/usr/bin/env", ["PGPASSWORD=\(password)", "\(bin)/pg_basebackup", "-h", "127.0.0.1", "-p", "\(primary.port)",
+                                            "-U", "postgres", "-D", directory + "/data", "-R", "-X", "stream", "-c", "fast"])
+        let options = ["-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c fsync=on"].joined(separator: " ")
+        try Self.asPostgres("\(bin)/pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o", options, "start"])
+    }
+
+    /// Makes this standby the primary (`pg_ctl promote`, what Patroni or pg_auto_failover do).
+    public func promote() throws {
+        guard let bin = Self.bin else { return }
+        try Self.asPostgres("\(bin)/pg_ctl", ["-D", directory + "/data", "-w", "promote"])
+    }
+
+    /// Kills the server's postmaster with SIGKILL, as a machine that dies would stop it.
+    public func kill9() throws {
+        let pidFile = try String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)
+        guard let pid = pid_t(pidFile.split(separator: "\n").first ?? "") else { throw TestFailure("no postmaster pid") }
+        kill(pid, SIGKILL)
     }
 
     /// The URL of database `name` for `user` (the password comes from `passfile`).
