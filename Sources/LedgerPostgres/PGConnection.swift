@@ -49,9 +49,28 @@ final class PGConnection: @unchecked Sendable {
         configuration.options.connectTimeout = .seconds(Int64(url.connectTimeoutSeconds))
         if url.tls == .verifyFull { configuration.options.tlsServerName = endpoint.host }
         configuration.options.additionalStartupParameters = [("application_name", url.applicationName)]
+        // The whole start-up, not only the TCP connect, within connect_timeout: a port still open
+        // on a dead server's machine can accept and never answer.
+        let loop = group.next()
+        let connected = loop.makePromise(of: PostgresConnection.self)
+        PostgresConnection.connect(on: loop, configuration: configuration, id: 1, logger: logger).whenComplete { result in
+            switch result {
+            case .success(let raw):
+                connected.futureResult.whenFailure { _ in _ = raw.close() as EventLoopFuture<Void> }
+                connected.succeed(raw)
+            case .failure(let error):
+                connected.fail(error)
+            }
+        }
+        let limit = loop.scheduleTask(in: .seconds(Int64(url.connectTimeoutSeconds))) {
+            connected.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer within \(url.connectTimeoutSeconds) s"))
+        }
+        defer { limit.cancel() }
         do {
-            let raw = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
+            let raw = try connected.futureResult.wait()
             return PGConnection(raw: raw, endpoint: endpoint, logger: logger)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.unavailable("PostgreSQL at \(endpoint): \(PGFailure.describe(error))")
         }

@@ -35,6 +35,27 @@ struct PostgresFailoverTests {
         }
     }
 
+    /// The ecoledgerd started so far, the newest last.
+    final class Servers: @unchecked Sendable {
+        private let lock = NSLock()
+        private var all: [DaemonProcess]
+
+        init(_ first: DaemonProcess) { all = [first] }
+        func add(_ daemon: DaemonProcess) { lock.withLock { all.append(daemon) } }
+        /// The newest one still running: the writer.
+        var running: DaemonProcess? { lock.withLock { all.last(where: { $0.process.isRunning }) } }
+    }
+
+    /// Waits until the kiosks have had `more` drop-offs acknowledged; false after `seconds`.
+    static func awaitProgress(_ tally: Tally, more: Int, seconds: Int = 90) async throws -> Bool {
+        let target = tally.count + more, deadline = ContinuousClock.now + .seconds(seconds)
+        while tally.count < target {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
     /// One kiosk: drop-offs with refs of its own, each retried (same ref) until acknowledged,
     /// on whichever server answers.
     static func kiosk(_ number: Int, token: String, tally: Tally) async {
@@ -79,6 +100,8 @@ struct PostgresFailoverTests {
         #expect(try CLI.run(["init", "--db", url]).status == 0)
 
         let scratch = try Scratch()
+        // A standby that never took over still waits for the lease: stopped with the test.
+        defer { _ = try? PostgresCluster.run("/usr/bin/pkill", ["-KILL", "-f", scratch.path("log.key")]) }
         let admin = scratch.path("admin.token"), witnessKey = scratch.path("witness.key"), witnessToken = scratch.path("witness.token")
         #expect(try CLI.run(["key", "new", "--key", witnessKey]).status == 0)
         let witnessName = "witness.test/w1"
@@ -100,10 +123,21 @@ struct PostgresFailoverTests {
         let witnessIssued = try CLI.run(["call", "--port", "\(active.port)", "--token-file", admin, "--token-out", witnessToken,
                                          "TOKEN", "ISSUE", "role=witness"])
         #expect(witnessIssued.status == 0, "\(witnessIssued.stdout)\(witnessIssued.stderr)")
-        let successor = PostgresFencingTests.Pending(arguments: common)
-
         let tally = Tally()
         tally.add(port: active.port)
+        // A standby ecoledgerd; once it takes over, the kiosks learn its port.
+        let servers = Servers(active)
+        func startStandby() {
+            let pending = PostgresFencingTests.Pending(arguments: common)
+            Thread {
+                if let daemon = try? pending.listening(within: 600) {
+                    servers.add(daemon)
+                    tally.add(port: daemon.port)
+                }
+            }.start()
+        }
+        startStandby()
+
         let witnessState = scratch.path("witness.state")
         let cosigned = Atomic<Int>(0)
         func witnessRound() throws {
@@ -115,28 +149,30 @@ struct PostgresFailoverTests {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for number in 0..<4 { group.addTask { await Self.kiosk(number, token: operatorToken, tally: tally) } }
-            while tally.count < 100 { try await Task.sleep(for: .milliseconds(50)) }
+            defer { tally.stop.store(true, ordering: .relaxed) }
+            guard try await Self.awaitProgress(tally, more: 100) else { Issue.record("no drop-offs before the failures"); return }
             try witnessRound()
 
-            // 1. The database's primary dies; its synchronous standby is promoted.
+            // 1. The database's primary dies; its synchronous standby is promoted. (If the active
+            // ecoledgerd cannot renew its lease meanwhile, the standby ecoledgerd takes over:
+            // either way writes go on.)
             let primaryDied = ContinuousClock.now
             try primary.kill9()
             try await Task.sleep(for: .seconds(1))
             try standby.promote()
-            let afterPromotion = tally.count
-            while tally.count < afterPromotion + 100 { try await Task.sleep(for: .milliseconds(50)) }
+            guard try await Self.awaitProgress(tally, more: 100) else { Issue.record("no writes after the promotion"); return }
             try witnessRound()
 
-            // 2. The active ecoledgerd dies; the other one takes over.
+            // 2. The ecoledgerd that writes now dies; a standby ecoledgerd takes over.
+            let writer = try #require(servers.running)
+            if writer !== active { startStandby() }
             let writerDied = ContinuousClock.now
-            kill(active.process.processIdentifier, SIGKILL)
-            let taken = try #require(try successor.listening(within: 60))
-            tally.add(port: taken.port)
-            let afterTakeover = tally.count
-            while tally.count < afterTakeover + 100 { try await Task.sleep(for: .milliseconds(50)) }
+            kill(writer.process.processIdentifier, SIGKILL)
+            guard try await Self.awaitProgress(tally, more: 100) else { Issue.record("no writes after the writer died"); return }
             tally.stop.store(true, ordering: .relaxed)
             try await group.waitForAll()
             try witnessRound()
+            let taken = try #require(servers.running)
 
             let outages = [("primary killed, standby promoted", tally.outage(around: primaryDied)),
                            ("active ecoledgerd killed", tally.outage(around: writerDied))]

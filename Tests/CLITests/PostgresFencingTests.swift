@@ -34,6 +34,8 @@ struct PostgresFencingTests {
         let url = cluster.url(database: "ledger")
         #expect(try CLI.run(["init", "--db", url]).status == 0)
         let scratch = try Scratch()
+        // A standby that never took over still waits for the lease: stopped with the test.
+        defer { _ = try? PostgresCluster.run("/usr/bin/pkill", ["-KILL", "-f", scratch.path("log.key")]) }
         let admin = scratch.path("admin.token")
         let common = ["--db", url, "--port", "0", "--key", scratch.path("log.key"), "--pin-key", scratch.path("pin.key"),
                       "--admin-token-file", admin, "--checkpoint-interval", "0.2"]
