@@ -110,8 +110,8 @@ public protocol LedgerWriting: AnyObject, Sendable {
 
 /// A ledger's persistence as a server uses it, whatever the engine: reads bound to a snapshot,
 /// appends only through `submitBatch` (the single writer's group commit), and the few writes
-/// that live beside the journal, each by its own name. `LedgerStore` (SQLite) is the one
-/// engine today; `LedgerGateway` runs all of it off Swift's cooperative threads.
+/// that live beside the journal, each by its own name. `LedgerStore` (SQLite) and `PostgresLedger`
+/// (PostgreSQL) are the engines; `LedgerGateway` runs all of it off Swift's cooperative threads.
 public protocol LedgerDatabase: LedgerWriting {
     /// Keeps a checkpoint the log has just signed (its root must be the tree's at its size).
     func recordCheckpoint(size: Int64, root: Hash256, note: String, timeMs: Int64) throws

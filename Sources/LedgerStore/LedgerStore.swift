@@ -9,7 +9,7 @@ import Synchronization
 
 /// A ledger in one SQLite file: the journal and its projections, behind a typed API.
 ///
-/// This is the only code that knows SQL. Writes are serialized by GRDB's single writer
+/// With LedgerPostgres, the only code that knows SQL. Writes are serialized by GRDB's single writer
 /// connection: `submit` runs one request in a transaction of its own, `submitBatch` runs many in
 /// one transaction (group commit), judged against the writer's state in memory. Either returns only after the
 /// transaction is committed (WAL, `synchronous=FULL`). Reads run on WAL readers and never wait
