@@ -18,7 +18,7 @@ TAMPERINGS ?= 1000
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= .build-fuzz
 
-.PHONY: deps test-deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test clean
+.PHONY: deps test-deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test failover-test clean
 
 ## deps: what building and running need: the system libraries (SQLite, OpenSSL, libedit) and
 ##       pkg-config, installed with apt-get when pkg-config cannot find them
@@ -92,6 +92,11 @@ storage-test: test-deps
 ##               through `ecoledger call`
 hostile-test: test-deps
 	$(SWIFT) test --filter "HostileClientTests|ConnectionTests|DeterministicRandomnessTests|StalledReaderTests|IdleTimeoutTests|HardeningTests|RequestLineTests|ClientTests"
+
+## failover-test: a PostgreSQL primary with a synchronous standby, two ecoledgerd, kiosks and a
+##                witness: kill -9 the primary and promote, then kill -9 the writing ecoledgerd
+failover-test: test-deps
+	ECOLEDGER_FAILOVER_TEST=1 $(SWIFT) test --filter PostgresFailoverTests
 
 ## money-test: Int64 limits, overflowing rates, rounding over thousands of tiny drop-offs
 money-test: test-deps
