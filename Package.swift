@@ -80,6 +80,7 @@ let package = Package(
                            "LedgerStore",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")],
             // grants.sql is for operators (docs/OPERATIONS.md), not applied by ecoledger.
             exclude: ["Schema/grants.sql"],

@@ -3,6 +3,7 @@ import LedgerPersistence
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// One connection to PostgreSQL, used synchronously by one thread at a time: the store's
@@ -13,10 +14,19 @@ final class PGConnection: @unchecked Sendable {
     let endpoint: PostgresURL.Endpoint
     private let logger: Logger
 
+    /// The statement this connection's thread waits for, failed at once if the connection closes:
+    /// a query sent just as the server went away was seen (failover test) to be left waiting
+    /// for its reply until the statement limit, though the socket was gone.
+    private let pending = NIOLockedValueBox<EventLoopPromise<PostgresQueryResult>?>(nil)
+
     private init(raw: PostgresConnection, endpoint: PostgresURL.Endpoint, logger: Logger) {
         self.raw = raw
         self.endpoint = endpoint
         self.logger = logger
+        let pending = self.pending
+        raw.closeFuture.whenComplete { _ in
+            pending.withLockedValue { $0 }?.fail(StoreError.unavailable("PostgreSQL at \(endpoint) closed the connection"))
+        }
     }
 
     /// Connects to `endpoint`; a failure is `StoreError.unavailable` naming the host and the cause.
@@ -96,10 +106,14 @@ final class PGConnection: @unchecked Sendable {
     private func run(_ sql: String, _ binds: PostgresBindings) throws -> PostgresQueryResult {
         let loop = raw.eventLoop
         let answer = loop.makePromise(of: PostgresQueryResult.self)
+        pending.withLockedValue { $0 = answer }
+        defer { pending.withLockedValue { $0 = nil } }
+        if raw.isClosed { answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) closed the connection")) }
         raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
         let raw = self.raw, endpoint = self.endpoint
         let limit = loop.scheduleTask(in: Self.statementLimit) {
-            answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))
+            let verb = sql.split(whereSeparator: \.isWhitespace).prefix(2).joined(separator: " ")
+            answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer \(verb) within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))
             // Closing fails whatever else waits on the connection; the store then opens a new one.
             let closing: EventLoopFuture<Void> = raw.close()
             _ = closing

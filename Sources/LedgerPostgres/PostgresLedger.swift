@@ -117,6 +117,9 @@ public final class PostgresLedger: Sendable {
             let connection: PGConnection
             do {
                 connection = try PGConnection.connect(url, endpoint: endpoint, password: password)
+            } catch StoreError.unavailable(let why) {
+                reasons.append(why)
+                continue
             } catch {
                 reasons.append("\(error)")
                 continue

@@ -1,10 +1,11 @@
 import LedgerPostgres
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// The writer lease of a PostgreSQL ledger, as ecoledgerd holds it: taken before it serves
-/// (a second ecoledgerd waits here as a standby, trying again each third of the lease), then
-/// renewed each third of the lease while it serves. Losing it (this process was paused while
+/// (a second ecoledgerd waits here as a standby, trying again each tenth of the lease, so it
+/// takes over soon after the lease lapses), then renewed each third of the lease while it serves. Losing it (this process was paused while
 /// another took over) ends the process with an error: its batches already fail, and a
 /// supervisor restarts it as a standby.
 struct WriterLease: Service {
@@ -18,7 +19,7 @@ struct WriterLease: Service {
         var announced = false
         while !Task.isCancelled {
             do {
-                switch try ledger.acquireLease() {
+                switch try await acquire(ledger) {
                 case .acquired(let epoch):
                     logger.notice("holding the writer lease", metadata: ["epoch": "\(epoch)"])
                     return true
@@ -31,9 +32,16 @@ struct WriterLease: Service {
             } catch {
                 logger.warning("cannot take the writer lease yet", metadata: ["reason": "\(error)"])
             }
-            try? await Task.sleep(for: .milliseconds(ledger.leaseMs / 3))
+            try? await Task.sleep(for: .milliseconds(ledger.leaseMs / 10))
         }
         return false
+    }
+
+    /// One attempt, on a thread of NIO's blocking pool: it may wait for the writer's batch or
+    /// for an unreachable database (up to the statement limit), and must not hold one of Swift's
+    /// few cooperative threads, which serve every connection, meanwhile.
+    private static func acquire(_ ledger: PostgresLedger) async throws -> PostgresLedger.LeaseOutcome {
+        try await NIOThreadPool.singleton.runIfActive { try ledger.acquireLease() }
     }
 
     struct Lost: Error, CustomStringConvertible {
@@ -46,7 +54,7 @@ struct WriterLease: Service {
                 try? await Task.sleep(for: period)
                 if Task.isCancelled { break }
                 do {
-                    guard case .acquired = try ledger.acquireLease() else {
+                    guard case .acquired = try await Self.acquire(ledger) else {
                         throw Lost(description: "another ecoledgerd took over the writer lease; stopping (start again to wait as a standby)")
                     }
                 } catch let lost as Lost {
@@ -58,6 +66,7 @@ struct WriterLease: Service {
                 }
             }
         }
-        ledger.releaseLease()
+        let held = ledger
+        _ = try? await NIOThreadPool.singleton.runIfActive { held.releaseLease() }
     }
 }

@@ -43,7 +43,9 @@ public final class DaemonProcess {
     public let port: Int
     private let output: Pipe
 
-    private let errors: Pipe?
+    /// Where stderr goes with `captureStderr`: a file, not a pipe, so a server that logs a lot
+    /// while nobody reads (a failover's retries) never blocks on a full pipe.
+    private let errors: URL?
 
     public init(arguments: [String], captureStderr: Bool = false, environment: [String: String] = [:]) throws {
         process.executableURL = Self.binary
@@ -52,9 +54,16 @@ public final class DaemonProcess {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         output = Pipe()
-        errors = captureStderr ? Pipe() : nil
+        if captureStderr {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledgerd-stderr-\(UUID().uuidString)")
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw TestFailure("cannot create \(file.path)") }
+            errors = file
+            process.standardError = try FileHandle(forWritingTo: file)
+        } else {
+            errors = nil
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardOutput = output
-        process.standardError = errors ?? FileHandle.nullDevice
         try process.run()
         var port: Int?
         var text = ""
@@ -79,6 +88,7 @@ public final class DaemonProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        if let errors { try? FileManager.default.removeItem(at: errors) }
     }
 
     /// Everything it printed to stdout before listening.
@@ -91,10 +101,10 @@ public final class DaemonProcess {
         return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
-    /// What it wrote to stderr (only with `captureStderr`; read after it has exited).
+    /// What it has written to stderr so far (only with `captureStderr`).
     public func standardError() -> String {
-        guard let errors else { return "" }
-        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let errors, let data = FileManager.default.contents(atPath: errors.path) else { return "" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     @discardableResult
