@@ -39,6 +39,12 @@ package protocol LedgerRowSource {
     func forEachRow(of table: LedgerTables.Table, _ body: ([StoredValue]) throws -> Void) throws
 }
 
+/// A ledger that can be read table by table (both engines): what `copy` and `export` read.
+package protocol LedgerRowReading {
+    /// Runs `body` with every table readable on one snapshot.
+    func withRowSource<T>(_ body: (any LedgerRowSource) throws -> T) throws -> T
+}
+
 /// A new ledger written table by table, in one transaction.
 package protocol LedgerRowSink {
     /// Inserts `rows` into `table` (replacing a genesis row with the same key).

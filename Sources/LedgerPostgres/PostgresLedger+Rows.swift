@@ -2,7 +2,7 @@ import LedgerPersistence
 import PostgresNIO
 
 /// The database's tables row by row, for copying a ledger to or from another engine (`LedgerCopy`).
-extension PostgresLedger {
+extension PostgresLedger: LedgerRowReading {
     /// Runs `body` with every table readable on one REPEATABLE READ snapshot.
     package func withRowSource<T>(_ body: (any LedgerRowSource) throws -> T) throws -> T {
         let connection = try connectWritable()

@@ -3,7 +3,7 @@ import GRDB
 import LedgerPersistence
 
 /// The file's tables row by row, for copying a ledger to or from another engine (`LedgerCopy`).
-extension LedgerStore {
+extension LedgerStore: LedgerRowReading {
     /// Runs `body` with every table readable on one snapshot of the file.
     package func withRowSource<T>(_ body: (any LedgerRowSource) throws -> T) throws -> T {
         try pool.read { db in try body(SQLRowSource(db: db)) }

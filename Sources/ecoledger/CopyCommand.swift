@@ -52,15 +52,8 @@ struct CopyCommand: ParsableCommand {
     }
 
     static func copy(from source: LedgerLocation, to target: LedgerLocation, progress: @escaping (String, Int) -> Void) throws {
-        let read: ((any LedgerRowSource) throws -> Void) throws -> Void
-        switch source {
-        case .file(let path):
-            let store = try LedgerStore.open(at: path, readOnly: true)
-            read = { body in try store.withRowSource(body) }
-        case .postgres(let url):
-            let ledger = try PostgresLedger.open(url: url, password: try url.password())
-            read = { body in try ledger.withRowSource(body) }
-        }
+        let opened = try source.openForRows()
+        let read = { (body: (any LedgerRowSource) throws -> Void) in try opened.withRowSource(body) }
         switch target {
         case .file(let path):
             let store = try LedgerStore.create(at: path)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import LedgerCLI
-import LedgerStore
 import LedgerPersistence
 
 #if canImport(Glibc)
@@ -13,7 +12,7 @@ extension ExportFormat: ExpressibleByArgument {}
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every entry, one per line, to stdout.")
 
-    @Option(help: "Path of the ledger file.")
+    @Option(help: "The ledger file (opened read-only; the server may be running), or postgres://USER@HOST:PORT/DATABASE.")
     var db: String
 
     @Option(help: "jsonl (one JSON object per line) or csv (with a header row).")
@@ -21,9 +20,10 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try CLIFailure.report {
-            let store = try LedgerStore.open(at: db, readOnly: true)
             let output = FileDescriptorOutput(descriptor: STDOUT_FILENO)
-            try store.export(format) { line in try output.write(line) }
+            try LedgerLocation(db).openForRows().withRowSource { source in
+                try JournalExport.export(from: source, format) { line in try output.write(line) }
+            }
             try output.flush()
         }
     }

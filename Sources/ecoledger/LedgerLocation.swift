@@ -20,6 +20,22 @@ enum LedgerLocation: CustomStringConvertible {
         }
     }
 
+    /// Opens the existing ledger for reading (a file read-only: the server may be running).
+    func openForReading() throws -> any LedgerWriting {
+        switch self {
+        case .file(let path): try LedgerStore.open(at: path, readOnly: true)
+        case .postgres(let url): try PostgresLedger.open(url: url, password: try url.password())
+        }
+    }
+
+    /// Opens the existing ledger to be read table by table (`copy`, `export`).
+    func openForRows() throws -> any LedgerRowReading {
+        switch self {
+        case .file(let path): try LedgerStore.open(at: path, readOnly: true)
+        case .postgres(let url): try PostgresLedger.open(url: url, password: try url.password())
+        }
+    }
+
     /// Opens the existing ledger for reading and auditing.
     func openForAudit() throws -> any LedgerAuditing {
         switch self {

@@ -3,7 +3,6 @@ import Foundation
 import LedgerPersistence
 import LedgerCLI
 import LedgerCore
-import LedgerStore
 
 extension LedgerReport.Grouping: ExpressibleByArgument {}
 
@@ -18,7 +17,7 @@ struct ReportCommand: ParsableCommand {
             movement happened (docs/OPERATIONS.md, "Reports").
             """)
 
-    @Option(help: "The ledger file (opened read-only; the server may be running).")
+    @Option(help: "The ledger file (opened read-only; the server may be running), or postgres://USER@HOST:PORT/DATABASE.")
     var db: String
 
     @Option(help: ArgumentHelp("The first day (YYYY-MM-DD). Default: the first entry's.", valueName: "date"))
@@ -55,14 +54,14 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try CLIFailure.report {
-            let store = try LedgerStore.open(at: db, readOnly: true)
-            defer { try? store.close() }
-            let span = LedgerReport.span(from: from.flatMap(LedgerReport.LocalDate.init(parsing:)), to: to.flatMap(LedgerReport.LocalDate.init(parsing:)),
-                                         offsetMinutes: try store.scheme().offsetMinutes)
-            let report = try store.report(fromMs: span.fromMs, toMs: span.toMs)
-            let text = switch format {
-            case .csv: ReportCSV.render(report, by: by)
-            case .html: ReportHTML.render(report, by: by, title: title, context: try Self.context(of: report, in: store))
+            let text = try LedgerLocation(db).openForReading().read { store in
+                let span = LedgerReport.span(from: from.flatMap(LedgerReport.LocalDate.init(parsing:)), to: to.flatMap(LedgerReport.LocalDate.init(parsing:)),
+                                             offsetMinutes: try store.scheme().offsetMinutes)
+                let report = try store.report(fromMs: span.fromMs, toMs: span.toMs)
+                return switch format {
+                case .csv: ReportCSV.render(report, by: by)
+                case .html: ReportHTML.render(report, by: by, title: title, context: try Self.context(of: report, in: store))
+                }
             }
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CLIFailure.message("cannot write \(out)") }
@@ -74,10 +73,9 @@ struct ReportCommand: ParsableCommand {
 
     /// What the HTML report shows beside the figures: the names of materials and collection
     /// points, and the drop-offs still held when it was read (the figures count them as issued
-    /// and outstanding). Read just after the report: on a ledger being served, the head named
-    /// may be a few entries past the figures (as it always was), and a hold decided meanwhile
-    /// is no longer marked.
-    static func context(of report: LedgerReport, in store: LedgerStore) throws -> ReportHTML.Context {
+    /// and outstanding). Read on the report's own snapshot, so the head named is the one the
+    /// figures were read at.
+    static func context(of report: LedgerReport, in store: any LedgerReads) throws -> ReportHTML.Context {
         let head = try store.head()
         let points = try store.points()
         var context = ReportHTML.Context()

@@ -2,7 +2,8 @@ import Foundation
 import LedgerTestSupport
 import Testing
 
-/// `ecoledger init`, `verify` and `copy` with `--db postgres://…`, against a real server.
+/// `ecoledger init`, `verify`, `copy`, `export`, `report` and `generate` with `--db postgres://…`,
+/// against a real server.
 @Suite("The command line on PostgreSQL", .enabled(if: PostgresCluster.isInstalled))
 struct PostgresCLITests {
     @Test("a ledger copied from a file to PostgreSQL and back keeps its head, passes the audit each way, and the example is byte-identical")
@@ -33,6 +34,41 @@ struct PostgresCLITests {
         // The specification's example, written by the PostgreSQL engine itself: the same head.
         let made = try CLI.run(["init", "--db", example, "--example"])
         #expect(made.stdout.contains("entries=14 head=\(CLITests.exampleHead)"), "\(made.stdout)\(made.stderr)")
+    }
+
+    @Test("export and report read a PostgreSQL ledger exactly as they read the file it was copied from; generate writes one that verifies")
+    func exportReportGenerate() throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        try cluster.psql("CREATE DATABASE copied")
+        try cluster.psql("CREATE DATABASE generated")
+        let scratch = try Scratch()
+        let file = scratch.path("ledger.sqlite"), copied = cluster.url(database: "copied")
+        #expect(try CLI.run(["generate", "--db", file, "--entries", "400", "--accounts", "20"]).status == 0)
+        #expect(try CLI.run(["copy", "--from", file, "--to", copied]).status == 0)
+        for format in ["jsonl", "csv"] {
+            let fromFile = try CLI.run(["export", "--db", file, "--format", format]), fromPostgres = try CLI.run(["export", "--db", copied, "--format", format])
+            #expect(fromPostgres.status == 0, "\(fromPostgres.stderr)")
+            #expect(fromPostgres.stdout.split(separator: "\n").count >= 400)
+            #expect(fromPostgres.stdout == fromFile.stdout, "\(format) differs")
+        }
+        for arguments in [["--format", "csv", "--by", "material"], ["--format", "html", "--by", "point"]] {
+            let fromFile = try CLI.run(["report", "--db", file] + arguments), fromPostgres = try CLI.run(["report", "--db", copied] + arguments)
+            #expect(fromPostgres.status == 0, "\(fromPostgres.stderr)")
+            #expect(!fromPostgres.stdout.isEmpty)
+            #expect(fromPostgres.stdout == fromFile.stdout, "\(arguments) differs")
+        }
+
+        let generated = cluster.url(database: "generated")
+        let made = try CLI.run(["generate", "--db", generated, "--entries", "300", "--accounts", "10"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let head = try #require(made.stdout.split(separator: " ").first { $0.hasPrefix("head=") })
+        #expect(made.stdout.hasPrefix("generated postgres://postgres@127.0.0.1:\(cluster.port)/generated"), "\(made.stdout)")
+        let verified = try CLI.run(["verify", "--db", generated])
+        #expect(verified.stdout == "OK entries=300 \(head)\n", "\(verified.stdout)\(verified.stderr)")
+        let twice = try CLI.run(["generate", "--db", generated, "--entries", "300"])
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("already exists"), "\(twice.stderr)")
     }
 
     @Test("a row changed behind the ledger's back in PostgreSQL fails verify, as it would in a file")

@@ -38,7 +38,7 @@ struct ErasureTests {
         let profile = try #require(try store.profile(AccountID("R-9")))
         #expect(profile.name == Self.name && profile.district == "Payatas")
         var exported = ""
-        try store.export(.jsonl) { exported += $0 }
+        try store.withRowSource { try JournalExport.export(from: $0, .jsonl) { exported += $0 } }
         #expect(!exported.contains(Self.name) && !exported.contains("Payatas"))
         #expect(exported.contains(try profile.digest.hex), "the journal holds the digest")
         let row = try store.pool.read { db in try String?.fetchOne(db, sql: "SELECT name FROM accounts WHERE id = 'R-9'") }
