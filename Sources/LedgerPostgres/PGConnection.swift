@@ -25,11 +25,11 @@ final class PGConnection: @unchecked Sendable {
         self.logger = logger
         let pending = self.pending
         raw.closeFuture.whenComplete { _ in
-            pending.withLockedValue { $0 }?.fail(StoreError.unavailable("PostgreSQL at \(endpoint) closed the connection"))
+            pending.withLockedValue { $0 }?.fail(StoreError.unreachable("PostgreSQL at \(endpoint) closed the connection"))
         }
     }
 
-    /// Connects to `endpoint`; a failure is `StoreError.unavailable` naming the host and the cause.
+    /// Connects to `endpoint`; a failure is `StoreError.unreachable` naming the host and the cause.
     static func connect(_ url: PostgresURL, endpoint: PostgresURL.Endpoint, password: String?,
                         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> PGConnection {
         var logger = Logger(label: "ecoledger.postgres")
@@ -51,7 +51,7 @@ final class PGConnection: @unchecked Sendable {
             do {
                 tls = .require(try NIOSSLContext(configuration: configuration))
             } catch {
-                throw StoreError.unavailable("PostgreSQL TLS set-up failed: \(error)")
+                throw StoreError.unreachable("PostgreSQL TLS set-up failed: \(error)")
             }
         }
         var configuration = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: url.user,
@@ -73,7 +73,7 @@ final class PGConnection: @unchecked Sendable {
             }
         }
         let limit = loop.scheduleTask(in: .seconds(Int64(url.connectTimeoutSeconds))) {
-            connected.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer within \(url.connectTimeoutSeconds) s"))
+            connected.fail(StoreError.unreachable("PostgreSQL at \(endpoint) did not answer within \(url.connectTimeoutSeconds) s"))
         }
         defer { limit.cancel() }
         do {
@@ -82,7 +82,7 @@ final class PGConnection: @unchecked Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError.unavailable("PostgreSQL at \(endpoint): \(PGFailure.describe(error))")
+            throw StoreError.unreachable("PostgreSQL at \(endpoint): \(PGFailure.describe(error))")
         }
     }
 
@@ -108,12 +108,12 @@ final class PGConnection: @unchecked Sendable {
         let answer = loop.makePromise(of: PostgresQueryResult.self)
         pending.withLockedValue { $0 = answer }
         defer { pending.withLockedValue { $0 = nil } }
-        if raw.isClosed { answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) closed the connection")) }
+        if raw.isClosed { answer.fail(StoreError.unreachable("PostgreSQL at \(endpoint) closed the connection")) }
         raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
         let raw = self.raw, endpoint = self.endpoint
         let limit = loop.scheduleTask(in: Self.statementLimit) {
             let verb = sql.split(whereSeparator: \.isWhitespace).prefix(2).joined(separator: " ")
-            answer.fail(StoreError.unavailable("PostgreSQL at \(endpoint) did not answer \(verb) within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))
+            answer.fail(StoreError.unreachable("PostgreSQL at \(endpoint) did not answer \(verb) within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))
             // Closing fails whatever else waits on the connection; the store then opens a new one.
             let closing: EventLoopFuture<Void> = raw.close()
             _ = closing
@@ -186,7 +186,7 @@ struct PGRow: StoredColumns {
 }
 
 /// How a PostgreSQL failure reaches the ledger's callers: connection trouble is
-/// `StoreError.unavailable` (retry later); a refusal by the server carries its message and SQLSTATE.
+/// `StoreError.unreachable` (retry later); a refusal by the server carries its message and SQLSTATE.
 enum PGFailure {
     /// The server's SQLSTATE, when the error came from the server.
     static func sqlState(_ error: any Error) -> String? {
@@ -205,7 +205,7 @@ enum PGFailure {
     static func classify(_ error: any Error, on endpoint: PostgresURL.Endpoint) -> any Error {
         guard let psql = error as? PSQLError else { return error }
         if psql.serverInfo == nil || isConnectionState(sqlState(psql)) {
-            return StoreError.unavailable("PostgreSQL at \(endpoint): \(describe(psql))")
+            return StoreError.unreachable("PostgreSQL at \(endpoint): \(describe(psql))")
         }
         return PostgresRefusal(sqlState: sqlState(psql) ?? "", message: describe(psql))
     }

@@ -13,7 +13,7 @@ import Testing
 struct PostgresFailoverTests {
     /// What the kiosks saw: every acknowledged ref with its seq, and when each success came.
     final class Tally: @unchecked Sendable {
-        private let state = Mutex<(acked: [String: Int], successes: [ContinuousClock.Instant], ports: [Int])>(([:], [], []))
+        private let state = Mutex<(acked: [String: Int], successes: [ContinuousClock.Instant], ports: [Int], refusals: [String])>(([:], [], [], []))
         let stop = Atomic<Bool>(false)
 
         func ports() -> [Int] { state.withLock { $0.ports } }
@@ -25,6 +25,9 @@ struct PostgresFailoverTests {
             }
         }
         var acked: [String: Int] { state.withLock { $0.acked } }
+        /// Every reply to a drop-off that was not OK.
+        var refusals: [String] { state.withLock { $0.refusals } }
+        func refused(_ reply: String) { state.withLock { $0.refusals.append(reply) } }
         var count: Int { state.withLock { $0.acked.count } }
         /// The write outage a failure at `moment` caused: the longest wait from one success to
         /// the next, from the last success before `moment` to `until`. (A killed server's
@@ -83,6 +86,7 @@ struct PostgresFailoverTests {
                             tally.acknowledged(ref, seq: seq)
                             next += 1
                         } else {
+                            tally.refused(reply)
                             // UNAVAILABLE while the database fails over: the same ref again, a little later.
                             try await Task.sleep(for: .milliseconds(50))
                         }
@@ -198,6 +202,13 @@ struct PostgresFailoverTests {
             let storedSeq = Dictionary(stored.map { (String($0[0]), Int($0[1]) ?? -1) }, uniquingKeysWith: { _, _ in -2 })
             for (ref, seq) in acked { #expect(storedSeq[ref] == seq, "\(ref) acknowledged as seq \(seq), stored as \(String(describing: storedSeq[ref]))") }
             #expect(cosigned.load(ordering: .relaxed) >= 2)
+            // The kiosks were told to retry, and nothing about the database behind the server.
+            let refusals = tally.refusals
+            #expect(!refusals.isEmpty, "no drop-off was refused while the primary was down")
+            for reply in Set(refusals) {
+                #expect(reply.hasPrefix("ERR UNAVAILABLE ") && reply.hasSuffix("retry later with the same ref"), "\(reply)")
+                #expect(!reply.contains("PostgreSQL") && !reply.contains("\(primary.port)") && !reply.contains("\(standby.port)"), "\(reply)")
+            }
             #expect(!FileManager.default.fileExists(atPath: witnessState + ".evidence"), "the witness reported a fork")
             // A receipt for an entry written before each failure verifies.
             for seq in [acked.values.min()!, acked.values.max()!] {

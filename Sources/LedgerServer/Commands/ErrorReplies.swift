@@ -21,9 +21,16 @@ extension LedgerError: ReplyingError {
 
 extension StoreError: ReplyingError {
     func protocolError(verb: String, logger: Logger) -> ProtocolError {
-        if case .unavailable(let why) = self {
+        switch self {
+        case .unavailable(let why):
             logger.error("write refused by storage", metadata: ["command": "\(verb)", "reason": "\(why)"])
             return ProtocolError(.unavailable, "\(why); retry later with the same ref")
+        case .unreachable(let why):
+            // Hosts and the database's own words stay in the log: a client learns only what to do.
+            logger.error("the ledger's database is unreachable", metadata: ["command": "\(verb)", "reason": "\(why)"])
+            return ProtocolError(.unavailable, "the ledger's database cannot be reached; retry later with the same ref")
+        default:
+            break
         }
         logger.error("command failed", metadata: ["command": "\(verb)", "error": "\(self)"])
         return ErrorReplies.internalError
