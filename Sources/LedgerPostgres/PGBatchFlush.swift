@@ -26,18 +26,26 @@ struct PGBatchFlush {
                 .byteArrays(entries.map(\.prevHash.bytes)), .byteArrays(entries.map(\.hash.bytes)),
             ])
         let projections = changes.projections
-        for account in projections.accounts.values {
+        // Every changed account in one statement. Names and districts are never empty and a
+        // minimum redemption never 0, so '' and 0 stand for NULL in the arrays.
+        let accounts = Array(projections.accounts.values)
+        if !accounts.isEmpty {
             try connection.query("""
                 INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                SELECT id, kind, NULLIF(name, ''), NULLIF(district, ''), balance, NULLIF(min_redeem, 0), pin_failures, locked::smallint,
+                       last_seq, closed::smallint, pending, erased::smallint
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
+                            $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+                    AS a (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
                     balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
                     locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
                     erased = excluded.erased
-                """, [.text(account.id.rawValue), .text(account.kind.rawValue), .optionalText(account.name), .optionalText(account.district),
-                      .int(account.balance.centipoints), .optionalInt(account.minRedeem?.centipoints), .int(Int64(account.pinFailures)),
-                      .flag(account.locked), .int(account.lastSeq), .flag(account.closed), .int(account.pending.centipoints),
-                      .flag(account.erased)])
+                """, [.texts(accounts.map(\.id.rawValue)), .texts(accounts.map(\.kind.rawValue)), .texts(accounts.map { $0.name ?? "" }),
+                      .texts(accounts.map { $0.district ?? "" }), .ints(accounts.map(\.balance.centipoints)),
+                      .ints(accounts.map { $0.minRedeem?.centipoints ?? 0 }), .ints(accounts.map { Int64($0.pinFailures) }),
+                      .ints(accounts.map { $0.locked ? 1 : 0 }), .ints(accounts.map(\.lastSeq)), .ints(accounts.map { $0.closed ? 1 : 0 }),
+                      .ints(accounts.map(\.pending.centipoints)), .ints(accounts.map { $0.erased ? 1 : 0 })])
         }
         // After the accounts, so a PIN set by the entry that opened its account has a row to go in.
         for (id, record) in projections.pinRecords {

@@ -12,6 +12,27 @@ struct PGReads {
     /// The last entry this process knows is on the synchronous standby (it committed it, or
     /// saw it after a commit of its own returned); nil when it is not the writer.
     var acknowledged: Int64? = nil
+    /// The writer's batch asks for each request's ref: answered from one query for the whole
+    /// batch (`prefetching(refs:)`), not one round trip each.
+    private var prefetched: (refs: Set<String>, entries: [String: Entry])? = nil
+
+    init(connection: PGConnection, acknowledged: Int64? = nil) {
+        self.connection = connection
+        self.acknowledged = acknowledged
+    }
+
+    /// These reads, with the entries holding any of `refs` fetched at once.
+    func prefetching(refs: [String]) throws -> PGReads {
+        guard !refs.isEmpty else { return self }
+        var reads = self
+        var entries: [String: Entry] = [:]
+        for row in try connection.query("SELECT \(RowDecoding.journalColumns) FROM journal WHERE ref = ANY($1::text[])", [.texts(refs)]) {
+            let entry = try Self.entry(row)
+            if let ref = entry.body.ref { entries[ref.rawValue] = entry }
+        }
+        reads.prefetched = (Set(refs), entries)
+        return reads
+    }
 
     /// An account row with its profile: the profile's texts come as (their kind, their bytes),
     /// the shape `RowDecoding.profile` reads.
@@ -84,7 +105,8 @@ struct PGReads {
     }
 
     func entry(ref: ClientRef) throws -> Entry? {
-        try connection.one("SELECT \(RowDecoding.journalColumns) FROM journal WHERE ref = $1", [.text(ref.rawValue)]).map(Self.entry)
+        if let prefetched, prefetched.refs.contains(ref.rawValue) { return prefetched.entries[ref.rawValue] }
+        return try connection.one("SELECT \(RowDecoding.journalColumns) FROM journal WHERE ref = $1", [.text(ref.rawValue)]).map(Self.entry)
     }
 
     func scheme() throws -> SchemeState {

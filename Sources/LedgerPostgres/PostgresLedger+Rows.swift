@@ -40,27 +40,40 @@ struct PGRowSource: LedgerRowSource {
 struct PGRowSink: LedgerRowSink {
     let connection: PGConnection
 
+    /// Bind parameters per statement: PostgreSQL's limit is 65,535.
+    static let parameterLimit = 60_000
+
+    /// Many rows per statement (as many as the parameter limit allows): a copy of a large
+    /// ledger is millions of rows, and one round trip each would dominate it.
     func insert(_ rows: [[StoredValue]], into table: LedgerTables.Table) throws {
         let others = table.columns.filter { !table.key.contains($0) }
         let update = others.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + others.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let sql = """
-            INSERT INTO \(table.name) (\(table.columns.joined(separator: ", ")))
-            VALUES (\((1...table.columns.count).map { "$\($0)" }.joined(separator: ", ")))
-            ON CONFLICT (\(table.key.joined(separator: ", "))) \(update)
-            """
-        for row in rows {
-            var binds = PostgresBindings(capacity: row.count)
-            for value in row {
-                switch value {
-                case .null: binds.appendNull()
-                case .integer(let number): binds.append(number)
-                case .real: throw StoreError.corrupt("\(table.name): a REAL value, which no ledger column holds")
-                case .text(let text?): binds.append(text)
-                case .text(nil): throw StoreError.corrupt("\(table.name): a text value is not UTF-8")
-                case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+        let width = table.columns.count
+        let perStatement = max(1, Self.parameterLimit / width)
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            start += chunk.count
+            let values = (0..<chunk.count).map { row in
+                "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
+            }
+            var binds = PostgresBindings(capacity: chunk.count * width)
+            for row in chunk {
+                for value in row {
+                    switch value {
+                    case .null: binds.appendNull()
+                    case .integer(let number): binds.append(number)
+                    case .real: throw StoreError.corrupt("\(table.name): a REAL value, which no ledger column holds")
+                    case .text(let text?): binds.append(text)
+                    case .text(nil): throw StoreError.corrupt("\(table.name): a text value is not UTF-8")
+                    case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+                    }
                 }
             }
-            try connection.query(sql, binds)
+            try connection.query("""
+                INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (\(table.key.joined(separator: ", "))) \(update)
+                """, binds)
         }
     }
 }

@@ -117,7 +117,7 @@ public final class PostgresLedger: Sendable {
             let connection: PGConnection
             do {
                 connection = try PGConnection.connect(url, endpoint: endpoint, password: password)
-            } catch StoreError.unavailable(let why) {
+            } catch StoreError.unreachable(let why) {
                 reasons.append(why)
                 continue
             } catch {
@@ -132,7 +132,7 @@ public final class PostgresLedger: Sendable {
             }
             connection.close()
         }
-        throw StoreError.unavailable(reasons.isEmpty ? "no PostgreSQL host named" : reasons.joined(separator: "; "))
+        throw StoreError.unreachable(reasons.isEmpty ? "no PostgreSQL host named" : reasons.joined(separator: "; "))
     }
 
     private func takeReader() throws -> PGConnection {
@@ -161,7 +161,7 @@ public final class PostgresLedger: Sendable {
             giveBack(connection)
             return result
         } catch {
-            if case StoreError.unavailable = error { connection.close() } else { giveBack(connection) }
+            if case StoreError.unreachable = error { connection.close() } else { giveBack(connection) }
             throw error
         }
     }
@@ -239,7 +239,7 @@ public final class PostgresLedger: Sendable {
                 return try writeBatch(requests, writer: &writer)
             } catch {
                 writer.state.forget()
-                if case StoreError.unavailable = error { writer.connection?.close(); writer.connection = nil }
+                if case StoreError.unreachable = error { writer.connection?.close(); writer.connection = nil }
                 guard requests.count > 1, !(error is Fenced) else { throw Self.reported(error) }
             }
             return requests.map { request in
@@ -271,14 +271,19 @@ public final class PostgresLedger: Sendable {
         let state = writer.state
         var committed: (WriteBatch.Changes, MerkleFrontier)?
         let results = try connection.transaction {
-            // The lease row first: a standby's takeover waits for this transaction, then finds
-            // the lease just renewed.
-            guard try renew(connection, epoch: epoch) else {
+            // The lease row first, in the statement that locks the head: a standby's takeover
+            // waits for this transaction, then finds the lease just renewed.
+            guard let row = try connection.one("""
+                    WITH lease AS (
+                        UPDATE writer_lease SET expires_at = clock_timestamp() + $1 * interval '1 millisecond' WHERE id = 1 AND epoch = $2
+                        RETURNING epoch)
+                    SELECT seq, hash, time_ms, (SELECT count(*) FROM lease) FROM chain_head WHERE id = 1 FOR UPDATE
+                    """, [.int(leaseMs), .int(epoch)]),
+                  let hash = Hash256(bytes: try row.blob(1, "hash")) else { throw StoreError.corrupt("chain_head row is missing or malformed") }
+            guard try row.integer(3, "renewed") == 1 else {
                 throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
             }
-            let reads = PGReads(connection: connection)
-            guard let row = try connection.one("SELECT seq, hash, time_ms FROM chain_head WHERE id = 1 FOR UPDATE"),
-                  let hash = Hash256(bytes: try row.blob(1, "hash")) else { throw StoreError.corrupt("chain_head row is missing or malformed") }
+            let reads = try PGReads(connection: connection).prefetching(refs: requests.compactMap { $0.clientRef?.rawValue })
             let head = ChainHead(seq: try row.integer(0, "seq"), hash: hash, timeMs: try row.integer(2, "time_ms"))
             state.validate(storedHead: head)
             let batch = WriteBatch(reads: reads, committed: state, head: head)
@@ -355,7 +360,7 @@ public final class PostgresLedger: Sendable {
             giveBack(connection)
             return result
         } catch {
-            if case StoreError.unavailable = error { connection.close() } else { giveBack(connection) }
+            if case StoreError.unreachable = error { connection.close() } else { giveBack(connection) }
             throw error
         }
     }
