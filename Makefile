@@ -18,7 +18,7 @@ TAMPERINGS ?= 1000
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= .build-fuzz
 
-.PHONY: deps test-deps build test run example bench peers crash-test tamper-test fuzz storage-test hostile-test money-test failover-test clean
+.PHONY: deps test-deps build test run example bench bench-postgres peers crash-test tamper-test fuzz storage-test hostile-test money-test failover-test clean
 
 ## deps: what building and running need: the system libraries (SQLite, OpenSSL, libedit) and
 ##       pkg-config, installed with apt-get when pkg-config cannot find them
@@ -66,6 +66,12 @@ bench: deps
 	$(SWIFT) build -c release
 	.build/release/ecoledger-bench suite --dir $(BENCH_DIR) --entries $(BENCH_ENTRIES) --duration $(BENCH_SECONDS)
 	@if [ -d $(PEERS) ]; then $(MAKE) --no-print-directory peers; else echo "no peers at $(PEERS); skipped"; fi
+
+## bench-postgres: ecoledger on PostgreSQL (alone and with a synchronous standby) at 1, 8 and 32
+##                 connections beside pg_ledger.sh, and verify of one ledger as a file and on PostgreSQL
+bench-postgres: test-deps
+	$(SWIFT) build -c release
+	PEERS=$(PEERS) DURATION=$(BENCH_SECONDS) bash scripts/bench-postgres.sh
 
 ## peers: what ecoledger is compared with (PostgreSQL, SQLite and SHA-256 ceilings, Redis)
 peers:
