@@ -71,7 +71,7 @@ bench: deps
 ##                 connections beside pg_ledger.sh, and verify of one ledger as a file and on PostgreSQL
 bench-postgres: test-deps
 	$(SWIFT) build -c release
-	PEERS=$(PEERS) DURATION=$(BENCH_SECONDS) bash scripts/bench-postgres.sh
+	PEERS=$(PEERS) DURATION=$(BENCH_SECONDS) ENTRIES=$(BENCH_ENTRIES) bash scripts/bench-postgres.sh
 
 ## peers: what ecoledger is compared with (PostgreSQL, SQLite and SHA-256 ceilings, Redis)
 peers:
