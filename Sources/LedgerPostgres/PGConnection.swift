@@ -57,7 +57,8 @@ final class PGConnection: @unchecked Sendable {
         var configuration = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: url.user,
                                                              password: password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(Int64(url.connectTimeoutSeconds))
-        if url.tls == .verifyFull { configuration.options.tlsServerName = endpoint.host }
+        // postgres-nio names the host for SNI and the name check, or, for an IP address (not
+        // valid in SNI), NIOSSL checks the certificate's IP addresses against the peer's.
         configuration.options.additionalStartupParameters = [("application_name", url.applicationName)]
         // The whole start-up, not only the TCP connect, within connect_timeout: a port still open
         // on a dead server's machine can accept and never answer.
@@ -82,7 +83,7 @@ final class PGConnection: @unchecked Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError.unreachable("PostgreSQL at \(endpoint): \(PGFailure.describe(error))")
+            throw StoreError.unreachable("PostgreSQL at \(endpoint): \(PGFailure.describeConnect(error, url: url, endpoint: endpoint))")
         }
     }
 
@@ -200,6 +201,18 @@ enum PGFailure {
         }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
+    }
+
+    /// A failure to connect, with the two TLS refusals an operator meets first put in words.
+    static func describeConnect(_ error: any Error, url: PostgresURL, endpoint: PostgresURL.Endpoint) -> String {
+        let text = describe(error)
+        if text.contains("failedToValidateHostname") {
+            return "its TLS certificate does not name \(endpoint.host) (sslmode=verify-full checks the name: connect by a name the certificate lists, or use verify-ca)"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "its TLS certificate is not signed by the CA in sslrootcert=\(url.rootCertificate ?? "(none)") (or it has expired)"
+        }
+        return text
     }
 
     static func classify(_ error: any Error, on endpoint: PostgresURL.Endpoint) -> any Error {

@@ -114,4 +114,51 @@ struct PostgresCLITests {
         #expect(denied.status != 0)
         #expect(denied.stderr.contains("password authentication failed"), "\(denied.stderr)")
     }
+
+    @Test("TLS to PostgreSQL: verify-full checks the CA and the host name, verify-ca the CA only, and a server that demands TLS refuses sslmode=disable")
+    func tlsToPostgres() throws {
+        let certificates = try PostgresCluster.run("/bin/mktemp", ["-d", "/tmp/ecoledger-pgtls.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { try? FileManager.default.removeItem(atPath: certificates) }
+        func path(_ name: String) -> String { certificates + "/" + name }
+        func openssl(_ arguments: [String]) throws { try PostgresCluster.run("/usr/bin/openssl", arguments) }
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for ca in ["ca", "other-ca"] {
+            try openssl(["req", "-x509"] + curve + ["-keyout", path("\(ca).key"), "-out", path("\(ca).crt"), "-days", "2", "-subj", "/CN=\(ca)"])
+        }
+        // The server's certificate names localhost only, not 127.0.0.1.
+        try openssl(["req"] + curve + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost\n".write(toFile: path("ext.cnf"), atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-CAcreateserial",
+                     "-out", path("server.crt"), "-days", "2", "-extfile", path("ext.cnf")])
+        try PostgresCluster.run("/bin/chown", ["-R", "postgres", certificates])
+        try PostgresCluster.run("/bin/chmod", ["600", path("server.key")])
+
+        let cluster = try PostgresCluster(settings: ["ssl=on", "ssl_cert_file=\(path("server.crt"))", "ssl_key_file=\(path("server.key"))"])
+        defer { cluster.stop() }
+        // Connections over TCP without TLS are refused by the server itself.
+        let hba = cluster.directory + "/data/pg_hba.conf"
+        try ("hostnossl all all 0.0.0.0/0 reject\n" + String(contentsOfFile: hba, encoding: .utf8)).write(toFile: hba, atomically: false, encoding: .utf8)
+        try cluster.psql("SELECT pg_reload_conf()")
+        try cluster.psql("CREATE DATABASE ledger")
+        func url(host: String, _ parameters: String) -> String {
+            "postgres://postgres@\(host):\(cluster.port)/ledger?passfile=\(cluster.passwordFile)&\(parameters)"
+        }
+
+        let full = try CLI.run(["init", "--db", url(host: "localhost", "sslmode=verify-full&sslrootcert=\(path("ca.crt"))")])
+        #expect(full.status == 0, "\(full.stdout)\(full.stderr)")
+        let verified = try CLI.run(["verify", "--db", url(host: "localhost", "sslmode=verify-full&sslrootcert=\(path("ca.crt"))")])
+        #expect(verified.stdout.hasPrefix("OK entries=0 "), "\(verified.stdout)\(verified.stderr)")
+
+        let wrongName = try CLI.run(["verify", "--db", url(host: "127.0.0.1", "sslmode=verify-full&sslrootcert=\(path("ca.crt"))")])
+        #expect(wrongName.status != 0)
+        #expect(wrongName.stderr.contains("PostgreSQL at 127.0.0.1:\(cluster.port): its TLS certificate does not name 127.0.0.1"), "\(wrongName.stderr)")
+        let caOnly = try CLI.run(["verify", "--db", url(host: "127.0.0.1", "sslmode=verify-ca&sslrootcert=\(path("ca.crt"))")])
+        #expect(caOnly.stdout.hasPrefix("OK entries=0 "), "\(caOnly.stdout)\(caOnly.stderr)")
+        let otherCA = try CLI.run(["verify", "--db", url(host: "localhost", "sslmode=verify-ca&sslrootcert=\(path("other-ca.crt"))")])
+        #expect(otherCA.status != 0)
+        #expect(otherCA.stderr.contains("its TLS certificate is not signed by the CA in sslrootcert=\(path("other-ca.crt"))"), "\(otherCA.stderr)")
+        let plain = try CLI.run(["verify", "--db", url(host: "127.0.0.1", "sslmode=disable")])
+        #expect(plain.status != 0)
+        #expect(plain.stderr.contains("no encryption"), "\(plain.stderr)")
+    }
 }
