@@ -21,36 +21,19 @@ struct PGTree: SubtreeHashReader {
     }
 }
 
-/// Reads of the Merkle tree and the signed checkpoints.
-extension PGReads {
+/// Reads of the Merkle tree and the signed checkpoints (roots, proofs and receipts: `TransparencyRows`).
+extension PGReads: TransparencyRows {
     /// Never beyond what this process knows is acknowledged: an entry whose COMMIT is still
     /// waiting for the standby is visible here, and a failover could yet lose it.
     func treeHead() throws -> (size: Int64, root: Hash256) {
         let size = min(try head().seq, acknowledged ?? .max)
-        return (size, try MerkleProver(PGTree(connection: connection)).root(size: size))
+        return (size, try MerkleProver(tree).root(size: size))
     }
 
-    func treeRoot(size: Int64) throws -> Hash256 {
-        let head = try head().seq
-        guard size >= 0, size <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(size)") }
-        return try MerkleProver(PGTree(connection: connection)).root(size: size)
-    }
+    var tree: PGTree { PGTree(connection: connection) }
 
-    func consistencyProof(old: Int64, new: Int64) throws -> [Hash256] {
-        let head = try head().seq
-        guard old >= 0, old <= new else { throw LedgerError.invalid("old", "must be between 0 and the new size") }
-        guard new <= head else { throw LedgerError.notFound("the ledger has \(head) entries, not \(new)") }
-        return try MerkleProver(PGTree(connection: connection)).consistencyProof(old: old, new: new)
-    }
-
-    func receipt(seq: Int64) throws -> InclusionReceipt? {
-        guard let entry = try entry(seq: seq) else { throw LedgerError.notFound("no entry \(seq)") }
-        let cosignedSize = try connection.one("SELECT max(size) FROM cosignatures WHERE size >= $1", [.int(seq)])?.optionalInteger(0, "size")
-        let cosigned = try cosignedSize.flatMap { try checkpoint(size: $0) }
-        guard let checkpoint = try cosigned ?? latestCheckpoint(), checkpoint.size >= seq else { return nil }
-        let proof = try MerkleProver(PGTree(connection: connection)).inclusionProof(index: seq - 1, size: checkpoint.size)
-        return InclusionReceipt(canonicalBytes: entry.canonicalBytes, index: seq - 1, proof: proof,
-                                checkpoint: try SignedNote(parsing: checkpoint.servedNote))
+    func newestCosignedSize(covering seq: Int64) throws -> Int64? {
+        try connection.one("SELECT max(size) FROM cosignatures WHERE size >= $1", [.int(seq)])?.optionalInteger(0, "size")
     }
 
     func latestCheckpoint() throws -> StoredCheckpoint? {
