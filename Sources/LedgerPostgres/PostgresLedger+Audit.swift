@@ -1,27 +1,29 @@
-import Foundation
 import LedgerCore
+import LedgerCrypto
 import LedgerPersistence
-import LedgerStore
 import LedgerTransparency
+import NIOCore
+import PostgresNIO
 
-/// The audit of a PostgreSQL ledger is the file's audit, run on a copy: one REPEATABLE READ
-/// snapshot of every table is copied, value by value, into a new SQLite ledger in an
-/// owner-only scratch folder, and `LedgerStore.verify` checks that copy. The rules that judge
-/// a ledger are written once, and both engines are held to them byte for byte.
+/// The audit of a PostgreSQL ledger is the file's audit (`LedgerAuditor`, written once), reading
+/// one REPEATABLE READ snapshot through server-side cursors: the journal and the tree stream
+/// past the chain and tree checks while the replay runs on the other core, and each projection
+/// table is compared with the replay row by row. Nothing is copied on the way.
 extension PostgresLedger {
     public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
                        witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-audit-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let copy = try LedgerStore.create(at: folder + "/audit.sqlite")
-        defer { try? copy.close() }
-        try withRowSource { source in
-            try copy.withRowSink { sink in try LedgerCopy.copy(from: source, to: sink) }
+        let connection = try connectWritable()
+        defer { connection.close() }
+        return try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            do {
+                let auditor = LedgerAuditor(source: PGAuditSource(connection: connection), logKey: logKey, anchor: anchor,
+                                            witnessKeys: witnessKeys)
+                return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))
+            } catch let failure as AuditFailure {
+                return .failure(failure)
+            }
         }
-        return try copy.verify(expecting: expected, logKey: logKey, anchor: anchor, witnessKeys: witnessKeys,
-                               progressEvery: progressEvery, progress: progress)
     }
 
     public func audit(witnessKeys: [NoteKey]) throws -> Result<AuditReport, AuditFailure> {
@@ -30,3 +32,91 @@ extension PostgresLedger {
 }
 
 extension PostgresLedger: LedgerDatabase, LedgerAuditing {}
+
+/// The audit's reads of PostgreSQL, on one connection inside the caller's snapshot: each SELECT
+/// becomes a server-side cursor fetched in batches, so no table is held in memory whole.
+final class PGAuditSource: AuditSource {
+    let connection: PGConnection
+    private var cursors = 0
+
+    init(connection: PGConnection) {
+        self.connection = connection
+    }
+
+    func tableExists(_ name: String) throws -> Bool {
+        guard case .integer(1)? = try connection.one("SELECT to_regclass($1) IS NOT NULL", [.text(name)])?.storedValue(at: 0) else { return false }
+        return true
+    }
+
+    var accountColumns: String { PGReads.accountColumns }
+
+    func cursor(_ sql: String) throws -> PGCursor {
+        cursors += 1
+        return try PGCursor(connection: connection, name: "ecoledger_audit_\(cursors)", sql: sql)
+    }
+
+    func entry(seq: Int64) throws -> Entry? { try PGReads(connection: connection).entry(seq: seq) }
+
+    func entry(ref: ClientRef) throws -> Entry? { try PGReads(connection: connection).entry(ref: ref) }
+}
+
+/// One SELECT as a server-side cursor, fetched `batch` rows at a time; closed after its last row
+/// (or with the transaction, if the audit stops before).
+final class PGCursor: AuditCursor {
+    static let batch = 10_000
+
+    private let connection: PGConnection
+    private let name: String
+    private var rows: [PGRow] = []
+    private var index = 0
+    private var exhausted = false
+
+    init(connection: PGConnection, name: String, sql: String) throws {
+        self.connection = connection
+        self.name = name
+        try connection.query("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)")
+    }
+
+    func next() throws -> PGRow? {
+        if index == rows.count {
+            guard !exhausted else { return nil }
+            rows = try connection.query("FETCH FORWARD \(Self.batch) FROM \(name)")
+            index = 0
+            if rows.count < Self.batch {
+                exhausted = true
+                try connection.query("CLOSE \(name)")
+            }
+            guard !rows.isEmpty else { return nil }
+        }
+        defer { index += 1 }
+        return rows[index]
+    }
+}
+
+/// The audit reads PostgreSQL's typed values as they arrive (binary), and a value of another
+/// type than the column's reader expects reads as nil, as SQLite's storage classes do.
+extension PGRow: AuditColumns {
+    func isNull(_ index: Int32) -> Bool { row[Int(index)].bytes == nil }
+
+    func int64(_ index: Int32) -> Int64? {
+        let cell = row[Int(index)]
+        guard cell.bytes != nil else { return nil }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return try? cell.decode(Int64.self)
+        default: return nil
+        }
+    }
+
+    func appendText(_ index: Int32, to bytes: inout [UInt8]) -> Int? {
+        let cell = row[Int(index)]
+        guard let value = cell.bytes, cell.dataType == .text || cell.dataType == .varchar else { return nil }
+        bytes.append(contentsOf: value.readableBytesView)
+        return value.readableBytes
+    }
+
+    func hash(_ index: Int32) -> Hash256? {
+        let cell = row[Int(index)]
+        guard let value = cell.bytes, cell.dataType == .bytea, value.readableBytes == Hash256.byteCount else { return nil }
+        return value.withUnsafeReadableBytes(Hash256.init(raw:))
+    }
+}

@@ -1,75 +1,52 @@
 import Foundation
-import LedgerPersistence
-import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
-import GRDBSQLite
 
-extension LedgerStore {
-    /// Verifies the whole ledger from genesis on one consistent snapshot:
-    /// 1. every entry in seq order: continuity, prev-hash, recomputed hash, time order, and
-    ///    that it could have been appended (replayed through the same rules as the store);
-    /// 2. refs are unique;
-    /// 3. the stored head and, when given, the expected head;
-    /// 4. every projection table equals the replay, and the invariants hold;
-    /// 5. the Merkle tree: every stored hash, recomputed as the entries are replayed; every stored
-    ///    checkpoint's signature (with `logKey`, or the key the server recorded) and that the
-    ///    journal's tree at its size has its root; and `anchor`, a checkpoint kept elsewhere;
-    /// 6. witnesses' cosignatures: every one's form, and the signatures of those whose witness
-    ///    has a key in `witnessKeys`.
-    ///
-    /// Entries are streamed, so memory grows with the projections, not the journal.
-    /// `progress` is called with (entries checked, total) every `progressEvery` entries.
-    public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
-                       witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,
-                       progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
-        try withSnapshot { db in
-            // A file no writer of this version has opened yet cannot be read as this version reads.
-            let applied = try Schema.migrator.appliedIdentifiers(db)
-            if let missing = Schema.migrations.map(\.name).first(where: { !applied.contains($0) }) {
-                throw StoreError.needsUpgrade(path: path, migration: missing)
-            }
-            do {
-                let auditor = LedgerAuditor(db: db, logKey: logKey, anchor: anchor, witnessKeys: witnessKeys)
-                return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))
-            } catch let failure as AuditFailure {
-                return .failure(failure)
-            }
-        }
-    }
-}
-
-/// The steps of `LedgerStore.verify`, on one read transaction.
-struct LedgerAuditor {
-    let db: Database
+/// The audit of a whole ledger, from genesis, on one consistent snapshot of either engine
+/// (`AuditSource`): what `ecoledger verify` and the server's AUDIT run.
+/// 1. every entry in seq order: continuity, prev-hash, recomputed hash, time order, and
+///    that it could have been appended (replayed through the same rules as the store);
+/// 2. refs are unique;
+/// 3. the stored head and, when given, the expected head;
+/// 4. every projection table equals the replay, and the invariants hold;
+/// 5. the Merkle tree: every stored hash, recomputed as the entries are replayed; every stored
+///    checkpoint's signature (with `logKey`, or the key the server recorded) and that the
+///    journal's tree at its size has its root; and `anchor`, a checkpoint kept elsewhere;
+/// 6. witnesses' cosignatures: every one's form, and the signatures of those whose witness
+///    has a key in `witnessKeys`.
+///
+/// Entries are streamed, so memory grows with the projections, not the journal.
+package struct LedgerAuditor<Source: AuditSource> {
+    let source: Source
     var logKey: NoteKey? = nil
     var anchor: Checkpoint? = nil
     var witnessKeys: [NoteKey] = []
 
-    /// Every table the files of `schema/` make. The audit reads each, so one that is missing
-    /// fails it before anything else.
-    static let tables = ["ledger_meta", "journal", "chain_head", "accounts", "points", "materials", "tokens", "reversals",
-                         "tree_hashes", "checkpoints", "cosignatures", "scheme", "holds", "profiles"]
+    package init(source: Source, logKey: NoteKey?, anchor: Checkpoint?, witnessKeys: [NoteKey]) {
+        (self.source, self.logKey, self.anchor, self.witnessKeys) = (source, logKey, anchor, witnessKeys)
+    }
 
     /// The audit in two stages on the two cores: `JournalScan` (chain and tree, from the column
     /// bytes) on a thread of its own, and the replay here; then the whole-table checks.
-    func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
-        for table in Self.tables where try !db.tableExists(table) {
+    /// An `AuditFailure` is the ledger's fault; any other error is the audit's (it could not read).
+    package func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
+        // Every table the files of `schema/` make (the ones a copy moves); the audit reads each,
+        // so one that is missing fails it before anything else.
+        for table in LedgerTables.all.map(\.name) where try !source.tableExists(table) {
             throw AuditFailure(seq: 0, reason: "the table \(table) is missing")
         }
-        let reads = SQLReads(db: db)
-        let journal = try db.makeStatement(sql: "SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
-        let treeRows = try db.makeStatement(sql: "SELECT position, hash FROM tree_hashes ORDER BY position")
+        let total = try source.cursor("SELECT count(*) FROM journal").next()?.int64(0) ?? 0
         let (roots, cosignatures) = try signedRoots()
-        let tree = try TreeAudit(rows: treeRows, roots: roots)
-        let total = try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
-        // The scan thread steps this connection's statements; the replay's rare lookups (the
-        // entry a reversal undoes) take the same lock.
+        let journal = try source.cursor("SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
+        let tree = try TreeAudit(rows: try source.cursor("SELECT position, hash FROM tree_hashes ORDER BY position"), roots: roots)
+        // The scan thread steps the source's cursors; the replay's rare lookups (the entry a
+        // reversal undoes) take the same lock, as one connection serves both.
         let connection = NSLock()
+        let source = self.source
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
-            bySeq: { seq in try connection.withLock { try reads.entry(seq: seq) } },
-            byRef: { ref in try connection.withLock { try reads.entry(ref: ref) } }))
+            bySeq: { seq in try connection.withLock { try source.entry(seq: seq) } },
+            byRef: { ref in try connection.withLock { try source.entry(ref: ref) } }))
         let scan = JournalScan(journal: journal, tree: tree, connection: connection)
         let finished = DispatchSemaphore(value: 0)
         // Unowned: this function keeps the scan (and the statements it holds) until the thread
@@ -112,7 +89,7 @@ struct LedgerAuditor {
         let head = replayer.head
         try checkRefsAreUnique()
         try checkStoredHead(head)
-        if let expected { try check(head, against: expected, storage: reads) }
+        if let expected { try check(head, against: expected) }
         try scan.finishTree(head: head.seq)
         try compareProjections(with: replayer.snapshot, head: head.seq)
         if let violation = replayer.snapshot.invariantViolation() {
@@ -125,11 +102,11 @@ struct LedgerAuditor {
 
     /// The UNIQUE index makes duplicates impossible unless someone removed it.
     func checkRefsAreUnique() throws {
-        if let row = try Row.fetchOne(db, sql: """
+        if let row = try source.cursor("""
             SELECT ref, max(seq) AS seq FROM journal WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1 ORDER BY 2 LIMIT 1
-            """) {
-            let ref: String = try RowDecoding.value(row, 0)
-            throw AuditFailure(seq: try RowDecoding.value(row, 1), reason: "ref \(ref.debugDescription) is used by more than one entry")
+            """).next() {
+            let ref = try row.text(0, "ref")
+            throw AuditFailure(seq: try row.integer(1, "seq"), reason: "ref \(ref.debugDescription) is used by more than one entry")
         }
     }
 
@@ -151,20 +128,20 @@ struct LedgerAuditor {
 
     /// The one `chain_head` row, id 1, read strictly.
     func storedHead() throws -> ChainHead {
-        let statement = try db.makeStatement(sql: "SELECT id, seq, hash, time_ms FROM chain_head ORDER BY id")
-        guard let row = try step(statement) else { throw StoreError.corrupt("there is none") }
+        let rows = try source.cursor("SELECT id, seq, hash, time_ms FROM chain_head ORDER BY id")
+        guard let row = try rows.next() else { throw StoreError.corrupt("there is none") }
         guard try row.integer(0, "id") == 1 else { throw StoreError.corrupt("its id is not 1") }
         guard let hash = Hash256(bytes: try row.blob(2, "hash")) else { throw StoreError.corrupt("hash is not 32 bytes") }
         let head = ChainHead(seq: try row.integer(1, "seq", atLeast: 0), hash: hash, timeMs: try row.integer(3, "time_ms", atLeast: 0))
-        guard try step(statement) == nil else { throw StoreError.corrupt("there is more than one") }
+        guard try rows.next() == nil else { throw StoreError.corrupt("there is more than one") }
         return head
     }
 
-    func check(_ head: ChainHead, against expected: ExpectedHead, storage: SQLReads) throws {
+    func check(_ head: ChainHead, against expected: ExpectedHead) throws {
         guard head.seq >= expected.seq else {
             throw AuditFailure(seq: head.seq + 1, reason: "the journal is truncated: it ends at seq \(head.seq), but the expected head is seq \(expected.seq)")
         }
-        let actual = expected.seq == 0 ? Hash256.zero : try storage.entry(seq: expected.seq)?.hash
+        let actual = expected.seq == 0 ? Hash256.zero : try source.entry(seq: expected.seq)?.hash
         guard actual == expected.hash else {
             throw AuditFailure(seq: expected.seq, reason: "entry \(expected.seq) has hash \(actual?.hex ?? "none"), but the expected head is \(expected.hash.hex)")
         }
@@ -173,7 +150,7 @@ struct LedgerAuditor {
     func compareProjections(with snapshot: LedgerSnapshot, head: Int64) throws {
         // Each account's profile digest is recomputed from its stored profile, so this also
         // checks every profile against the journal, and that erased ones are gone.
-        try compare("account", sql: "SELECT \(RowDecoding.accountColumns) FROM \(RowDecoding.accountSource) ORDER BY accounts.id",
+        try compare("account", sql: "SELECT \(source.accountColumns) FROM \(RowDecoding.accountSource) ORDER BY accounts.id",
                     lastSeqColumn: 9, decode: RowDecoding.account, key: \.id, expected: snapshot.accounts, lastSeq: \.lastSeq)
         try compare("point", sql: "SELECT \(RowDecoding.pointColumns) FROM points ORDER BY id", lastSeqColumn: 4,
                     decode: RowDecoding.point, key: \.id, expected: snapshot.points, lastSeq: \.lastSeq)
@@ -181,30 +158,28 @@ struct LedgerAuditor {
                     decode: RowDecoding.material, key: \.code, expected: snapshot.materials, lastSeq: \.lastSeq)
         try compare("token", sql: "SELECT \(RowDecoding.tokenColumns) FROM tokens ORDER BY id", lastSeqColumn: 6,
                     decode: RowDecoding.token, key: \.id, expected: snapshot.tokens, lastSeq: \.lastSeq)
-        struct Scheme: Equatable { let id: Int64, state: SchemeState, lastSeq: Int64 }
         try compare("scheme", sql: "SELECT id, \(RowDecoding.schemeColumns) FROM scheme ORDER BY id", lastSeqColumn: 5,
                     decode: { row in
                         let id = try RowDecoding.decoding("scheme") { try row.integer(0, "id") }
                         guard id == 1 else { throw StoreError.corrupt("scheme: id \(id) is not 1") }
                         let state = try RowDecoding.scheme(row, from: 1)
-                        return Scheme(id: id, state: state, lastSeq: state.lastSeq)
+                        return StoredScheme(id: id, state: state, lastSeq: state.lastSeq)
                     }, key: \.id,
-                    expected: snapshot.schemeState.lastSeq == 0 ? [:] : [1: Scheme(id: 1, state: snapshot.schemeState, lastSeq: snapshot.schemeState.lastSeq)],
+                    expected: snapshot.schemeState.lastSeq == 0 ? [:] : [1: StoredScheme(id: 1, state: snapshot.schemeState, lastSeq: snapshot.schemeState.lastSeq)],
                     lastSeq: \.lastSeq)
         try compare("hold of entry", sql: "SELECT \(RowDecoding.holdColumns) FROM holds ORDER BY dropoff_seq", lastSeqColumn: 5,
                     decode: RowDecoding.hold, key: \.dropoff, expected: snapshot.holds, lastSeq: \.lastSeq)
-        struct Reversal: Equatable { let original: Int64, by: Int64 }
         try compare("reversal of entry", sql: "SELECT original_seq, reversal_seq FROM reversals ORDER BY original_seq", lastSeqColumn: 1,
                     decode: { row in
                         try RowDecoding.decoding("reversal") {
-                            Reversal(original: try row.integer(0, "original_seq", atLeast: 1), by: try row.integer(1, "reversal_seq", atLeast: 1))
+                            StoredReversal(original: try row.integer(0, "original_seq", atLeast: 1), by: try row.integer(1, "reversal_seq", atLeast: 1))
                         }
                     },
-                    key: \.original, expected: Dictionary(uniqueKeysWithValues: snapshot.reversals.map { ($0, Reversal(original: $0, by: $1)) }),
+                    key: \.original, expected: Dictionary(uniqueKeysWithValues: snapshot.reversals.map { ($0, StoredReversal(original: $0, by: $1)) }),
                     lastSeq: \.by)
         // A profile joins its account's row; one without an account is found after every table.
-        let orphans = try db.makeStatement(sql: "SELECT account FROM profiles WHERE account NOT IN (SELECT id FROM accounts) ORDER BY account LIMIT 1")
-        if let row = try step(orphans) {
+        let orphans = try source.cursor("SELECT account FROM profiles WHERE account NOT IN (SELECT id FROM accounts) ORDER BY account LIMIT 1")
+        if let row = try orphans.next() {
             let reason: String
             do {
                 reason = "profile of \(try row.text(0, "account").debugDescription) belongs to no account"
@@ -217,14 +192,14 @@ struct LedgerAuditor {
 
     /// Streams a projection table and compares each row with the replayed value; the failure
     /// names the last entry that should have written the row. Rows are read from the statement's
-    /// columns as SQLite holds them (`RawColumns`), as the journal's are.
+    /// columns as the engine holds them, as the journal's are.
     func compare<Key: Hashable & CustomStringConvertible, Value: Equatable>(
-        _ what: String, sql: String, lastSeqColumn: Int, decode: (RawColumns) throws -> Value, key: KeyPath<Value, Key>,
+        _ what: String, sql: String, lastSeqColumn: Int, decode: (Source.Cursor.Columns) throws -> Value, key: KeyPath<Value, Key>,
         expected: [Key: Value], lastSeq: KeyPath<Value, Int64>
     ) throws {
         var seen: Set<Key> = []
-        let statement = try db.makeStatement(sql: sql)
-        while let row = try step(statement) {
+        let rows = try source.cursor(sql)
+        while let row = try rows.next() {
             let stored: Value
             do {
                 stored = try decode(row)
@@ -246,16 +221,14 @@ struct LedgerAuditor {
             throw AuditFailure(seq: value[keyPath: lastSeq], reason: "\(what) \(id) is missing from the table (\(missing.count) missing)")
         }
     }
-
-    /// Steps `statement` through SQLite's C API: the next row's columns, or nil after the last.
-    func step(_ statement: Statement) throws -> RawColumns? {
-        let handle = statement.sqliteStatement
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_ROW else {
-            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-            return nil
-        }
-        return RawColumns(handle: handle)
-    }
 }
-extension LedgerStore: LedgerAuditing {}
+
+/// The `scheme` table's one row, as the audit compares it.
+private struct StoredScheme: Equatable {
+    let id: Int64, state: SchemeState, lastSeq: Int64
+}
+
+/// A `reversals` row, as the audit compares it.
+private struct StoredReversal: Equatable {
+    let original: Int64, by: Int64
+}

@@ -1,10 +1,7 @@
 import Foundation
-import LedgerPersistence
-import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
-import GRDBSQLite
 
 /// The audit of the signed checkpoints and witnesses' cosignatures kept beside the journal.
 extension LedgerAuditor {
@@ -61,10 +58,10 @@ extension LedgerAuditor {
     /// The `checkpoints` rows in order of size, each read strictly: a malformed one is reported at
     /// its size.
     func storedCheckpoints() throws -> [(size: Int64, root: Hash256, note: String)] {
-        let statement = try db.makeStatement(sql: "SELECT size, root, note, time_ms FROM checkpoints ORDER BY size")
+        let rows = try source.cursor("SELECT size, root, note, time_ms FROM checkpoints ORDER BY size")
         var stored: [(size: Int64, root: Hash256, note: String)] = []
-        while let row = try step(statement) {
-            // `size` is the table's INTEGER PRIMARY KEY (its rowid), so always an integer.
+        while let row = try rows.next() {
+            // `size` is the table's integer primary key on both engines, so always an integer.
             let size = (try? row.integer(0, "size", atLeast: 0)) ?? 0
             do {
                 guard let root = Hash256(bytes: try row.blob(1, "root")) else { throw StoreError.corrupt("root is not 32 bytes") }
@@ -82,9 +79,9 @@ extension LedgerAuditor {
     /// The `cosignatures` rows, by size, each (witness, line) in order of witness; read strictly,
     /// a malformed one is reported at its size (0 when that is not an integer).
     func storedCosignatures() throws -> [Int64: [(witness: String, line: String)]] {
-        let statement = try db.makeStatement(sql: "SELECT size, witness, line FROM cosignatures ORDER BY size, witness")
+        let rows = try source.cursor("SELECT size, witness, line FROM cosignatures ORDER BY size, witness")
         var stored: [Int64: [(witness: String, line: String)]] = [:]
-        while let row = try step(statement) {
+        while let row = try rows.next() {
             let size = (try? row.integer(0, "size", atLeast: 0)) ?? 0
             do {
                 _ = try row.integer(0, "size", atLeast: 0)
@@ -99,8 +96,7 @@ extension LedgerAuditor {
 
     /// The verifier key `ecoledgerd` recorded in `ledger_meta`, if any.
     func recordedLogKey(reportingAt seq: Int64) throws -> String? {
-        let statement = try db.makeStatement(sql: "SELECT value FROM ledger_meta WHERE key = 'log_key'")
-        guard let row = try step(statement) else { return nil }
+        guard let row = try source.cursor("SELECT value FROM ledger_meta WHERE key = 'log_key'").next() else { return nil }
         do {
             return try row.text(0, "log_key")
         } catch {

@@ -1,10 +1,7 @@
 import Foundation
-import LedgerPersistence
-import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
-import GRDBSQLite
 
 /// Names the fields where a stored projection row and its replay differ.
 enum Differences {
@@ -22,31 +19,23 @@ enum Differences {
 
 /// The audit of the Merkle tree, beside the chain: every hash the entries should have created,
 /// compared with the stored rows in position order, and the root at each signed size. Runs on
-/// `JournalScan`'s thread, stepping its statement through SQLite's C API.
-struct TreeAudit {
+/// `JournalScan`'s thread, stepping its cursor.
+struct TreeAudit<Cursor: AuditCursor> {
     private var frontier = MerkleFrontier()
-    /// Held, not only its handle: the statement is finalized when the object goes.
-    private let statement: Statement
-    private let rows: SQLiteStatement
+    private let rows: Cursor
     private let roots: [Int64: [(root: Hash256, what: String)]]
 
     /// `rows` selects (position, hash) in position order.
-    init(rows: Statement, roots: [Int64: [(root: Hash256, what: String)]]) throws {
-        statement = rows
-        self.rows = rows.sqliteStatement
+    init(rows: Cursor, roots: [Int64: [(root: Hash256, what: String)]]) throws {
+        self.rows = rows
         self.roots = roots
         try checkRoot(seq: 0)
     }
 
     private func nextRow(seq: Int64) throws -> (position: Int64, hash: Hash256?)? {
-        let code = sqlite3_step(rows)
-        guard code == SQLITE_ROW else {
-            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-            return nil
-        }
-        let columns = RawColumns(handle: rows)
+        guard let columns = try rows.next() else { return nil }
         guard let position = columns.int64(0) else { throw AuditFailure(seq: seq, reason: "a tree_hashes row has no integer position") }
-        return (position, columns.blob(1).flatMap(Hash256.init(raw:)))
+        return (position, columns.hash(1))
     }
 
     mutating func append(entryHash: Hash256, seq: Int64) throws {

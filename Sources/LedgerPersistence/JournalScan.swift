@@ -1,34 +1,29 @@
 import Foundation
-import LedgerPersistence
-import GRDB
-import GRDBSQLite
 import LedgerCore
 import LedgerCrypto
 import LedgerTransparency
 
 /// The audit's first stage, on a thread of its own: steps the journal and the tree's rows
-/// through SQLite's C API, checks every entry's link to the chain by hashing its canonical bytes
+/// (`AuditCursor`s), checks every entry's link to the chain by hashing its canonical bytes
 /// built straight from the column buffers, checks the Merkle tree beside it, and hands the rows
 /// on, copied into chunks, to the replay on the caller's thread (`LedgerAuditor`). The two run
 /// on the machine's two cores at once; at most `Handoff.capacity` chunks wait between them, so
 /// memory stays bounded whatever the journal's length.
 ///
-/// SQLite connections are opened without their own mutex by GRDB, so every use of the audit's
-/// connection from either thread holds `connection`.
-final class JournalScan: @unchecked Sendable {
-    static let chunkRows = 2048
+/// One connection serves the cursors and the replay's lookups (SQLite connections are opened
+/// without their own mutex by GRDB; a PostgreSQL connection runs one statement at a time), so
+/// every use of it from either thread holds `connection`.
+final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
+    static var chunkRows: Int { 2048 }
 
-    /// Held, not only its handle: the statement is finalized when the object goes.
-    private let statement: Statement
-    private let journal: SQLiteStatement
+    private let journal: Cursor
     private let connection: NSLock
-    private var tree: TreeAudit
+    private var tree: TreeAudit<Cursor>
     let handoff = Handoff()
 
     /// `journal` selects `RowDecoding.journalColumns` in seq order.
-    init(journal: Statement, tree: TreeAudit, connection: NSLock) {
-        statement = journal
-        self.journal = journal.sqliteStatement
+    init(journal: Cursor, tree: TreeAudit<Cursor>, connection: NSLock) {
+        self.journal = journal
         self.tree = tree
         self.connection = connection
     }
@@ -67,12 +62,8 @@ final class JournalScan: @unchecked Sendable {
     private func scanChunk(into chunk: inout ScannedRows, head: inout ChainHead, hasher: SHA256.Hasher,
                            scratch: inout [UInt8]) throws -> Bool {
         while chunk.rows.count < Self.chunkRows {
-            let code = sqlite3_step(journal)
-            guard code == SQLITE_ROW else {
-                guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-                return false
-            }
-            let row = try ScannedRow(columns: RawColumns(handle: journal), after: head, copyingInto: &chunk.bytes)
+            guard let columns = try journal.next() else { return false }
+            let row = try ScannedRow(columns: columns, after: head, copyingInto: &chunk.bytes)
             scratch.removeAll(keepingCapacity: true)
             let encoded = chunk.bytes.withUnsafeBytes { bytes in
                 CanonicalEncoding.encode(
@@ -110,8 +101,8 @@ struct ScannedRows: Sendable {
     }
 
     init() {
-        bytes.reserveCapacity(JournalScan.chunkRows * 160)
-        rows.reserveCapacity(JournalScan.chunkRows)
+        bytes.reserveCapacity(2048 * 160)
+        rows.reserveCapacity(2048)
     }
 }
 
@@ -137,24 +128,24 @@ struct ScannedRow: Sendable {
     }
 
     /// Reads and type-checks the current row (`RowDecoding.journalColumns`), copying its text.
-    init(columns: RawColumns, after head: ChainHead, copyingInto bytes: inout [UInt8]) throws {
+    init(columns: some AuditColumns, after head: ChainHead, copyingInto bytes: inout [UInt8]) throws {
         let seq = columns.int64(0)
         let at = seq ?? head.seq + 1
         func bad(_ what: String) -> AuditFailure { AuditFailure(seq: at, reason: "the ledger is damaged: journal entry \(at): \(what)") }
         func text(_ index: Int32, _ name: String, optional: Bool = false) throws -> Span {
-            guard let raw = columns.text(index) else {
+            let offset = bytes.count
+            guard let length = columns.appendText(index, to: &bytes) else {
                 if optional, columns.isNull(index) { return .null }
                 throw bad("\(name) is \(columns.isNull(index) ? "missing" : "not text")")
             }
-            defer { bytes.append(contentsOf: raw) }
-            return Span(offset: Int32(bytes.count), length: Int32(raw.count))
+            return Span(offset: Int32(offset), length: Int32(length))
         }
         guard let seq else { throw bad("seq is not an integer") }
         // Entry 1 comes first: a row before it is no entry, and the chain would never reach it.
         guard seq >= 1 else { throw bad("seq \(seq) is below 1, where the journal starts") }
         guard let timeMs = columns.int64(1) else { throw bad("time_ms is not an integer") }
         guard let amount = columns.int64(5) else { throw bad("amount is not an integer") }
-        guard let prevHash = columns.blob(9).flatMap(Hash256.init(raw:)), let hash = columns.blob(10).flatMap(Hash256.init(raw:)) else {
+        guard let prevHash = columns.hash(9), let hash = columns.hash(10) else {
             throw bad("hashes are not 32 bytes")
         }
         (self.seq, self.timeMs, self.amount, self.prevHash, self.hash) = (seq, timeMs, amount, prevHash, hash)
@@ -164,41 +155,6 @@ struct ScannedRow: Sendable {
         actor = try text(6, "actor")
         ref = try text(7, "ref", optional: true)
         attrs = try text(8, "attrs")
-    }
-}
-
-/// The current row's columns, read in place; a value of another storage class reads as nil.
-/// As `StoredColumns`, the projection rows the audit reads.
-struct RawColumns: StoredColumns {
-    let handle: SQLiteStatement
-
-    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
-
-    func int64(_ index: Int32) -> Int64? {
-        sqlite3_column_type(handle, index) == SQLITE_INTEGER ? sqlite3_column_int64(handle, index) : nil
-    }
-
-    func text(_ index: Int32) -> UnsafeRawBufferPointer? {
-        guard sqlite3_column_type(handle, index) == SQLITE_TEXT, let start = sqlite3_column_text(handle, index) else { return nil }
-        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, index)))
-    }
-
-    func blob(_ index: Int32) -> UnsafeRawBufferPointer? {
-        guard sqlite3_column_type(handle, index) == SQLITE_BLOB else { return nil }
-        let start = sqlite3_column_blob(handle, index)
-        return UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(handle, index)))
-    }
-
-    /// Text is read as its stored bytes (a NUL byte included), which must be UTF-8.
-    func storedValue(at index: Int) -> StoredValue {
-        let column = Int32(index)
-        switch sqlite3_column_type(handle, column) {
-        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
-        case SQLITE_TEXT: return .text(text(column).flatMap { String(validating: $0, as: UTF8.self) } ?? (sqlite3_column_bytes(handle, column) == 0 ? "" : nil))
-        case SQLITE_BLOB: return .blob(blob(column).map { Array($0) } ?? [])
-        default: return .null
-        }
     }
 }
 

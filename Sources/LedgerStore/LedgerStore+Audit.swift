@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import LedgerCore
+import LedgerCrypto
+import LedgerPersistence
+import LedgerTransparency
+
+extension LedgerStore {
+    /// Verifies the whole ledger from genesis on one consistent snapshot (`LedgerAuditor` says how).
+    /// `progress` is called with (entries checked, total) every `progressEvery` entries.
+    public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
+                       witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,
+                       progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
+        try withSnapshot { db in
+            // A file no writer of this version has opened yet cannot be read as this version reads.
+            let applied = try Schema.migrator.appliedIdentifiers(db)
+            if let missing = Schema.migrations.map(\.name).first(where: { !applied.contains($0) }) {
+                throw StoreError.needsUpgrade(path: path, migration: missing)
+            }
+            do {
+                let auditor = LedgerAuditor(source: SQLAuditSource(db: db), logKey: logKey, anchor: anchor, witnessKeys: witnessKeys)
+                return .success(try auditor.run(expected: expected, progressEvery: progressEvery, progress: progress))
+            } catch let failure as AuditFailure {
+                return .failure(failure)
+            }
+        }
+    }
+}
+
+extension LedgerStore: LedgerAuditing {}
+
+/// The audit's reads of a file, on one read transaction: statements stepped through SQLite's
+/// C API, each value read as SQLite stores it, so a value of the wrong storage class is found.
+struct SQLAuditSource: AuditSource {
+    let db: Database
+
+    func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
+
+    var accountColumns: String { RowDecoding.accountColumns }
+
+    func cursor(_ sql: String) throws -> SQLiteCursor { SQLiteCursor(try db.makeStatement(sql: sql)) }
+
+    func entry(seq: Int64) throws -> Entry? { try SQLReads(db: db).entry(seq: seq) }
+
+    func entry(ref: ClientRef) throws -> Entry? { try SQLReads(db: db).entry(ref: ref) }
+}
+
+/// One statement, stepped.
+final class SQLiteCursor: AuditCursor {
+    /// Held, not only its handle: the statement is finalized when the cursor goes.
+    private let statement: Statement
+    private let handle: SQLiteStatement
+
+    init(_ statement: Statement) {
+        self.statement = statement
+        handle = statement.sqliteStatement
+    }
+
+    func next() throws -> RawColumns? {
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_ROW else {
+            guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            return nil
+        }
+        return RawColumns(handle: handle, statement: statement)
+    }
+}
+
+/// The current row's columns, read in place; a value of another storage class reads as nil.
+struct RawColumns: AuditColumns {
+    let handle: SQLiteStatement
+    /// Keeps the statement (and so `handle`) alive while the row is read: a cursor used for one
+    /// row can go as soon as it has returned it.
+    let statement: Statement
+
+    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
+    func int64(_ index: Int32) -> Int64? {
+        sqlite3_column_type(handle, index) == SQLITE_INTEGER ? sqlite3_column_int64(handle, index) : nil
+    }
+
+    func text(_ index: Int32) -> UnsafeRawBufferPointer? {
+        guard sqlite3_column_type(handle, index) == SQLITE_TEXT, let start = sqlite3_column_text(handle, index) else { return nil }
+        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, index)))
+    }
+
+    func appendText(_ index: Int32, to bytes: inout [UInt8]) -> Int? {
+        guard let raw = text(index) else { return nil }
+        bytes.append(contentsOf: raw)
+        return raw.count
+    }
+
+    func hash(_ index: Int32) -> Hash256? {
+        blob(index).flatMap(Hash256.init(raw:))
+    }
+
+    func blob(_ index: Int32) -> UnsafeRawBufferPointer? {
+        guard sqlite3_column_type(handle, index) == SQLITE_BLOB else { return nil }
+        let start = sqlite3_column_blob(handle, index)
+        return UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(handle, index)))
+    }
+
+    /// Text is read as its stored bytes (a NUL byte included), which must be UTF-8.
+    func storedValue(at index: Int) -> StoredValue {
+        let column = Int32(index)
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+        case SQLITE_TEXT: return .text(text(column).flatMap { String(validating: $0, as: UTF8.self) } ?? (sqlite3_column_bytes(handle, column) == 0 ? "" : nil))
+        case SQLITE_BLOB: return .blob(blob(column).map { Array($0) } ?? [])
+        default: return .null
+        }
+    }
+}
