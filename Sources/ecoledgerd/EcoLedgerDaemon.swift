@@ -274,7 +274,15 @@ struct EcoLedgerDaemon: AsyncParsableCommand {
         }
         // The lease is renewed beside the jobs, and given up last (after the writer has stopped).
         let lease: [any Service] = postgres.map { [WriterLease(ledger: $0, logger: logger)] } ?? []
-        let group = ServiceGroup(configuration: .init(services: lease + server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // A service that ends or fails (the lease lost) shuts the others down gracefully, as a
+        // signal does: cancelling the server instead would drop connections it has accepted but
+        // not yet served, which NIO traps on ("Deinited NIOAsyncWriter without calling
+        // finish()", apple/swift-nio#2637), and clients in flight would get no reply.
+        let services = (lease + server.services).map { service in
+            ServiceGroupConfiguration.ServiceConfiguration(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                                                           failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
