@@ -3,14 +3,15 @@ import LedgerPersistence
 import GRDB
 import LedgerCore
 import LedgerCrypto
+import LedgerPostgres
 @testable import LedgerStore
 import LedgerTestSupport
 import Testing
 
 /// `make tamper-test`: many random tamperings, each on a fresh copy of a realistic ledger,
-/// through SQL as the file's owner could do them. `verify` must catch every one and name the
-/// first bad seq. `ECOLEDGER_TAMPERINGS` (default 60, as in CI; `make tamper-test` runs 1,000)
-/// and `ECOLEDGER_TAMPER_SEED` (replays a run).
+/// through SQL as the file's owner (or PostgreSQL's superuser) could do them. `verify` must
+/// catch every one and name the first bad seq, on both engines. `ECOLEDGER_TAMPERINGS` (default
+/// 60, as in CI; `make tamper-test` runs 1,000) and `ECOLEDGER_TAMPER_SEED` (replays a run).
 @Suite("Tamper campaign", .serialized)
 struct TamperCampaignTests {
     static var count: Int { Int(ProcessInfo.processInfo.environment["ECOLEDGER_TAMPERINGS"] ?? "") ?? 60 }
@@ -32,9 +33,9 @@ struct TamperCampaignTests {
         let original = try Self.realisticLedger(seed: seed)
         defer { try? FileManager.default.removeItem(at: original.deletingLastPathComponent()) }
         let facts = try Self.Facts(path: original.path)
-        var tried: [String: Int] = [:], caught: [String: Int] = [:]
+        var tally = Tally(seed: seed)
         for index in 0..<Self.count {
-            let tampering = try Self.randomTampering(facts, using: &random)
+            let tampering = try Self.randomTampering(facts, dialect: .sqlite, using: &random)
             let copy = original.deletingLastPathComponent().appendingPathComponent("copy-\(index).sqlite")
             try FileManager.default.copyItem(at: original, to: copy)
             defer { try? FileManager.default.removeItem(at: copy) }
@@ -50,6 +51,64 @@ struct TamperCampaignTests {
             let store = try LedgerStore.open(at: copy.path, readOnly: true)
             let result = try store.verify(expecting: tampering.expectedHead)
             try store.close()
+            tally.record(result, of: tampering, index: index)
+        }
+        print("tamper-test: " + tally.summary)
+    }
+
+    /// The same campaign on PostgreSQL: the realistic ledger copied into a database, every
+    /// tampering made on a fresh copy of it (`CREATE DATABASE … TEMPLATE`) by the superuser, who
+    /// can drop the CHECK constraints and switch the append-only and foreign-key triggers off
+    /// (`session_replication_role = replica`); the engine's own audit must name the first bad
+    /// seq, as the file's does.
+    @Test("every random tampering of a PostgreSQL ledger is caught at its first bad seq", .enabled(if: PostgresCluster.isInstalled))
+    func campaignOnPostgres() throws {
+        let seed = Self.seed
+        var random = SeededGenerator(seed: seed)
+        let original = try Self.realisticLedger(seed: seed)
+        defer { try? FileManager.default.removeItem(at: original.deletingLastPathComponent()) }
+        let facts = try Self.Facts(path: original.path)
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        try cluster.psql("CREATE DATABASE original")
+        do {
+            let url = try PostgresURL(cluster.url(database: "original"))
+            let target = try PostgresLedger.create(url: url, password: try url.password())
+            defer { target.close() }
+            let file = try LedgerStore.open(at: original.path, readOnly: true)
+            defer { try? file.close() }
+            try file.withRowSource { source in try target.withRowSink { sink in try LedgerCopy.copy(from: source, to: sink) } }
+            #expect(throws: Never.self) { try target.verify().get() }
+        }
+        try cluster.psql("""
+            DO $$ DECLARE r record; BEGIN
+                FOR r IN SELECT conrelid::regclass AS t, conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace LOOP
+                    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname);
+                END LOOP;
+            END $$
+            """, database: "original")
+        var tally = Tally(seed: seed)
+        for index in 0..<Self.count {
+            let tampering = try Self.randomTampering(facts, dialect: .postgres, using: &random)
+            let copy = "copy\(index)"
+            try cluster.psql("CREATE DATABASE \(copy) TEMPLATE original")
+            defer { _ = try? cluster.psql("DROP DATABASE \(copy) WITH (FORCE)") }
+            try cluster.psql("SET session_replication_role = replica; \(tampering.sql)", database: copy)
+            let url = try PostgresURL(cluster.url(database: copy))
+            let ledger = try PostgresLedger.open(url: url, password: try url.password())
+            let result = try ledger.verify(expecting: tampering.expectedHead)
+            ledger.close()
+            tally.record(result, of: tampering, index: index)
+        }
+        print("tamper-test on PostgreSQL: " + tally.summary)
+    }
+
+    /// What a campaign caught, by kind; a tampering missed or found at another seq is an issue.
+    struct Tally {
+        let seed: UInt64
+        var tried: [String: Int] = [:], caught: [String: Int] = [:]
+
+        mutating func record(_ result: Result<AuditReport, AuditFailure>, of tampering: Tampering, index: Int) {
             tried[tampering.kind, default: 0] += 1
             switch result {
             case .success:
@@ -62,9 +121,30 @@ struct TamperCampaignTests {
                 }
             }
         }
-        let total = caught.values.reduce(0, +)
-        print("tamper-test: seed=\(seed) caught \(total) of \(Self.count) at the right seq; by kind: "
-              + tried.keys.sorted().map { "\($0)=\(caught[$0, default: 0])/\(tried[$0]!)" }.joined(separator: " "))
+
+        var summary: String {
+            "seed=\(seed) caught \(caught.values.reduce(0, +)) of \(tried.values.reduce(0, +)) at the right seq; by kind: "
+                + tried.keys.sorted().map { "\($0)=\(caught[$0, default: 0])/\(tried[$0]!)" }.joined(separator: " ")
+        }
+    }
+
+    /// Where the two engines' SQL differs for the same tampering.
+    enum Dialect {
+        case sqlite, postgres
+
+        func blob(_ bytes: [UInt8]) -> String {
+            switch self {
+            case .sqlite: "X'\(Hex.encode(bytes))'"
+            case .postgres: "'\\x\(Hex.encode(bytes))'::bytea"
+            }
+        }
+
+        var attrsEdit: String {
+            switch self {
+            case .sqlite: #"attrs = json_set(attrs, '$.tampered', 'yes')"#
+            case .postgres: #"attrs = (attrs::jsonb || '{"tampered": "yes"}'::jsonb)::text"#
+            }
+        }
     }
 
     /// What the tamperer needs to know about the original file.
@@ -96,9 +176,9 @@ struct TamperCampaignTests {
         }
     }
 
-    static func randomTampering(_ facts: Facts, using random: inout SeededGenerator) throws -> Tampering {
+    static func randomTampering(_ facts: Facts, dialect: Dialect, using random: inout SeededGenerator) throws -> Tampering {
         let seq = Int64.random(in: 1...facts.head, using: &random)
-        let blob = "X'" + Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }) + "'"
+        let blob = dialect.blob((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<50: // any column of any journal row
             let edits = [
@@ -107,7 +187,7 @@ struct TamperCampaignTests {
                 ("credit", "credit = CASE WHEN credit = 'R-2' THEN 'R-1' ELSE 'R-2' END"),
                 ("amount", "amount = amount + 1"), ("actor", "actor = 'mallory'"),
                 ("ref", "ref = CASE WHEN ref IS NULL THEN 'forged' ELSE ref || 'x' END"),
-                ("attrs", #"attrs = json_set(attrs, '$.tampered', 'yes')"#), ("prev_hash", "prev_hash = \(blob)"),
+                ("attrs", dialect.attrsEdit), ("prev_hash", "prev_hash = \(blob)"),
                 ("hash", "hash = \(blob)"), ("seq", "seq = seq + 1000000"),
             ]
             let (column, edit) = edits.randomElement(using: &random)!
