@@ -2,50 +2,154 @@ import LedgerCore
 import LedgerCrypto
 import LedgerPersistence
 import LedgerTransparency
+import PostgresNIO
 
-/// Writes one batch's changes inside the writer's transaction, as `BatchFlush` does for SQLite:
-/// the entries and the tree's new hashes in one statement each (arrays, `unnest`), every changed
-/// row once, then the head.
+/// Writes one batch's changes, as `BatchFlush` does for SQLite: the entries, the tree's new
+/// hashes and every changed account in one statement each (arrays, `unnest`), every other
+/// changed row once, and the head moved only from the head the batch extends, while this
+/// writer's lease epoch is still the lease's.
+///
+/// A batch of entries and account changes alone (drop-offs, redemptions, donations: nearly
+/// every batch) is written by `writeAtOnce` in one statement, atomic without BEGIN and COMMIT;
+/// any other batch by `write`, inside a transaction the caller holds.
 struct PGBatchFlush {
     let connection: PGConnection
 
-    func write(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier) throws {
-        let entries = changes.entries
-        // Ids are never empty, so '' stands for NULL in the arrays (postgres-nio's arrays hold no NULLs).
-        try connection.query("""
-            INSERT INTO journal (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
-            SELECT seq, time_ms, kind, NULLIF(debit, ''), NULLIF(credit, ''), amount, actor, NULLIF(ref, ''), attrs, prev_hash, hash
-            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
-                        $9::text[], $10::bytea[], $11::bytea[])
-                AS e (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
-            """, [
-                .ints(entries.map(\.seq)), .ints(entries.map(\.timeMs)), .texts(entries.map(\.body.kind.rawValue)),
-                .texts(entries.map { $0.body.debit?.rawValue ?? "" }), .texts(entries.map { $0.body.credit?.rawValue ?? "" }),
-                .ints(entries.map(\.body.amount.centipoints)), .texts(entries.map(\.body.actor.rawValue)),
-                .texts(entries.map { $0.body.ref?.rawValue ?? "" }), .texts(entries.map { AttributesJSON.encode($0.body.attributes) }),
-                .byteArrays(entries.map(\.prevHash.bytes)), .byteArrays(entries.map(\.hash.bytes)),
-            ])
+    /// Whether `writeAtOnce` can write these changes: only entries and accounts.
+    static func fitsOneStatement(_ changes: WriteBatch.Changes) -> Bool {
         let projections = changes.projections
-        // Every changed account in one statement. Names and districts are never empty and a
-        // minimum redemption never 0, so '' and 0 stand for NULL in the arrays.
+        return projections.pinRecords.isEmpty && projections.profiles.isEmpty && projections.points.isEmpty
+            && projections.materials.isEmpty && projections.tokens.isEmpty && projections.scheme == nil
+            && projections.holds.isEmpty && projections.reversals.isEmpty
+    }
+
+    /// The guard every batch's write passes: renews the lease held with `epoch` and moves the head
+    /// from `from` to the batch's new head, or neither. Returns the statement's data-modifying
+    /// parts (CTEs named `lease` and `head`; whatever else is written selects on `head`).
+    static func guardParts(epoch: Int64, leaseMs: Int64, from head: ChainHead, to newHead: ChainHead, binds: inout Binds) -> String {
+        """
+        lease AS (
+            UPDATE writer_lease SET expires_at = clock_timestamp() + \(binds.add(.int(leaseMs))) * interval '1 millisecond'
+            WHERE id = 1 AND epoch = \(binds.add(.int(epoch))) RETURNING epoch),
+        head AS (
+            UPDATE chain_head SET seq = \(binds.add(.int(newHead.seq))), hash = \(binds.add(.bytes(newHead.hash.bytes))),
+                time_ms = \(binds.add(.int(newHead.timeMs)))
+            WHERE id = 1 AND seq = \(binds.add(.int(head.seq))) AND hash = \(binds.add(.bytes(head.hash.bytes)))
+                AND EXISTS (SELECT 1 FROM lease)
+            RETURNING seq)
+        """
+    }
+
+    /// The statement that writes entries, accounts, tree hashes and the head at once, guarded:
+    /// when the lease or the head is not what the writer holds, it writes nothing (the lease
+    /// aside). Its one row is (lease renewed, head moved), each 0 or 1.
+    func writeAtOnce(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier, from head: ChainHead,
+                     epoch: Int64, leaseMs: Int64) throws -> (sql: String, binds: PostgresBindings) {
+        var binds = Binds()
+        let guardParts = Self.guardParts(epoch: epoch, leaseMs: leaseMs, from: head, to: changes.head, binds: &binds)
+        var parts = [guardParts, "journal_rows AS (\(Self.journalInsert(changes.entries, binds: &binds, when: "EXISTS (SELECT 1 FROM head)")))"]
+        let accounts = Array(changes.projections.accounts.values)
+        if !accounts.isEmpty {
+            parts.append("account_rows AS (\(Self.accountsUpsert(accounts, binds: &binds, when: "EXISTS (SELECT 1 FROM head)")))")
+        }
+        if let tree = try Self.treeInsert(leavesOf: changes.entries.map(\.hash), frontier: &frontier, binds: &binds,
+                                          when: "EXISTS (SELECT 1 FROM head)") {
+            parts.append("tree_rows AS (\(tree))")
+        }
+        return ("WITH " + parts.joined(separator: ",\n") + "\nSELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM head)",
+                PostgresBindings(binds.values))
+    }
+
+    /// The guard alone, after `write` inside the caller's transaction: the lease renewed and the
+    /// head moved, or neither; one row as `writeAtOnce`'s.
+    static func moveHead(from head: ChainHead, to newHead: ChainHead, epoch: Int64, leaseMs: Int64) -> (sql: String, binds: PostgresBindings) {
+        var binds = Binds()
+        let parts = guardParts(epoch: epoch, leaseMs: leaseMs, from: head, to: newHead, binds: &binds)
+        return ("WITH \(parts) SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM head)", PostgresBindings(binds.values))
+    }
+
+    /// Statement parameters numbered as they are added.
+    struct Binds {
+        private(set) var values: [PGValue] = []
+
+        mutating func add(_ value: PGValue) -> String {
+            values.append(value)
+            return "$\(values.count)"
+        }
+    }
+
+    /// The entries as one INSERT … SELECT over arrays. Ids are never empty, so '' stands for
+    /// NULL in the arrays (postgres-nio's arrays hold no NULLs).
+    static func journalInsert(_ entries: [Entry], binds: inout Binds, when condition: String = "true") -> String {
+        """
+        INSERT INTO journal (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
+        SELECT seq, time_ms, kind, NULLIF(debit, ''), NULLIF(credit, ''), amount, actor, NULLIF(ref, ''), attrs, prev_hash, hash
+        FROM unnest(\(binds.add(.ints(entries.map(\.seq))))::bigint[], \(binds.add(.ints(entries.map(\.timeMs))))::bigint[],
+                    \(binds.add(.texts(entries.map(\.body.kind.rawValue))))::text[],
+                    \(binds.add(.texts(entries.map { $0.body.debit?.rawValue ?? "" })))::text[],
+                    \(binds.add(.texts(entries.map { $0.body.credit?.rawValue ?? "" })))::text[],
+                    \(binds.add(.ints(entries.map(\.body.amount.centipoints))))::bigint[],
+                    \(binds.add(.texts(entries.map(\.body.actor.rawValue))))::text[],
+                    \(binds.add(.texts(entries.map { $0.body.ref?.rawValue ?? "" })))::text[],
+                    \(binds.add(.texts(entries.map { AttributesJSON.encode($0.body.attributes) })))::text[],
+                    \(binds.add(.byteArrays(entries.map(\.prevHash.bytes))))::bytea[], \(binds.add(.byteArrays(entries.map(\.hash.bytes))))::bytea[])
+            AS e (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
+        WHERE \(condition)
+        """
+    }
+
+    /// Every changed account as one upsert over arrays. Names and districts are never empty and
+    /// a minimum redemption never 0, so '' and 0 stand for NULL in the arrays.
+    static func accountsUpsert(_ accounts: [AccountState], binds: inout Binds, when condition: String = "true") -> String {
+        """
+        INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
+        SELECT id, kind, NULLIF(name, ''), NULLIF(district, ''), balance, NULLIF(min_redeem, 0), pin_failures, locked::smallint,
+               last_seq, closed::smallint, pending, erased::smallint
+        FROM unnest(\(binds.add(.texts(accounts.map(\.id.rawValue))))::text[], \(binds.add(.texts(accounts.map(\.kind.rawValue))))::text[],
+                    \(binds.add(.texts(accounts.map { $0.name ?? "" })))::text[], \(binds.add(.texts(accounts.map { $0.district ?? "" })))::text[],
+                    \(binds.add(.ints(accounts.map(\.balance.centipoints))))::bigint[],
+                    \(binds.add(.ints(accounts.map { $0.minRedeem?.centipoints ?? 0 })))::bigint[],
+                    \(binds.add(.ints(accounts.map { Int64($0.pinFailures) })))::bigint[],
+                    \(binds.add(.ints(accounts.map { $0.locked ? 1 : 0 })))::bigint[], \(binds.add(.ints(accounts.map(\.lastSeq))))::bigint[],
+                    \(binds.add(.ints(accounts.map { $0.closed ? 1 : 0 })))::bigint[], \(binds.add(.ints(accounts.map(\.pending.centipoints))))::bigint[],
+                    \(binds.add(.ints(accounts.map { $0.erased ? 1 : 0 })))::bigint[])
+            AS a (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
+        WHERE \(condition)
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
+            balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
+            locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
+            erased = excluded.erased
+        """
+    }
+
+    /// The tree hashes the entries' leaves create, appended to `frontier`, as one INSERT; nil
+    /// when they create none.
+    static func treeInsert(leavesOf entryHashes: [Hash256], frontier: inout MerkleFrontier, binds: inout Binds,
+                           when condition: String = "true") throws -> String? {
+        var positions: [Int64] = [], hashes: [[UInt8]] = []
+        for entryHash in entryHashes {
+            for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(entryHash)) {
+                positions.append(position)
+                hashes.append(hash.bytes)
+            }
+        }
+        guard !positions.isEmpty else { return nil }
+        return """
+            INSERT INTO tree_hashes (position, hash)
+            SELECT * FROM unnest(\(binds.add(.ints(positions)))::bigint[], \(binds.add(.byteArrays(hashes)))::bytea[]) WHERE \(condition)
+            """
+    }
+
+    /// Writes every change, statement by statement, inside the caller's transaction (after
+    /// `moveHead` has passed).
+    func write(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier) throws {
+        var binds = Binds()
+        try connection.query(Self.journalInsert(changes.entries, binds: &binds), binds.values)
+        let projections = changes.projections
         let accounts = Array(projections.accounts.values)
         if !accounts.isEmpty {
-            try connection.query("""
-                INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
-                SELECT id, kind, NULLIF(name, ''), NULLIF(district, ''), balance, NULLIF(min_redeem, 0), pin_failures, locked::smallint,
-                       last_seq, closed::smallint, pending, erased::smallint
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
-                            $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
-                    AS a (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
-                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
-                    balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
-                    locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
-                    erased = excluded.erased
-                """, [.texts(accounts.map(\.id.rawValue)), .texts(accounts.map(\.kind.rawValue)), .texts(accounts.map { $0.name ?? "" }),
-                      .texts(accounts.map { $0.district ?? "" }), .ints(accounts.map(\.balance.centipoints)),
-                      .ints(accounts.map { $0.minRedeem?.centipoints ?? 0 }), .ints(accounts.map { Int64($0.pinFailures) }),
-                      .ints(accounts.map { $0.locked ? 1 : 0 }), .ints(accounts.map(\.lastSeq)), .ints(accounts.map { $0.closed ? 1 : 0 }),
-                      .ints(accounts.map(\.pending.centipoints)), .ints(accounts.map { $0.erased ? 1 : 0 })])
+            var binds = Binds()
+            try connection.query(Self.accountsUpsert(accounts, binds: &binds), binds.values)
         }
         // After the accounts, so a PIN set by the entry that opened its account has a row to go in.
         for (id, record) in projections.pinRecords {
@@ -109,20 +213,9 @@ struct PGBatchFlush {
             try connection.query("INSERT INTO reversals (original_seq, reversal_seq) VALUES ($1, $2)", [.int(original), .int(by)])
         }
         // The entries' leaves: the tree always covers exactly the journal.
-        try appendLeaves(entries.map(\.hash), to: &frontier)
-    }
-
-    /// Appends one leaf per entry hash, inserting the hashes each creates, in one statement.
-    func appendLeaves(_ entryHashes: [Hash256], to frontier: inout MerkleFrontier) throws {
-        var positions: [Int64] = [], hashes: [[UInt8]] = []
-        for entryHash in entryHashes {
-            for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(entryHash)) {
-                positions.append(position)
-                hashes.append(hash.bytes)
-            }
+        var treeBinds = Binds()
+        if let tree = try Self.treeInsert(leavesOf: changes.entries.map(\.hash), frontier: &frontier, binds: &treeBinds) {
+            try connection.query(tree, treeBinds.values)
         }
-        guard !positions.isEmpty else { return }
-        try connection.query("INSERT INTO tree_hashes (position, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
-                             [.ints(positions), .byteArrays(hashes)])
     }
 }

@@ -17,7 +17,7 @@ final class PGConnection: @unchecked Sendable {
     /// The statement this connection's thread waits for, failed at once if the connection closes:
     /// a query sent just as the server went away was seen (failover test) to be left waiting
     /// for its reply until the statement limit, though the socket was gone.
-    private let pending = NIOLockedValueBox<EventLoopPromise<PostgresQueryResult>?>(nil)
+    private let pending = NIOLockedValueBox<(@Sendable (any Error) -> Void)?>(nil)
 
     private init(raw: PostgresConnection, endpoint: PostgresURL.Endpoint, logger: Logger) {
         self.raw = raw
@@ -25,7 +25,7 @@ final class PGConnection: @unchecked Sendable {
         self.logger = logger
         let pending = self.pending
         raw.closeFuture.whenComplete { _ in
-            pending.withLockedValue { $0 }?.fail(StoreError.unreachable("PostgreSQL at \(endpoint) closed the connection"))
+            pending.withLockedValue { $0 }?(StoreError.unreachable("PostgreSQL at \(endpoint) closed the connection"))
         }
     }
 
@@ -105,13 +105,33 @@ final class PGConnection: @unchecked Sendable {
     }
 
     private func run(_ sql: String, _ binds: PostgresBindings) throws -> PostgresQueryResult {
+        try pipeline([(sql, binds)])[0]
+    }
+
+    /// Sends `statements` one after the other without waiting for each reply (postgres-nio
+    /// queues them on the connection), and waits once for all of them: the writer thread wakes
+    /// once, not once per statement. The first failure, in order, is thrown; PostgreSQL then
+    /// fails the rest of an open transaction (and answers its COMMIT with ROLLBACK).
+    func pipeline(_ statements: [(sql: String, binds: PostgresBindings)]) throws -> [PostgresQueryResult] {
         let loop = raw.eventLoop
-        let answer = loop.makePromise(of: PostgresQueryResult.self)
-        pending.withLockedValue { $0 = answer }
+        let answer = loop.makePromise(of: [PostgresQueryResult].self)
+        pending.withLockedValue { $0 = { answer.fail($0) } }
         defer { pending.withLockedValue { $0 = nil } }
         if raw.isClosed { answer.fail(StoreError.unreachable("PostgreSQL at \(endpoint) closed the connection")) }
-        raw.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
+        let connection = self.raw, logger = self.logger
+        let sent = statements.map { connection.query(PostgresQuery(unsafeSQL: $0.sql, binds: $0.binds), logger: logger) }
+        EventLoopFuture.whenAllComplete(sent, on: loop).whenSuccess { results in
+            var rows: [PostgresQueryResult] = []
+            for result in results {
+                switch result {
+                case .success(let value): rows.append(value)
+                case .failure(let error): return answer.fail(error)
+                }
+            }
+            answer.succeed(rows)
+        }
         let raw = self.raw, endpoint = self.endpoint
+        let sql = statements.last?.sql ?? ""
         let limit = loop.scheduleTask(in: Self.statementLimit) {
             let verb = sql.split(whereSeparator: \.isWhitespace).prefix(2).joined(separator: " ")
             answer.fail(StoreError.unreachable("PostgreSQL at \(endpoint) did not answer \(verb) within \(Self.statementLimit.nanoseconds / 1_000_000_000) s"))

@@ -21,13 +21,12 @@ struct PGReads {
         self.acknowledged = acknowledged
     }
 
-    /// These reads, with the entries holding any of `refs` fetched at once.
-    func prefetching(refs: [String]) throws -> PGReads {
-        guard !refs.isEmpty else { return self }
+    /// These reads, answering `entry(ref:)` for each of `refs` from `found` (the entries holding
+    /// any of them, fetched by the writer's first statement).
+    func prefetched(refs: [String], found: [Entry]) -> PGReads {
         var reads = self
         var entries: [String: Entry] = [:]
-        for row in try connection.query("SELECT \(RowDecoding.journalColumns) FROM journal WHERE ref = ANY($1::text[])", [.texts(refs)]) {
-            let entry = try Self.entry(row)
+        for entry in found {
             if let ref = entry.body.ref { entries[ref.rawValue] = entry }
         }
         reads.prefetched = (Set(refs), entries)

@@ -4,6 +4,7 @@ import LedgerCrypto
 import LedgerHost
 import LedgerPersistence
 import LedgerTransparency
+import PostgresNIO
 import Synchronization
 
 /// A ledger in a PostgreSQL database: the same tables, entries, hashes and tree as a SQLite
@@ -269,44 +270,87 @@ public final class PostgresLedger: Sendable {
         }
         let connection = try writerConnection(&writer)
         let state = writer.state
-        var committed: (WriteBatch.Changes, MerkleFrontier)?
-        let results = try connection.transaction {
-            // The lease row first, in the statement that locks the head: a standby's takeover
-            // waits for this transaction, then finds the lease just renewed.
-            guard let row = try connection.one("""
-                    WITH lease AS (
-                        UPDATE writer_lease SET expires_at = clock_timestamp() + $1 * interval '1 millisecond' WHERE id = 1 AND epoch = $2
-                        RETURNING epoch)
-                    SELECT seq, hash, time_ms, (SELECT count(*) FROM lease) FROM chain_head WHERE id = 1 FOR UPDATE
-                    """, [.int(leaseMs), .int(epoch)]),
-                  let hash = Hash256(bytes: try row.blob(1, "hash")) else { throw StoreError.corrupt("chain_head row is missing or malformed") }
-            guard try row.integer(3, "renewed") == 1 else {
-                throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
-            }
-            let reads = try PGReads(connection: connection).prefetching(refs: requests.compactMap { $0.clientRef?.rawValue })
-            let head = ChainHead(seq: try row.integer(0, "seq"), hash: hash, timeMs: try row.integer(2, "time_ms"))
-            state.validate(storedHead: head)
-            let batch = WriteBatch(reads: reads, committed: state, head: head)
-            let results = try batch.run(requests, timeMs: clock)
-            let changes = batch.changes
-            guard !changes.entries.isEmpty else { return results }
-            var frontier = try state.frontier.flatMap { $0.size == head.seq ? $0 : nil } ?? PGTree(connection: connection).frontier(size: head.seq)
-            try PGBatchFlush(connection: connection).write(changes, tree: &frontier)
-            let newHead = changes.head
-            // The head this batch extends, checked in the statement that moves it.
-            guard try connection.execute("""
-                UPDATE chain_head SET seq = $1, hash = $2, time_ms = $3 WHERE id = 1 AND seq = $4 AND hash = $5
-                """, [.int(newHead.seq), .bytes(newHead.hash.bytes), .int(newHead.timeMs), .int(head.seq), .bytes(head.hash.bytes)]) == 1 else {
-                throw Fenced(description: "the ledger's head moved under this writer; nothing was written")
-            }
-            committed = (changes, frontier)
+        // BEGIN and the batch's first statement, sent together: the lease renewed (a standby's
+        // takeover waits for this transaction, then finds the lease just renewed), the head locked,
+        // and every entry holding one of the batch's refs (one row each, or one row of NULLs).
+        let refs = requests.compactMap { $0.clientRef?.rawValue }
+        // Until COMMIT was sent, any failure rolls back (a BEGIN whose next statement failed
+        // leaves the connection in an aborted transaction otherwise).
+        var finished = false
+        defer { if !finished { _ = try? connection.query("ROLLBACK") } }
+        let journal = RowDecoding.journalColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let opened = try connection.pipeline([
+            ("BEGIN", PostgresBindings()),
+            ("""
+             WITH lease AS (
+                 UPDATE writer_lease SET expires_at = clock_timestamp() + $1 * interval '1 millisecond' WHERE id = 1 AND epoch = $2
+                 RETURNING epoch),
+             head AS (SELECT seq, hash, time_ms FROM chain_head WHERE id = 1 FOR UPDATE)
+             SELECT \(journal), head.seq, head.hash, head.time_ms, (SELECT count(*) FROM lease)
+             FROM head LEFT JOIN journal j ON j.ref = ANY($3::text[])
+             """, PostgresBindings([.int(leaseMs), .int(epoch), .texts(refs)])),
+        ])
+        let rows = opened[1].rows.map(PGRow.init)
+        guard let first = rows.first, let hash = Hash256(bytes: try first.blob(12, "hash")) else {
+            throw StoreError.corrupt("chain_head row is missing or malformed")
+        }
+        guard try first.integer(14, "renewed") == 1 else {
+            throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
+        }
+        let head = ChainHead(seq: try first.integer(11, "seq"), hash: hash, timeMs: try first.integer(13, "time_ms"))
+        let found = try rows.filter { !$0.isNull(0) }.map(PGReads.entry)
+        let reads = PGReads(connection: connection).prefetched(refs: refs, found: found)
+        state.validate(storedHead: head)
+        let batch = WriteBatch(reads: reads, committed: state, head: head)
+        let results = try batch.run(requests, timeMs: clock)
+        let changes = batch.changes
+        guard !changes.entries.isEmpty else {
+            try connection.query("COMMIT")
+            finished = true
             return results
         }
-        if let (changes, frontier) = committed {
-            state.commit(changes, frontier: frontier)
-            acknowledged.store(changes.head.seq, ordering: .releasing)
+        var frontier = try state.frontier.flatMap { $0.size == head.seq ? $0 : nil } ?? PGTree(connection: connection).frontier(size: head.seq)
+        let flush = PGBatchFlush(connection: connection)
+        // The write and COMMIT, sent together. The head moves only from the head this batch
+        // extends, in the statement that writes (or, for the rare batch that changes more than
+        // entries and accounts, after the rows are written).
+        if PGBatchFlush.fitsOneStatement(changes) {
+            let written = try connection.pipeline([try flush.writeAtOnce(changes, tree: &frontier, from: head, epoch: epoch, leaseMs: leaseMs),
+                                                   ("COMMIT", PostgresBindings())])
+            finished = true
+            // The guard failed: nothing but the lease's renewal was written, and that committed.
+            try Self.checkGuard(written[0])
+            try Self.checkCommitted(written[1])
+        } else {
+            try flush.write(changes, tree: &frontier)
+            let move = PGBatchFlush.moveHead(from: head, to: changes.head, epoch: epoch, leaseMs: leaseMs)
+            // Checked before COMMIT: rows are written already, so a failed guard must roll back.
+            try Self.checkGuard(try connection.pipeline([move])[0])
+            let committed = try connection.pipeline([("COMMIT", PostgresBindings())])[0]
+            finished = true
+            try Self.checkCommitted(committed)
         }
+        state.commit(changes, frontier: frontier)
+        acknowledged.store(changes.head.seq, ordering: .releasing)
         return results
+    }
+
+    /// The batch statement's row: (lease renewed, head moved).
+    private static func checkGuard(_ result: PostgresQueryResult) throws {
+        guard let row = result.rows.first.map(PGRow.init) else { throw StoreError.corrupt("the batch's statement returned no row") }
+        guard try row.integer(0, "lease") == 1 else {
+            throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
+        }
+        guard try row.integer(1, "head") == 1 else {
+            throw Fenced(description: "the ledger's head moved under this writer; nothing was written")
+        }
+    }
+
+    /// PostgreSQL answers the COMMIT of a failed transaction with ROLLBACK.
+    private static func checkCommitted(_ result: PostgresQueryResult) throws {
+        guard result.metadata.command == "COMMIT" else {
+            throw StoreError.unavailable("PostgreSQL rolled the batch back (\(result.metadata.command))")
+        }
     }
 
     // MARK: Beside the journal
