@@ -4,128 +4,100 @@ import LedgerPersistence
 import LedgerTransparency
 import PostgresNIO
 
-/// Writes one batch's changes, as `BatchFlush` does for SQLite: the entries, the tree's new
-/// hashes and every changed account in one statement each (arrays, `unnest`), every other
-/// changed row once, and the head moved only from the head the batch extends, while this
-/// writer's lease epoch is still the lease's.
-///
-/// A batch of entries and account changes alone (drop-offs, redemptions, donations: nearly
-/// every batch) is written by `writeAtOnce` in one statement, atomic without BEGIN and COMMIT;
-/// any other batch by `write`, inside a transaction the caller holds.
+/// Writes one batch's changes, as `BatchFlush` does for SQLite. Every batch calls the writer's
+/// session function (`createWriteFunction`): the lease renewed and the head moved from the head
+/// the batch extends, then its entries, accounts and tree hashes inserted from arrays, or nothing
+/// at all when the lease or the head is not the writer's. A batch that changes more (a PIN, a
+/// profile, the catalogue, a token, the scheme, a hold, a reversal) then writes those rows one
+/// statement each (`writeRest`), in the same transaction.
 struct PGBatchFlush {
     let connection: PGConnection
 
-    /// Whether `writeAtOnce` can write these changes: only entries and accounts.
-    static func fitsOneStatement(_ changes: WriteBatch.Changes) -> Bool {
+    /// Whether the write function writes all of these changes (only entries and accounts).
+    static func writeCallCoversAll(_ changes: WriteBatch.Changes) -> Bool {
         let projections = changes.projections
         return projections.pinRecords.isEmpty && projections.profiles.isEmpty && projections.points.isEmpty
             && projections.materials.isEmpty && projections.tokens.isEmpty && projections.scheme == nil
             && projections.holds.isEmpty && projections.reversals.isEmpty
     }
 
-    /// The guard every batch's write passes: renews the lease held with `epoch` and moves the head
-    /// from `from` to the batch's new head, or neither. Returns the statement's data-modifying
-    /// parts (CTEs named `lease` and `head`; whatever else is written selects on `head`).
-    static func guardParts(epoch: Int64, leaseMs: Int64, from head: ChainHead, to newHead: ChainHead, binds: inout Binds) -> String {
+    /// The function that writes a batch of entries and account changes with its guard, created
+    /// for the writer's session only (in `pg_temp`, when the writer connects: nothing is added
+    /// to the ledger's schema, and PostgreSQL lets every role make temporary objects unless its
+    /// TEMP privilege is revoked). PL/pgSQL plans its statements once per session, where a
+    /// statement sent as text is parsed and planned for every batch (about 1.5 ms of the
+    /// server's time each). Writes nothing, the lease aside, unless the lease and the head are
+    /// the writer's; returns (lease renewed, head moved), each 0 or 1.
+    static let createWriteFunction = """
+        CREATE FUNCTION pg_temp.ecoledger_write_batch(
+            p_lease_ms bigint, p_epoch bigint, p_old_seq bigint, p_old_hash bytea, p_new_seq bigint, p_new_hash bytea, p_new_time bigint,
+            p_seq bigint[], p_time bigint[], p_kind text[], p_debit text[], p_credit text[], p_amount bigint[], p_actor text[],
+            p_ref text[], p_attrs text[], p_prev bytea[], p_hash bytea[],
+            p_id text[], p_account_kind text[], p_name text[], p_district text[], p_balance bigint[], p_min_redeem bigint[],
+            p_pin_failures bigint[], p_locked bigint[], p_last_seq bigint[], p_closed bigint[], p_pending bigint[], p_erased bigint[],
+            p_position bigint[], p_tree_hash bytea[])
+        RETURNS TABLE (renewed int, moved int) LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE writer_lease SET expires_at = clock_timestamp() + p_lease_ms * interval '1 millisecond' WHERE id = 1 AND epoch = p_epoch;
+            IF NOT FOUND THEN
+                RETURN QUERY SELECT 0, 0;
+                RETURN;
+            END IF;
+            UPDATE chain_head SET seq = p_new_seq, hash = p_new_hash, time_ms = p_new_time WHERE id = 1 AND seq = p_old_seq AND hash = p_old_hash;
+            IF NOT FOUND THEN
+                RETURN QUERY SELECT 1, 0;
+                RETURN;
+            END IF;
+            -- Ids are never empty, names and districts never empty, a minimum redemption never 0:
+            -- '' and 0 stand for NULL in the arrays (postgres-nio's arrays hold no NULLs).
+            INSERT INTO journal (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
+            SELECT e.seq, e.time_ms, e.kind, NULLIF(e.debit, ''), NULLIF(e.credit, ''), e.amount, e.actor, NULLIF(e.ref, ''), e.attrs,
+                   e.prev_hash, e.hash
+            FROM unnest(p_seq, p_time, p_kind, p_debit, p_credit, p_amount, p_actor, p_ref, p_attrs, p_prev, p_hash)
+                AS e (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash);
+            INSERT INTO accounts AS old (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
+            SELECT a.id, a.kind, NULLIF(a.name, ''), NULLIF(a.district, ''), a.balance, NULLIF(a.min_redeem, 0), a.pin_failures,
+                   a.locked::smallint, a.last_seq, a.closed::smallint, a.pending, a.erased::smallint
+            FROM unnest(p_id, p_account_kind, p_name, p_district, p_balance, p_min_redeem, p_pin_failures, p_locked, p_last_seq,
+                        p_closed, p_pending, p_erased)
+                AS a (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
+                balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
+                locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
+                erased = excluded.erased;
+            INSERT INTO tree_hashes (position, hash) SELECT t.position, t.hash FROM unnest(p_position, p_tree_hash) AS t (position, hash);
+            RETURN QUERY SELECT 1, 1;
+        END
+        $$
         """
-        lease AS (
-            UPDATE writer_lease SET expires_at = clock_timestamp() + \(binds.add(.int(leaseMs))) * interval '1 millisecond'
-            WHERE id = 1 AND epoch = \(binds.add(.int(epoch))) RETURNING epoch),
-        head AS (
-            UPDATE chain_head SET seq = \(binds.add(.int(newHead.seq))), hash = \(binds.add(.bytes(newHead.hash.bytes))),
-                time_ms = \(binds.add(.int(newHead.timeMs)))
-            WHERE id = 1 AND seq = \(binds.add(.int(head.seq))) AND hash = \(binds.add(.bytes(head.hash.bytes)))
-                AND EXISTS (SELECT 1 FROM lease)
-            RETURNING seq)
-        """
-    }
 
-    /// The statement that writes entries, accounts, tree hashes and the head at once, guarded:
-    /// when the lease or the head is not what the writer holds, it writes nothing (the lease
-    /// aside). Its one row is (lease renewed, head moved), each 0 or 1.
-    func writeAtOnce(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier, from head: ChainHead,
+    /// The call of the write function for a batch, its entries, accounts and tree hashes as
+    /// arrays; its one row is (lease renewed, head moved).
+    func writeCall(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier, from head: ChainHead,
                      epoch: Int64, leaseMs: Int64) throws -> (sql: String, binds: PostgresBindings) {
-        var binds = Binds()
-        let guardParts = Self.guardParts(epoch: epoch, leaseMs: leaseMs, from: head, to: changes.head, binds: &binds)
-        var parts = [guardParts, "journal_rows AS (\(Self.journalInsert(changes.entries, binds: &binds, when: "EXISTS (SELECT 1 FROM head)")))"]
-        let accounts = Array(changes.projections.accounts.values)
-        if !accounts.isEmpty {
-            parts.append("account_rows AS (\(Self.accountsUpsert(accounts, binds: &binds, when: "EXISTS (SELECT 1 FROM head)")))")
-        }
-        if let tree = try Self.treeInsert(leavesOf: changes.entries.map(\.hash), frontier: &frontier, binds: &binds,
-                                          when: "EXISTS (SELECT 1 FROM head)") {
-            parts.append("tree_rows AS (\(tree))")
-        }
-        return ("WITH " + parts.joined(separator: ",\n") + "\nSELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM head)",
-                PostgresBindings(binds.values))
+        let entries = changes.entries, accounts = Array(changes.projections.accounts.values)
+        let tree = try Self.treeRows(leavesOf: entries.map(\.hash), frontier: &frontier)
+        let newHead = changes.head
+        let arguments: [PGValue] = [
+            .int(leaseMs), .int(epoch), .int(head.seq), .bytes(head.hash.bytes), .int(newHead.seq), .bytes(newHead.hash.bytes), .int(newHead.timeMs),
+            .ints(entries.map(\.seq)), .ints(entries.map(\.timeMs)), .texts(entries.map(\.body.kind.rawValue)),
+            .texts(entries.map { $0.body.debit?.rawValue ?? "" }), .texts(entries.map { $0.body.credit?.rawValue ?? "" }),
+            .ints(entries.map(\.body.amount.centipoints)), .texts(entries.map(\.body.actor.rawValue)),
+            .texts(entries.map { $0.body.ref?.rawValue ?? "" }), .texts(entries.map { AttributesJSON.encode($0.body.attributes) }),
+            .byteArrays(entries.map(\.prevHash.bytes)), .byteArrays(entries.map(\.hash.bytes)),
+            .texts(accounts.map(\.id.rawValue)), .texts(accounts.map(\.kind.rawValue)), .texts(accounts.map { $0.name ?? "" }),
+            .texts(accounts.map { $0.district ?? "" }), .ints(accounts.map(\.balance.centipoints)),
+            .ints(accounts.map { $0.minRedeem?.centipoints ?? 0 }), .ints(accounts.map { Int64($0.pinFailures) }),
+            .ints(accounts.map { $0.locked ? 1 : 0 }), .ints(accounts.map(\.lastSeq)), .ints(accounts.map { $0.closed ? 1 : 0 }),
+            .ints(accounts.map(\.pending.centipoints)), .ints(accounts.map { $0.erased ? 1 : 0 }),
+            .ints(tree.positions), .byteArrays(tree.hashes),
+        ]
+        let placeholders = (1...arguments.count).map { "$\($0)" }.joined(separator: ", ")
+        return ("SELECT renewed, moved FROM pg_temp.ecoledger_write_batch(\(placeholders))", PostgresBindings(arguments))
     }
 
-    /// The guard alone, after `write` inside the caller's transaction: the lease renewed and the
-    /// head moved, or neither; one row as `writeAtOnce`'s.
-    static func moveHead(from head: ChainHead, to newHead: ChainHead, epoch: Int64, leaseMs: Int64) -> (sql: String, binds: PostgresBindings) {
-        var binds = Binds()
-        let parts = guardParts(epoch: epoch, leaseMs: leaseMs, from: head, to: newHead, binds: &binds)
-        return ("WITH \(parts) SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM head)", PostgresBindings(binds.values))
-    }
-
-    /// Statement parameters numbered as they are added.
-    struct Binds {
-        private(set) var values: [PGValue] = []
-
-        mutating func add(_ value: PGValue) -> String {
-            values.append(value)
-            return "$\(values.count)"
-        }
-    }
-
-    /// The entries as one INSERT … SELECT over arrays. Ids are never empty, so '' stands for
-    /// NULL in the arrays (postgres-nio's arrays hold no NULLs).
-    static func journalInsert(_ entries: [Entry], binds: inout Binds, when condition: String = "true") -> String {
-        """
-        INSERT INTO journal (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
-        SELECT seq, time_ms, kind, NULLIF(debit, ''), NULLIF(credit, ''), amount, actor, NULLIF(ref, ''), attrs, prev_hash, hash
-        FROM unnest(\(binds.add(.ints(entries.map(\.seq))))::bigint[], \(binds.add(.ints(entries.map(\.timeMs))))::bigint[],
-                    \(binds.add(.texts(entries.map(\.body.kind.rawValue))))::text[],
-                    \(binds.add(.texts(entries.map { $0.body.debit?.rawValue ?? "" })))::text[],
-                    \(binds.add(.texts(entries.map { $0.body.credit?.rawValue ?? "" })))::text[],
-                    \(binds.add(.ints(entries.map(\.body.amount.centipoints))))::bigint[],
-                    \(binds.add(.texts(entries.map(\.body.actor.rawValue))))::text[],
-                    \(binds.add(.texts(entries.map { $0.body.ref?.rawValue ?? "" })))::text[],
-                    \(binds.add(.texts(entries.map { AttributesJSON.encode($0.body.attributes) })))::text[],
-                    \(binds.add(.byteArrays(entries.map(\.prevHash.bytes))))::bytea[], \(binds.add(.byteArrays(entries.map(\.hash.bytes))))::bytea[])
-            AS e (seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash)
-        WHERE \(condition)
-        """
-    }
-
-    /// Every changed account as one upsert over arrays. Names and districts are never empty and
-    /// a minimum redemption never 0, so '' and 0 stand for NULL in the arrays.
-    static func accountsUpsert(_ accounts: [AccountState], binds: inout Binds, when condition: String = "true") -> String {
-        """
-        INSERT INTO accounts (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
-        SELECT id, kind, NULLIF(name, ''), NULLIF(district, ''), balance, NULLIF(min_redeem, 0), pin_failures, locked::smallint,
-               last_seq, closed::smallint, pending, erased::smallint
-        FROM unnest(\(binds.add(.texts(accounts.map(\.id.rawValue))))::text[], \(binds.add(.texts(accounts.map(\.kind.rawValue))))::text[],
-                    \(binds.add(.texts(accounts.map { $0.name ?? "" })))::text[], \(binds.add(.texts(accounts.map { $0.district ?? "" })))::text[],
-                    \(binds.add(.ints(accounts.map(\.balance.centipoints))))::bigint[],
-                    \(binds.add(.ints(accounts.map { $0.minRedeem?.centipoints ?? 0 })))::bigint[],
-                    \(binds.add(.ints(accounts.map { Int64($0.pinFailures) })))::bigint[],
-                    \(binds.add(.ints(accounts.map { $0.locked ? 1 : 0 })))::bigint[], \(binds.add(.ints(accounts.map(\.lastSeq))))::bigint[],
-                    \(binds.add(.ints(accounts.map { $0.closed ? 1 : 0 })))::bigint[], \(binds.add(.ints(accounts.map(\.pending.centipoints))))::bigint[],
-                    \(binds.add(.ints(accounts.map { $0.erased ? 1 : 0 })))::bigint[])
-            AS a (id, kind, name, district, balance, min_redeem, pin_failures, locked, last_seq, closed, pending, erased)
-        WHERE \(condition)
-        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, district = excluded.district,
-            balance = excluded.balance, min_redeem = excluded.min_redeem, pin_failures = excluded.pin_failures,
-            locked = excluded.locked, last_seq = excluded.last_seq, closed = excluded.closed, pending = excluded.pending,
-            erased = excluded.erased
-        """
-    }
-
-    /// The tree hashes the entries' leaves create, appended to `frontier`, as one INSERT; nil
-    /// when they create none.
-    static func treeInsert(leavesOf entryHashes: [Hash256], frontier: inout MerkleFrontier, binds: inout Binds,
-                           when condition: String = "true") throws -> String? {
+    /// The tree hashes the entries' leaves create, appended to `frontier`: (position, hash) pairs.
+    static func treeRows(leavesOf entryHashes: [Hash256], frontier: inout MerkleFrontier) throws -> (positions: [Int64], hashes: [[UInt8]]) {
         var positions: [Int64] = [], hashes: [[UInt8]] = []
         for entryHash in entryHashes {
             for (position, hash) in try frontier.append(leaf: MerkleHash.leaf(entryHash)) {
@@ -133,24 +105,13 @@ struct PGBatchFlush {
                 hashes.append(hash.bytes)
             }
         }
-        guard !positions.isEmpty else { return nil }
-        return """
-            INSERT INTO tree_hashes (position, hash)
-            SELECT * FROM unnest(\(binds.add(.ints(positions)))::bigint[], \(binds.add(.byteArrays(hashes)))::bytea[]) WHERE \(condition)
-            """
+        return (positions, hashes)
     }
 
-    /// Writes every change, statement by statement, inside the caller's transaction (after
-    /// `moveHead` has passed).
-    func write(_ changes: WriteBatch.Changes, tree frontier: inout MerkleFrontier) throws {
-        var binds = Binds()
-        try connection.query(Self.journalInsert(changes.entries, binds: &binds), binds.values)
+    /// Writes the rows besides entries, accounts and tree hashes, one statement each, inside the
+    /// caller's transaction, after the write function has passed its guard.
+    func writeRest(_ changes: WriteBatch.Changes) throws {
         let projections = changes.projections
-        let accounts = Array(projections.accounts.values)
-        if !accounts.isEmpty {
-            var binds = Binds()
-            try connection.query(Self.accountsUpsert(accounts, binds: &binds), binds.values)
-        }
         // After the accounts, so a PIN set by the entry that opened its account has a row to go in.
         for (id, record) in projections.pinRecords {
             try connection.query("UPDATE accounts SET pin_hash = $1 WHERE id = $2", [.text(record.text), .text(id.rawValue)])
@@ -211,11 +172,6 @@ struct PGBatchFlush {
         }
         for (original, by) in projections.reversals {
             try connection.query("INSERT INTO reversals (original_seq, reversal_seq) VALUES ($1, $2)", [.int(original), .int(by)])
-        }
-        // The entries' leaves: the tree always covers exactly the journal.
-        var treeBinds = Binds()
-        if let tree = try Self.treeInsert(leavesOf: changes.entries.map(\.hash), frontier: &frontier, binds: &treeBinds) {
-            try connection.query(tree, treeBinds.values)
         }
     }
 }

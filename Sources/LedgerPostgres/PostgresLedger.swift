@@ -18,17 +18,17 @@ import Synchronization
 public final class PostgresLedger: Sendable {
     public let url: PostgresURL
     private let password: String?
-    private let clock: @Sendable () -> Int64
+    let clock: @Sendable () -> Int64
     private let readers = Mutex<[PGConnection]>([])
-    private let writer: Mutex<Writer>
+    let writer: Mutex<Writer>
     /// The head of the last batch whose COMMIT returned (or the head seen right after the lease
     /// was taken, itself a synchronous commit): what checkpoints may cover. -1 when not the writer.
-    private let acknowledged = Atomic<Int64>(-1)
+    let acknowledged = Atomic<Int64>(-1)
     /// How long a lease lasts without renewal: a standby takes over this long after the active
     /// writer last renewed it.
     public let leaseMs: Int64
 
-    private struct Writer: ~Copyable {
+    struct Writer: ~Copyable {
         var connection: PGConnection?
         let state = WriterState()
         /// The lease epoch this process holds; nil when it is not the writer.
@@ -219,138 +219,22 @@ public final class PostgresLedger: Sendable {
             """, [.int(leaseMs), .int(epoch)]) == 1
     }
 
-    private func writerConnection(_ writer: inout Writer) throws -> PGConnection {
+    func writerConnection(_ writer: inout Writer) throws -> PGConnection {
         if let connection = writer.connection, !connection.isClosed { return connection }
         writer.connection = nil
         writer.state.forget()
         let connection = try connectWritable()
+        do {
+            try connection.query(PGBatchFlush.createWriteFunction)
+        } catch let refusal as PostgresRefusal {
+            connection.close()
+            throw StoreError.unavailable("""
+                the writer cannot create its session function (\(refusal.message)): \
+                grant its role TEMP on the database (PostgreSQL grants it to every role unless revoked)
+                """)
+        }
         writer.connection = connection
         return connection
-    }
-
-    // MARK: Writes
-
-    /// Group commit, as SQLite's `submitBatch`: the requests judged in order against the
-    /// writer's state, the batch's changes written at once, then COMMIT. A reply may go out only
-    /// after this returns, so with `synchronous_commit=remote_apply` every acknowledged entry is
-    /// on the synchronous standby too.
-    public func submitBatch(_ requests: [LedgerRequest]) throws -> [Result<WriteReceipt, any Error>] {
-        try writer.withLock { writer in
-            do {
-                return try writeBatch(requests, writer: &writer)
-            } catch {
-                writer.state.forget()
-                if case StoreError.unreachable = error { writer.connection?.close(); writer.connection = nil }
-                guard requests.count > 1, !(error is Fenced) else { throw Self.reported(error) }
-            }
-            return requests.map { request in
-                do {
-                    return try writeBatch([request], writer: &writer)[0]
-                } catch {
-                    writer.state.forget()
-                    return .failure(Self.reported(error))
-                }
-            }
-        }
-    }
-
-    /// This process may not write: it holds no lease, or another writer took over.
-    struct Fenced: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    private static func reported(_ error: any Error) -> any Error {
-        if let fenced = error as? Fenced { return StoreError.unavailable(fenced.description) }
-        return error
-    }
-
-    private func writeBatch(_ requests: [LedgerRequest], writer: inout Writer) throws -> [Result<WriteReceipt, any Error>] {
-        guard let epoch = writer.epoch else {
-            throw Fenced(description: "this ecoledgerd is not the ledger's writer (it holds no writer lease)")
-        }
-        let connection = try writerConnection(&writer)
-        let state = writer.state
-        // BEGIN and the batch's first statement, sent together: the lease renewed (a standby's
-        // takeover waits for this transaction, then finds the lease just renewed), the head locked,
-        // and every entry holding one of the batch's refs (one row each, or one row of NULLs).
-        let refs = requests.compactMap { $0.clientRef?.rawValue }
-        // Until COMMIT was sent, any failure rolls back (a BEGIN whose next statement failed
-        // leaves the connection in an aborted transaction otherwise).
-        var finished = false
-        defer { if !finished { _ = try? connection.query("ROLLBACK") } }
-        let journal = RowDecoding.journalColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        let opened = try connection.pipeline([
-            ("BEGIN", PostgresBindings()),
-            ("""
-             WITH lease AS (
-                 UPDATE writer_lease SET expires_at = clock_timestamp() + $1 * interval '1 millisecond' WHERE id = 1 AND epoch = $2
-                 RETURNING epoch),
-             head AS (SELECT seq, hash, time_ms FROM chain_head WHERE id = 1 FOR UPDATE)
-             SELECT \(journal), head.seq, head.hash, head.time_ms, (SELECT count(*) FROM lease)
-             FROM head LEFT JOIN journal j ON j.ref = ANY($3::text[])
-             """, PostgresBindings([.int(leaseMs), .int(epoch), .texts(refs)])),
-        ])
-        let rows = opened[1].rows.map(PGRow.init)
-        guard let first = rows.first, let hash = Hash256(bytes: try first.blob(12, "hash")) else {
-            throw StoreError.corrupt("chain_head row is missing or malformed")
-        }
-        guard try first.integer(14, "renewed") == 1 else {
-            throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
-        }
-        let head = ChainHead(seq: try first.integer(11, "seq"), hash: hash, timeMs: try first.integer(13, "time_ms"))
-        let found = try rows.filter { !$0.isNull(0) }.map(PGReads.entry)
-        let reads = PGReads(connection: connection).prefetched(refs: refs, found: found)
-        state.validate(storedHead: head)
-        let batch = WriteBatch(reads: reads, committed: state, head: head)
-        let results = try batch.run(requests, timeMs: clock)
-        let changes = batch.changes
-        guard !changes.entries.isEmpty else {
-            try connection.query("COMMIT")
-            finished = true
-            return results
-        }
-        var frontier = try state.frontier.flatMap { $0.size == head.seq ? $0 : nil } ?? PGTree(connection: connection).frontier(size: head.seq)
-        let flush = PGBatchFlush(connection: connection)
-        // The write and COMMIT, sent together. The head moves only from the head this batch
-        // extends, in the statement that writes (or, for the rare batch that changes more than
-        // entries and accounts, after the rows are written).
-        if PGBatchFlush.fitsOneStatement(changes) {
-            let written = try connection.pipeline([try flush.writeAtOnce(changes, tree: &frontier, from: head, epoch: epoch, leaseMs: leaseMs),
-                                                   ("COMMIT", PostgresBindings())])
-            finished = true
-            // The guard failed: nothing but the lease's renewal was written, and that committed.
-            try Self.checkGuard(written[0])
-            try Self.checkCommitted(written[1])
-        } else {
-            try flush.write(changes, tree: &frontier)
-            let move = PGBatchFlush.moveHead(from: head, to: changes.head, epoch: epoch, leaseMs: leaseMs)
-            // Checked before COMMIT: rows are written already, so a failed guard must roll back.
-            try Self.checkGuard(try connection.pipeline([move])[0])
-            let committed = try connection.pipeline([("COMMIT", PostgresBindings())])[0]
-            finished = true
-            try Self.checkCommitted(committed)
-        }
-        state.commit(changes, frontier: frontier)
-        acknowledged.store(changes.head.seq, ordering: .releasing)
-        return results
-    }
-
-    /// The batch statement's row: (lease renewed, head moved).
-    private static func checkGuard(_ result: PostgresQueryResult) throws {
-        guard let row = result.rows.first.map(PGRow.init) else { throw StoreError.corrupt("the batch's statement returned no row") }
-        guard try row.integer(0, "lease") == 1 else {
-            throw Fenced(description: "another ecoledgerd took over as the ledger's writer; this one no longer writes")
-        }
-        guard try row.integer(1, "head") == 1 else {
-            throw Fenced(description: "the ledger's head moved under this writer; nothing was written")
-        }
-    }
-
-    /// PostgreSQL answers the COMMIT of a failed transaction with ROLLBACK.
-    private static func checkCommitted(_ result: PostgresQueryResult) throws {
-        guard result.metadata.command == "COMMIT" else {
-            throw StoreError.unavailable("PostgreSQL rolled the batch back (\(result.metadata.command))")
-        }
     }
 
     // MARK: Beside the journal
