@@ -78,6 +78,7 @@ peers:
 	bash $(PEERS)/sqlite_limits.sh
 	bash $(PEERS)/redis_ping.sh
 	DURATION=$(BENCH_SECONDS) bash $(PEERS)/pg_ledger.sh
+	bash $(PEERS)/ping_pair.sh .build/release/ecoledgerd
 
 ## crash-test: kill -9 ecoledgerd under load $(CRASH_CYCLES) times; check every acknowledged entry
 ##             survives unchanged and in-doubt retries tell the truth (ECOLEDGER_CRASH_SEED replays)

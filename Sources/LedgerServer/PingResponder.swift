@@ -17,6 +17,9 @@ final class PingResponder: ChannelDuplexHandler {
     static let pong = ByteBuffer(string: "OK pong\r\n")
     private let stats: ServerStats
     private var owed = 0
+    /// PONGs written since the last flush: every PING of one read is answered, then the replies
+    /// go out together when the read is done (one `write` system call, not one per PING).
+    private var unflushed = false
 
     init(stats: ServerStats) {
         self.stats = stats
@@ -27,11 +30,20 @@ final class PingResponder: ChannelDuplexHandler {
         if owed == 0, case .line(let line) = frame, Self.isPing(line.readableBytesView) {
             stats.commands.add(1, ordering: .relaxed)
             stats.metrics.request(verb: "PING", code: "OK", duration: nil)
-            context.writeAndFlush(wrapOutboundOut(Self.pong), promise: nil)
+            context.write(wrapOutboundOut(Self.pong), promise: nil)
+            unflushed = true
             return
         }
         owed += 1
         context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -49,4 +49,36 @@ struct PingResponderTests {
         #expect(try channel.readInbound(as: LineFrame.self) == nil)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "OK pong\r\n"))
     }
+
+    @Test("the PINGs of one read are answered together when the read is done: one flush, not one per PING")
+    func flushedOncePerRead() throws {
+        let (channel, stats) = try Self.channel()
+        var flushes = 0
+        let counter = FlushCounter { flushes += 1 }
+        try channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        for _ in 0..<3 { channel.pipeline.fireChannelRead(Self.line("PING")) }
+        #expect(flushes == 0, "nothing is flushed while the read goes on")
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.pipeline.fireChannelReadComplete()
+        #expect(flushes == 1)
+        for _ in 0..<3 { #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "OK pong\r\n")) }
+        #expect(stats.commands.load(ordering: .relaxed) == 3)
+        channel.pipeline.fireChannelReadComplete()
+        #expect(flushes == 1, "a read with no PING flushes nothing")
+    }
+
+    /// Counts the flushes that reach the channel.
+    final class FlushCounter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        let counted: () -> Void
+
+        init(_ counted: @escaping () -> Void) {
+            self.counted = counted
+        }
+
+        func flush(context: ChannelHandlerContext) {
+            counted()
+            context.flush()
+        }
+    }
 }
