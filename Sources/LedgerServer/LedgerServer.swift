@@ -56,7 +56,7 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 }
 
-/// The line-oriented TCP command server: accepts connections and runs a `Session` for each; on
+/// The line-oriented TCP command server: accepts connections and puts a `Session` in each; on
 /// graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle) stops accepting and lets
 /// every command in flight finish and reply.
 ///
@@ -135,18 +135,28 @@ public final class LedgerServer: Service, CustomStringConvertible {
 
     public func run() async throws {
         let configuration = self.configuration
-        let stats = parts.stats
-        let server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>
+        let server: NIOAsyncChannel<Connection, Never>
         do {
-            server = try await bind(configuration, stats: stats)
+            server = try await bind(configuration)
         } catch {
             throw ListenAddress.unusable(host: configuration.host, port: configuration.port, error)
         }
-        try await serve(server, configuration: configuration, stats: stats)
+        try await serve(server, configuration: configuration)
     }
 
-    private func bind(_ configuration: ServerConfiguration, stats: ServerStats) async throws -> NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never> {
-        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// An accepted connection: its channel, and its session (nil when it was over the limit).
+    private struct Connection: Sendable {
+        let channel: any Channel
+        let session: NIOLoopBound<Session>?
+    }
+
+    /// Every connection is counted as it is accepted, and its handlers set up then, before a
+    /// byte of it is read: a connection over the limit is only told so and closed.
+    private func bind(_ configuration: ServerConfiguration) async throws -> NIOAsyncChannel<Connection, Never> {
+        let stats = parts.stats
+        let parts = self.parts
+        let logger = self.logger
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             // `printf 'PING\n' | nc` sends its lines then half-closes: every line it sent is
@@ -154,20 +164,26 @@ public final class LedgerServer: Service, CustomStringConvertible {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    stats.totalConnections.add(1, ordering: .relaxed)
+                    let open = stats.openConnections.add(1, ordering: .relaxed).newValue
+                    stats.metrics.connectionsTotal.increment()
+                    channel.closeFuture.whenComplete { _ in stats.openConnections.subtract(1, ordering: .relaxed) }
                     if let tls = configuration.tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    guard open <= configuration.maxConnections else { return Connection(channel: channel, session: nil) }
+                    var logger = logger
+                    logger[metadataKey: "peer"] = "\(channel.remoteAddress?.description ?? "?")"
+                    let session = Session(dispatcher: CommandDispatcher(services: parts),
+                                          peer: channel.remoteAddress?.ipAddress ?? "unknown", logger: logger)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLine)))
                     try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: configuration.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(PingResponder(stats: stats))
-                    // A connection pipelining faster than we answer stops being read once 64 lines wait.
-                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 16, highWatermark: 64)))
+                    try channel.pipeline.syncOperations.addHandler(session)
+                    return Connection(channel: channel, session: NIOLoopBound(session, eventLoop: channel.eventLoop))
                 }
             }
     }
 
-    private func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<LineFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
-                       stats: ServerStats) async throws {
+    private func serve(_ server: NIOAsyncChannel<Connection, Never>, configuration: ServerConfiguration) async throws {
         if let address = server.channel.localAddress {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
@@ -179,22 +195,18 @@ public final class LedgerServer: Service, CustomStringConvertible {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
-                        stats.totalConnections.add(1, ordering: .relaxed)
-                        let open = stats.openConnections.add(1, ordering: .relaxed).newValue
-                        stats.metrics.connectionsTotal.increment()
-                        var logger = self.logger
-                        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
-                        let session = Session(channel: connection, dispatcher: CommandDispatcher(services: parts), logger: logger)
                         let key = served.insert(connection.channel)
                         group.addTask {
-                            defer {
-                                served.remove(key)
-                                stats.openConnections.subtract(1, ordering: .relaxed)
+                            defer { served.remove(key) }
+                            guard let session = connection.session else {
+                                return await Self.refuse(connection.channel, logger: logger, limit: configuration.maxConnections)
                             }
-                            if open > configuration.maxConnections {
-                                await Self.refuse(connection, logger: logger, limit: configuration.maxConnections)
-                            } else {
-                                await session.run()
+                            // The session runs in the channel; this task only waits for it to
+                            // close, and tells it when graceful shutdown begins.
+                            await withGracefulShutdownHandler {
+                                try? await connection.channel.closeFuture.get()
+                            } onGracefulShutdown: {
+                                connection.channel.eventLoop.execute { session.value.beginShutdown() }
                             }
                         }
                     }
@@ -241,10 +253,10 @@ public final class LedgerServer: Service, CustomStringConvertible {
         }
     }
 
-    private static func refuse(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, logger: Logger, limit: Int) async {
+    private static func refuse(_ channel: any Channel, logger: Logger, limit: Int) async {
         logger.warning("connection refused: too many connections", metadata: ["limit": "\(limit)"])
-        try? await connection.executeThenClose { _, outbound in
-            try await outbound.write(ByteBuffer(string: "ERR LIMIT_EXCEEDED too many connections (limit \(limit)); try again later\r\n"))
-        }
+        let reply = ByteBuffer(string: "ERR LIMIT_EXCEEDED too many connections (limit \(limit)); try again later\r\n")
+        try? await channel.writeAndFlush(reply)
+        try? await channel.close()
     }
 }

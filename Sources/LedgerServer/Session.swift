@@ -2,41 +2,271 @@ import LedgerProtocol
 import LedgerWire
 import Logging
 import NIOCore
-import ServiceLifecycle
-import Synchronization
 
-/// One client connection: reads framed lines in order, answers each with exactly one reply, in
-/// order, and never lets one bad line or failed command end the connection (except the
-/// documented closes: QUIT, a line over the limit, too many failed AUTHs, idle timeout, shutdown).
+/// One client connection, as the last handler of its channel: reads framed lines in order,
+/// answers each with exactly one reply, in order, and never lets one bad line or failed command
+/// end the connection (except the documented closes: QUIT, a line over the limit, too many
+/// failed AUTHs, idle timeout, shutdown).
+///
+/// It runs on the connection's event loop, so a durable write costs two hand-offs between
+/// threads, not four: the event loop queues the transfer for the writer, and the writer's
+/// completion writes the reply on the event loop (`WriteTicket.onComplete`). No task sits
+/// between them.
 ///
 /// Pipelining: the commands that move points are queued for the writer as soon as they are
 /// read, up to `window` in flight, so one connection can fill a whole group commit. Any other
-/// command waits until everything before it has been answered, then runs; so a BALANCE after a
-/// DROPOFF on the same connection always sees it. A reply task writes the replies strictly in
-/// order. When `window` replies are outstanding the session stops reading, and TCP pushes back.
-struct Session {
+/// command runs alone: it starts once everything before it has been answered, and nothing after
+/// it starts until it is answered (so a BALANCE after a DROPOFF on the same connection always
+/// sees it, and an AUTH decides how the next line is judged); it runs as a task, off the event
+/// loop. Replies go out strictly in order, every reply ready at once in one flush. When `window`
+/// lines are read and unanswered the session stops reading, and TCP pushes back.
+final class Session: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
     static let window = 64
-
-    let channel: NIOAsyncChannel<LineFrame, ByteBuffer>
-    let dispatcher: CommandDispatcher
-    let logger: Logger
-
-    /// Set when graceful shutdown begins: lines not yet started are answered SHUTTING_DOWN.
-    final class ShutdownFlag: Sendable {
-        let raised = Atomic<Bool>(false)
-    }
-
-    /// A reply owed to the client, in request order, with what metrics need of its request.
-    enum Owed: Sendable {
-        case reply(Reply, close: Bool, Request)
-        case transfer(QueuedTransfer, Request)
-    }
 
     /// A request as the metrics count it: its verb (`-` for a line that did not parse: labels
     /// take only the server's own verbs) and when its line arrived.
     struct Request: Sendable {
         var verb = "-"
         let arrived = ContinuousClock.now
+    }
+
+    /// One reply owed to the client, in request order: made at once, awaited from the writer,
+    /// or a command waiting for its turn to run alone.
+    private final class Owed {
+        var request: Request
+        var reply: Reply?
+        var close = false
+        /// A command that runs once this is the oldest reply owed.
+        var waiting: (any ProtocolCommand)?
+
+        init(_ request: Request, reply: Reply? = nil, close: Bool = false) {
+            self.request = request
+            self.reply = reply
+            self.close = close
+        }
+    }
+
+    private let dispatcher: CommandDispatcher
+    private let logger: Logger
+    private var machine: SessionMachine
+    /// Replies owed, oldest first.
+    private var owed = CircularBuffer<Owed>()
+    /// Lines read but not started, because a command running alone is ahead of them.
+    private var unstarted = CircularBuffer<(LineFrame, Request)>()
+    /// A command that runs alone is owed: nothing after it starts until it is answered.
+    private var alone = false
+    /// No more lines will be read: the client half-closed, or shutdown began.
+    private var inputDone = false
+    /// Shutdown began: lines not yet started are answered SHUTTING_DOWN.
+    private var stopping = false
+    /// A reply that closes the connection is owed: later lines are dropped.
+    private var closing = false
+    private var closed = false
+    /// A read held back while `window` lines are unanswered.
+    private var readHeld = false
+    private var unflushed = false
+    private var context: ChannelHandlerContext?
+
+    init(dispatcher: CommandDispatcher, peer: String, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.logger = logger
+        machine = SessionMachine(peer: peer)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        closed = true
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        unstarted.append((unwrapInboundIn(data), Request()))
+        advance(context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context)
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // `printf 'PING\n' | nc` sends its lines then half-closes: every line it sent is
+            // still answered before the connection closes.
+            inputDone = true
+            advance(context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Back-pressure: no read while `window` lines wait for their replies.
+    func read(context: ChannelHandlerContext) {
+        if inputDone || owed.count + unstarted.count >= Self.window {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Graceful shutdown (on the event loop): stop reading; lines not started are answered
+    /// SHUTTING_DOWN, writes already queued finish and their replies are sent, then the
+    /// connection closes.
+    func beginShutdown() {
+        guard let context, !closed else { return }
+        stopping = true
+        inputDone = true
+        context.close(mode: .input, promise: nil)
+        advance(context)
+    }
+
+    /// Starts what can start, writes what is ready, and reads or closes as the state allows.
+    private func advance(_ context: ChannelHandlerContext) {
+        while !alone, !closing, !unstarted.isEmpty {
+            let (frame, request) = unstarted.removeFirst()
+            start(frame, request, context)
+        }
+        writeReady(context)
+        if closed { return }
+        if inputDone, !closing, owed.isEmpty, unstarted.isEmpty {
+            flushIfNeeded(context)
+            closeWhenFlushed(context)
+        } else if readHeld, !inputDone, owed.count + unstarted.count < Self.window {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// Judges one line: answers it, queues it for the writer, or sets it to run alone.
+    private func start(_ frame: LineFrame, _ request: Request, _ context: ChannelHandlerContext) {
+        guard case .line(let buffer) = frame else {
+            logger.notice("line too long; closing")
+            owed.append(Owed(request, reply: .error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
+            closing = true
+            unstarted.removeAll()
+            return
+        }
+        if stopping {
+            owed.append(Owed(request, reply: .error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed"))))
+            return
+        }
+        var request = request
+        switch dispatcher.prepare(buffer.readableBytesView, session: &machine) {
+        case .answer(let reply, let verb):
+            request.verb = verb ?? request.verb
+            owed.append(Owed(request, reply: reply))
+        case .queued(let queued):
+            request.verb = queued.verb
+            let item = Owed(request)
+            owed.append(item)
+            let owedItem = NIOLoopBound(item, eventLoop: context.eventLoop)
+            let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let dispatcher = self.dispatcher
+            queued.ticket.onComplete(on: context.eventLoop) { result in
+                switch result {
+                case .success(let receipt): owedItem.value.reply = queued.shape(receipt)
+                case .failure(let error): owedItem.value.reply = dispatcher.reply(for: error, verb: queued.verb)
+                }
+                session.value.resume()
+            }
+        case .run(let command):
+            request.verb = command.verb
+            let item = Owed(request)
+            item.waiting = command
+            owed.append(item)
+            alone = true
+        }
+    }
+
+    /// Called on the event loop when an owed reply has been made.
+    private func resume() {
+        guard let context, !closed else { return }
+        advance(context)
+        flushIfNeeded(context)
+    }
+
+    /// Writes the owed replies that are ready, oldest first, stopping at the first that is not;
+    /// starts a command waiting to run alone once it is the oldest.
+    private func writeReady(_ context: ChannelHandlerContext) {
+        while let first = owed.first, !closed {
+            if let reply = first.reply {
+                owed.removeFirst()
+                count(reply, for: first.request)
+                context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.encoded)), promise: nil)
+                unflushed = true
+                if first.close {
+                    flushIfNeeded(context)
+                    closeWhenFlushed(context)
+                    return
+                }
+            } else if let command = first.waiting {
+                first.waiting = nil
+                run(command, for: first, context)
+                return
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Runs a command alone, as a task off the event loop, with a copy of the session's state,
+    /// which comes back with the reply (nothing else touches it meanwhile: nothing starts).
+    private func run(_ command: any ProtocolCommand, for item: Owed, _ context: ChannelHandlerContext) {
+        let dispatcher = self.dispatcher
+        let machine = self.machine
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let owedItem = NIOLoopBound(item, eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { () -> (Reply, Bool, SessionMachine) in
+            var machine = machine
+            let (reply, close) = await dispatcher.execute(command, session: &machine)
+            return (reply, close, machine)
+        }.whenSuccess { reply, close, machine in
+            let session = session.value
+            session.machine = machine
+            session.alone = false
+            owedItem.value.reply = reply
+            owedItem.value.close = close
+            if close {
+                session.closing = true
+                session.unstarted.removeAll()
+            }
+            session.resume()
+        }
+    }
+
+    private func flushIfNeeded(_ context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    /// Closes once what was written has gone out (a client that never reads is closed by the
+    /// idle timeout instead).
+    private func closeWhenFlushed(_ context: ChannelHandlerContext) {
+        guard !closed else { return }
+        closing = true
+        closed = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     /// Counts one answered request, for STATS and the metrics.
@@ -50,114 +280,5 @@ struct Session {
             code = "OK"
         }
         dispatcher.services.stats.metrics.request(verb: request.verb, code: code, duration: ContinuousClock.now - request.arrived)
-    }
-
-    func run() async {
-        let stopping = ShutdownFlag()
-        let channel = self.channel
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                let owed = OwedReplies()
-                let (written, wrote) = AsyncStream.makeStream(of: Void.self)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    // However the reading side ends (a close, an error), the reply task is let go.
-                    defer { owed.finish() }
-                    group.addTask { try await writeReplies(owed, to: outbound, signalling: wrote) }
-                    try await withGracefulShutdownHandler {
-                        try await readRequests(inbound, outbound: outbound, owe: owed, written: written, stopping: stopping)
-                    } onGracefulShutdown: {
-                        // Stop reading; writes already queued finish and their replies are sent.
-                        stopping.raised.store(true, ordering: .sequentiallyConsistent)
-                        channel.channel.close(mode: .input, promise: nil)
-                    }
-                    owed.finish()
-                    try await group.waitForAll()
-                }
-            }
-        } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// The reply task: resolves the owed replies in order and writes them, every reply that is
-    /// ready at once in one write (one flush, one system call for a whole group commit's worth).
-    private func writeReplies(_ owed: OwedReplies, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                              signalling wrote: AsyncStream<Void>.Continuation) async throws {
-        defer { wrote.finish() }
-        while let first = await owed.next() {
-            var batch = [await resolve(first)]
-            while !batch[batch.count - 1].close, let ready = owed.nextIfReady() { batch.append(await resolve(ready)) }
-            for (reply, _, request) in batch { count(reply, for: request) }
-            try await outbound.write(contentsOf: batch.map { ByteBuffer(string: $0.reply.encoded) })
-            for _ in batch { wrote.yield() }
-            if batch[batch.count - 1].close { return }
-        }
-    }
-
-    /// The reply an owed item stands for (waiting for its write, if it is a transfer).
-    private func resolve(_ item: Owed) async -> (reply: Reply, close: Bool, request: Request) {
-        switch item {
-        case .reply(let ready, let closing, let request):
-            return (ready, closing, request)
-        case .transfer(let queued, let request):
-            switch await queued.ticket.result {
-            case .success(let receipt): return (queued.shape(receipt), false, request)
-            case .failure(let error): return (dispatcher.reply(for: error, verb: queued.verb), false, request)
-            }
-        }
-    }
-
-    /// The reading side: decodes, authorises and either queues a transfer or, once everything
-    /// before it is answered, runs the command.
-    private func readRequests(_ inbound: NIOAsyncChannelInboundStream<LineFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                              owe: OwedReplies, written: AsyncStream<Void>, stopping: ShutdownFlag) async throws {
-        var session = SessionMachine(peer: channel.channel.remoteAddress?.ipAddress ?? "unknown")
-        var outstanding = 0
-        var replies = written.makeAsyncIterator()
-        /// Waits until at most `limit` replies are outstanding; false when the reply task has stopped.
-        func settle(_ limit: Int) async -> Bool {
-            while outstanding > limit {
-                guard await replies.next() != nil else { return false }
-                outstanding -= 1
-            }
-            return true
-        }
-        for try await frame in inbound {
-            var request = Request()
-            guard await settle(Self.window - 1) else { return }
-            outstanding += 1
-            guard case .line(let buffer) = frame else {
-                logger.notice("line too long; closing")
-                owe.append(.reply(.error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true, request))
-                return
-            }
-            if stopping.raised.load(ordering: .sequentiallyConsistent) {
-                owe.append(.reply(.error(ProtocolError(.shuttingDown, "the server is shutting down; this request was not executed")), close: false, request))
-                continue
-            }
-            let command: any ProtocolCommand
-            switch dispatcher.prepare(buffer.readableBytesView, session: &session) {
-            case .answer(let reply, let verb):
-                request.verb = verb ?? request.verb
-                owe.append(.reply(reply, close: false, request))
-                continue
-            case .queued(let queued):
-                request.verb = queued.verb
-                owe.append(.transfer(queued, request))
-                continue
-            case .run(let decoded):
-                request.verb = decoded.verb
-                command = decoded
-            }
-            // Everything else runs only once all earlier requests are answered. Then nothing is
-            // owed, the reply task is idle, and this reply can be written here directly: order
-            // holds, and the common one-request-at-a-time client saves a hop between tasks.
-            guard await settle(1) else { return }
-            let (reply, close) = await dispatcher.execute(command, session: &session)
-            count(reply, for: request)
-            try await outbound.write(ByteBuffer(string: reply.encoded))
-            outstanding -= 1
-            if close { return }
-        }
     }
 }

@@ -1,39 +1,39 @@
 import LedgerPersistence
+import NIOCore
 import Synchronization
 
-/// The outcome of one queued write, to be awaited (once) by whoever queued it.
+/// The outcome of one queued write, to be awaited (once) by whoever queued it: a task
+/// (`result`), or a connection's event loop (`onComplete`), which the writer then wakes directly.
 final class WriteTicket: Sendable {
+    typealias Outcome = Result<WriteReceipt, any Error>
+
     private enum State {
         case pending
-        case waiting(CheckedContinuation<Result<WriteReceipt, any Error>, Never>)
-        case done(Result<WriteReceipt, any Error>)
+        case waiting(CheckedContinuation<Outcome, Never>)
+        case callback(any EventLoop, @Sendable (Outcome) -> Void)
+        case done(Outcome)
     }
 
     private let state = Mutex(State.pending)
 
     /// Called by the writer once the write's transaction is durable (or failed).
-    func complete(_ result: Result<WriteReceipt, any Error>) {
-        let waiter: CheckedContinuation<Result<WriteReceipt, any Error>, Never>? = state.withLock { state in
+    func complete(_ result: Outcome) {
+        let previous = state.withLock { state -> State in
             defer { state = .done(result) }
-            if case .waiting(let continuation) = state { return continuation }
-            return nil
+            return state
         }
-        waiter?.resume(returning: result)
-    }
-
-    /// The outcome if the writer already has it; nil while the write is pending.
-    var completed: Result<WriteReceipt, any Error>? {
-        state.withLock { state in
-            if case .done(let result) = state { return result }
-            return nil
+        switch previous {
+        case .waiting(let continuation): continuation.resume(returning: result)
+        case .callback(let loop, let body): loop.execute { body(result) }
+        case .pending, .done: break
         }
     }
 
     /// The outcome, once the writer has it.
-    var result: Result<WriteReceipt, any Error> {
+    var result: Outcome {
         get async {
             await withCheckedContinuation { continuation in
-                let ready: Result<WriteReceipt, any Error>? = state.withLock { state in
+                let ready: Outcome? = state.withLock { state in
                     if case .done(let result) = state { return result }
                     state = .waiting(continuation)
                     return nil
@@ -41,5 +41,16 @@ final class WriteTicket: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         }
+    }
+
+    /// Calls `body` on `loop` with the outcome, once the writer has it (at once if it has):
+    /// the writer thread hands the outcome straight to the connection's event loop.
+    func onComplete(on loop: any EventLoop, _ body: @escaping @Sendable (Outcome) -> Void) {
+        let ready: Outcome? = state.withLock { state in
+            if case .done(let result) = state { return result }
+            state = .callback(loop, body)
+            return nil
+        }
+        if let ready { loop.execute { body(ready) } }
     }
 }

@@ -1,0 +1,50 @@
+import LedgerPersistence
+@testable import LedgerServer
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The writer hands a transfer's outcome straight to the connection's event loop.
+@Suite("Write tickets")
+struct WriteTicketTests {
+    struct Refused: Error {}
+
+    @Test("an outcome awaited by an event loop is delivered on that loop, once, when the writer completes")
+    func deliveredOnTheLoop() throws {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let ticket = WriteTicket()
+        let record = NIOLoopBound(Box(), eventLoop: loop)
+        ticket.onComplete(on: loop) { outcome in
+            if case .failure(let error) = outcome { record.value.outcomes.append(error is Refused) }
+        }
+        loop.run()
+        #expect(record.value.outcomes.isEmpty, "nothing is delivered before the writer completes")
+        ticket.complete(.failure(Refused()))
+        #expect(record.value.outcomes.isEmpty, "the writer only queues the delivery on the loop")
+        loop.run()
+        #expect(record.value.outcomes == [true])
+        ticket.complete(.failure(Refused()))
+        loop.run()
+        #expect(record.value.outcomes == [true], "a ticket is completed once")
+    }
+
+    @Test("an outcome the writer already has is still delivered on the loop")
+    func alreadyComplete() throws {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let ticket = WriteTicket()
+        ticket.complete(.failure(Refused()))
+        let record = NIOLoopBound(Box(), eventLoop: loop)
+        ticket.onComplete(on: loop) { outcome in
+            if case .failure(let error) = outcome { record.value.outcomes.append(error is Refused) }
+        }
+        #expect(record.value.outcomes.isEmpty, "not run inline, where the caller may be mid-update")
+        loop.run()
+        #expect(record.value.outcomes == [true])
+    }
+
+    final class Box {
+        var outcomes: [Bool] = []
+    }
+}
