@@ -38,11 +38,15 @@ public struct PINKey: Sendable, Equatable {
 /// so an exported ledger gives nothing to brute-force yet an audit can still check the
 /// stored record against the journal.
 public struct PINRecord: Hashable, Sendable {
-    /// Default PBKDF2 cost: a check near 10 ms on the reference machine. A 4–8 digit PIN
-    /// cannot resist an offline search whatever the cost; the defences are the key (outside
-    /// the database), the salt, the lock after 5 wrong tries, and the journal holding only a
-    /// digest.
-    public static let defaultIterations = 20_000
+    /// PBKDF2 cost of the records made now: a check near 0.5 ms here. Stretching cannot
+    /// protect a space of 10,000 PINs (4 digits; 10^8 at 8): with the record and the key, every
+    /// PIN is tried in seconds at any cost a server can pay per redemption, so what protects a PIN
+    /// is the key (outside the database: the record alone confirms no guess), the lock after 5
+    /// wrong tries (online guessing), and the journal holding only a digest. The 20,000 rounds
+    /// used before 2026-12-05 cost every redemption 10–13 ms of the server's CPU and cost an
+    /// attacker with the key about 2 minutes per 4-digit PIN instead of 5 s. Records keep their own count,
+    /// so older ones still check (docs/LEDGER.md, "Why the PIN cost is low").
+    public static let defaultIterations = 1_000
     static let prefix = "pbkdf2-sha256"
     static let keyedPrefix = "pbkdf2-sha256-keyed"
 

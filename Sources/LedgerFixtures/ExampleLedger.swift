@@ -21,7 +21,7 @@ public enum ExampleLedger {
 
     /// The example's requests, in order.
     public static func requests() throws -> [LedgerRequest] {
-        let pin = try PINRecord.make(for: PIN("1234"), salt: Array(0..<16), iterations: PINRecord.defaultIterations)
+        let pin = try PINRecord.make(for: PIN("1234"), salt: Array(0..<16), iterations: 20_000)  // the vectors of docs/LEDGER.md
         let commands: [LedgerCommand] = try [
             .setMaterial(code: MaterialCode("PET"), rate: Rate(perKilogram: Points(parsing: "18")), name: "Clear PET bottles",
                          minGrams: Grams(parsingKilograms: "1"), maxGrams: nil),
