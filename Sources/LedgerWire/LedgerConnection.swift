@@ -101,7 +101,7 @@ public final class LedgerConnection {
     /// The longest list a client accepts (HISTORY's 1,000 lines is the longest the protocol sends).
     public static let maxListLines = 100_000
 
-    static func listCount(_ line: String) -> Int? {
+    public static func listCount(_ line: String) -> Int? {
         guard line.hasPrefix("OK n="), let count = Int(line.dropFirst(5)), count >= 0, "OK n=\(count)" == line else { return nil }
         return count
     }

@@ -73,8 +73,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The bench catalogue and funded residents; every step is idempotent. Residents are opened
     /// only when the last one is missing: opening a resident stretches its PIN on the server
-    /// (20,000 PBKDF2 rounds) before the ledger refuses a second open, so repeating 1,000 opens
-    /// would cost each run tens of seconds of server CPU. The funding drop-offs are repeated
+    /// (PBKDF2) before the ledger refuses a second open, so repeating 1,000 opens would cost
+    /// each run server CPU for nothing. The funding drop-offs are repeated
     /// (a ref already used is answered from the ledger).
     func setUpCatalogue(target: ClientOptions, token: String) async throws {
         try await LedgerConnection.withConnection(host: target.host, port: target.port, tls: try target.tlsContext()) { connection in
@@ -97,133 +97,5 @@ struct BenchCommand: AsyncParsableCommand {
                 for _ in first..<last { _ = try await connection.readReply() }
             }
         }
-    }
-}
-
-/// One run of the load: workers, their histograms, the summary.
-struct LoadRun {
-    let target: ClientOptions
-    let token: String
-    let connections: Int
-    let pipeline: Int
-    let mix: WorkloadMix
-    let accounts: Int
-    let duration: Double
-    let rate: Double?
-    let idleConnections: Int
-
-    struct WorkerResult: Sendable {
-        var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three) // µs
-        var ok = 0
-        /// Replies `OK seq=…`: entries the server acknowledged (their refs begin `bRUN-`).
-        var writes = 0
-        var errors: [String: Int] = [:]
-    }
-
-    struct Report {
-        var result: WorkerResult
-        var seconds: Double
-        /// This run's id, the start of its refs (`bRUN-WORKER-N`).
-        var runID = ""
-
-        var total: Int { result.ok + result.errors.values.reduce(0, +) }
-        var throughput: Double { Double(total) / seconds }
-
-        /// A latency percentile in milliseconds, two decimals.
-        func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
-        var maxMs: String { String(format: "%.2f", Double(result.latency.max) / 1000) }
-
-        func table(title: String, peakRSSKilobytes: Int?) -> String {
-            var lines = [
-                "ecoledger-bench: \(title)",
-                "requests \(total)  ok \(result.ok)  errors \(total - result.ok)  throughput \(Int(throughput))/s",
-                "latency ms  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs)",
-            ]
-            if !result.errors.isEmpty {
-                lines.append("errors by code  " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
-            }
-            if let peakRSSKilobytes { lines.append("server peak RSS \(String(format: "%.1f", Double(peakRSSKilobytes) / 1024)) MB") }
-            lines.append("bench summary: throughput=\(Int(throughput)) p50_ms=\(ms(50)) p90_ms=\(ms(90)) p99_ms=\(ms(99)) p999_ms=\(ms(99.9)) max_ms=\(maxMs) errors=\(total - result.ok) writes=\(result.writes) run=\(runID)"
-                         + (peakRSSKilobytes.map { " rss_mb=\(String(format: "%.1f", Double($0) / 1024))" } ?? ""))
-            return lines.joined(separator: "\n")
-        }
-    }
-
-    func run() async throws -> Report {
-        let idle = try await openIdleConnections()
-        defer { idle.forEach { $0.close() } }
-        let started = ContinuousClock.now
-        let deadline = started + .milliseconds(Int64(duration * 1000))
-        let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let results = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
-            for worker in 0..<connections {
-                group.addTask { try await self.worker(worker, runID: runID, started: started, deadline: deadline) }
-            }
-            return try await group.reduce(into: WorkerResult()) { total, part in
-                total.latency.add(part.latency)
-                total.ok += part.ok
-                total.writes += part.writes
-                total.errors.merge(part.errors, uniquingKeysWith: +)
-            }
-        }
-        let elapsed = ContinuousClock.now - started
-        return Report(result: results, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, runID: runID)
-    }
-
-    private func worker(_ index: Int, runID: String, started: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async throws -> WorkerResult {
-        var result = WorkerResult()
-        var random = SystemRandomNumberGenerator()
-        let interval: Duration? = rate.map { .nanoseconds(Int64(Double(connections) / $0 * 1e9)) }
-        try await LedgerConnection.withConnection(host: target.host, port: target.port, tls: try target.tlsContext()) { connection in
-            _ = try await connection.call("AUTH \(token)")
-            // Receipts are asked for entries the latest checkpoint already covers.
-            var covered: Int64 = 1
-            if mix.weights.contains(where: { $0.0 == .receipt && $0.1 > 0 }) {
-                let reply = try await connection.call("CHECKPOINT")[0]
-                covered = reply.split(separator: " ").first { $0.hasPrefix("size=") }.flatMap { Int64($0.dropFirst(5)) } ?? 1
-            }
-            var inFlight: [ContinuousClock.Instant] = []
-            var sent = 0
-            func request() -> String {
-                let account = "R-BENCH-\(Int.random(in: 0..<accounts, using: &random))"
-                switch mix.pick(using: &random) {
-                case .dropoff: return "DROPOFF \(account) point=CP-BENCH material=BENCH kg=1.5 ref=b\(runID)-\(index)-\(sent)"
-                case .balance: return "BALANCE \(account)"
-                case .redeem: return "REDEEM \(account) points=0.01 merchant=M-BENCH pin=1234 ref=b\(runID)-\(index)-\(sent)"
-                case .ping: return "PING"
-                case .receipt: return "RECEIPT \(Int64.random(in: 1...max(1, covered), using: &random))"
-                }
-            }
-            while true {
-                while inFlight.count < pipeline, ContinuousClock.now < deadline {
-                    var scheduled = ContinuousClock.now
-                    if let interval {
-                        scheduled = started + interval * sent + .nanoseconds(Int64(index) * interval.components.attoseconds / 1_000_000_000 / Int64(connections))
-                        if scheduled >= deadline { break }
-                        if scheduled > .now { try await Task.sleep(until: scheduled, clock: .continuous) }
-                    }
-                    try await connection.send(request())
-                    inFlight.append(scheduled)
-                    sent += 1
-                }
-                guard !inFlight.isEmpty else { break }
-                guard let reply = try await connection.readReply() else { throw LedgerConnection.ConnectionClosed() }
-                let latency = ContinuousClock.now - inFlight.removeFirst()
-                _ = result.latency.record(UInt64(max(0, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
-                if reply[0].hasPrefix("OK") {
-                    result.ok += 1
-                    if reply[0].hasPrefix("OK seq=") { result.writes += 1 }
-                } else {
-                    let code = reply[0].split(separator: " ").dropFirst().first.map(String.init) ?? "?"
-                    result.errors[code, default: 0] += 1
-                }
-            }
-        }
-        return result
-    }
-
-    /// Plain sockets that connect and then sit idle for the whole run.
-    private func openIdleConnections() async throws -> [IdleSocket] {
-        try (0..<idleConnections).map { _ in try IdleSocket(host: target.host, port: target.port) }
     }
 }
