@@ -178,6 +178,47 @@ public enum ExpiryRules {
     /// expired changes only when a lot comes of age, and never goes down while nothing is spent,
     /// so the answer is the first of the account's credit times T (ascending) for which
     /// `expired(asOf: T + expiry)` is above zero, found by bisection. Nil when nothing will.
+    /// The same, from the account's credits (time and points, in journal order) read once: what
+    /// was credited after a time is a suffix of them (entry times never go backwards), so no
+    /// step of the bisection asks the store again (a resident with a thousand credits cost a
+    /// BALANCE ten scans of them).
+    public static func next(of account: AccountState, credits: [(timeMs: Int64, points: Points)],
+                            in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
+        try next(of: account, creditTimes: credits.map(\.timeMs), in: try KnownCredits(base: state, account: account.id, credits: credits))
+    }
+
+    /// `base`, except that one account's credits are answered from memory.
+    private struct KnownCredits<Base: RuleQueries>: RuleQueries {
+        let base: Base
+        let account: AccountID
+        let times: [Int64]
+        /// `after[i]`: the points of credits `i...`; `after[times.count]` is zero.
+        let after: [Points]
+
+        init(base: Base, account: AccountID, credits: [(timeMs: Int64, points: Points)]) throws {
+            self.base = base
+            self.account = account
+            times = credits.map(\.timeMs)
+            var sums = [Points](repeating: .zero, count: credits.count + 1)
+            for index in credits.indices.reversed() { sums[index] = try sums[index + 1].adding(credits[index].points) }
+            after = sums
+        }
+
+        func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
+            guard account == self.account else { return try base.credited(to: account, after: timeMs) }
+            var low = 0, high = times.count
+            while low < high {
+                let middle = low + (high - low) / 2
+                if times[middle] > timeMs { high = middle } else { low = middle + 1 }
+            }
+            return after[low]
+        }
+
+        func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points { try base.unpostedHeld(of: account, after: timeMs) }
+        func scheme() throws -> SchemeState { try base.scheme() }
+        func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try base.earned(by: account, since: timeMs) }
+    }
+
     public static func next(of account: AccountState, creditTimes: [Int64], in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
         let expiryMs = try state.scheme().expiryMs
         func expiring(at index: Int) throws -> (Points, Int64)? {

@@ -33,9 +33,9 @@ extension PGReads {
 
     func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
-        let creditTimes = try connection.query("SELECT time_ms FROM journal WHERE credit = $1 ORDER BY seq", [.text(id.rawValue)])
-            .map { try $0.integer(0, "time_ms") }
-        return try ExpiryRules.next(of: account, creditTimes: creditTimes, in: SnapshotRuleQueries(reads: self))
+        let credits = try connection.query("SELECT time_ms, amount FROM journal WHERE credit = $1 ORDER BY seq", [.text(id.rawValue)])
+            .map { (timeMs: try $0.integer(0, "time_ms"), points: Points(centipoints: try $0.integer(1, "amount"))) }
+        return try ExpiryRules.next(of: account, credits: credits, in: SnapshotRuleQueries(reads: self))
     }
 
     func report(fromMs: Int64?, toMs: Int64?) throws -> LedgerReport {

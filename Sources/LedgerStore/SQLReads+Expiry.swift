@@ -26,9 +26,10 @@ extension SQLReads {
     /// When a resident's next points expire, and how many (`ExpiryRules.next`); nil when none will.
     func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
-        let creditTimes = try Int64.fetchAll(db.cachedStatement(sql: "SELECT time_ms FROM journal WHERE credit = ? ORDER BY seq"),
-                                             arguments: [id.rawValue])
-        return try ExpiryRules.next(of: account, creditTimes: creditTimes, in: SnapshotRuleQueries(reads: self))
+        let credits = try Row.fetchAll(db.cachedStatement(sql: "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"),
+                                       arguments: [id.rawValue])
+            .map { (timeMs: try RowDecoding.value($0, 0) as Int64, points: Points(centipoints: try RowDecoding.value($0, 1))) }
+        return try ExpiryRules.next(of: account, credits: credits, in: SnapshotRuleQueries(reads: self))
     }
 
     /// The held drop-offs nobody has decided whose hold has run out at `asOf`, oldest first:
