@@ -184,7 +184,8 @@ public enum ExpiryRules {
     /// BALANCE ten scans of them).
     public static func next(of account: AccountState, credits: [(timeMs: Int64, points: Points)],
                             in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
-        try next(of: account, creditTimes: credits.map(\.timeMs), in: try KnownCredits(base: state, account: account.id, credits: credits))
+        let known = try KnownCredits(base: state, account: account.id, credits: credits)
+        return try next(of: account, creditTimes: known.times, in: known)
     }
 
     /// `base`, except that one account's credits are answered from memory.
