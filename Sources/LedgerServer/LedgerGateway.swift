@@ -92,7 +92,7 @@ final class LedgerGateway: Sendable {
             batches.transactions.add(1, ordering: .relaxed)
             batches.writes.add(batch.count, ordering: .relaxed)
             batches.largest.max(batch.count, ordering: .relaxed)
-            for (waiting, result) in zip(batch, results) { waiting.ticket.complete(result) }
+            WriteTicket.complete(zip(batch.lazy.map(\.ticket), results))
         }
     }
 
@@ -101,7 +101,7 @@ final class LedgerGateway: Sendable {
             defer { queue.waiting = []; queue.draining = false }
             return queue.waiting
         }
-        for item in waiting { item.ticket.complete(.failure(error)) }
+        WriteTicket.complete(waiting.lazy.map { ($0.ticket, .failure(error)) })
     }
 
     /// Reads on one snapshot of the ledger, off the cooperative pool: every read in `body` sees

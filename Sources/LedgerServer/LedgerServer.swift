@@ -199,7 +199,8 @@ public final class LedgerServer: Service, CustomStringConvertible {
                         group.addTask {
                             defer { served.remove(key) }
                             guard let session = connection.session else {
-                                return await Self.refuse(connection.channel, logger: logger, limit: configuration.maxConnections)
+                                return await Self.refuse(connection.channel, logger: logger, limit: configuration.maxConnections,
+                                                         within: min(configuration.idleTimeout, Self.refusalTimeout))
                             }
                             // The session runs in the channel; this task only waits for it to
                             // close, and tells it when graceful shutdown begins.
@@ -253,8 +254,15 @@ public final class LedgerServer: Service, CustomStringConvertible {
         }
     }
 
-    private static func refuse(_ channel: any Channel, logger: Logger, limit: Int) async {
+    /// How long a refused connection may take to read its refusal (or the idle timeout, if shorter).
+    static let refusalTimeout = TimeAmount.seconds(10)
+
+    /// Tells a connection over the limit so, and closes it; `within` bounds how long that may
+    /// take: over TLS the refusal waits for the handshake, which a client may never begin.
+    private static func refuse(_ channel: any Channel, logger: Logger, limit: Int, within timeout: TimeAmount) async {
         logger.warning("connection refused: too many connections", metadata: ["limit": "\(limit)"])
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         let reply = ByteBuffer(string: "ERR LIMIT_EXCEEDED too many connections (limit \(limit)); try again later\r\n")
         try? await channel.writeAndFlush(reply)
         try? await channel.close()

@@ -19,7 +19,9 @@ import NIOCore
 /// it starts until it is answered (so a BALANCE after a DROPOFF on the same connection always
 /// sees it, and an AUTH decides how the next line is judged); it runs as a task, off the event
 /// loop. Replies go out strictly in order, every reply ready at once in one flush. When `window`
-/// lines are read and unanswered the session stops reading, and TCP pushes back.
+/// lines are read and unanswered, or the client is not reading its replies (the channel is not
+/// writable), the session stops reading, and TCP pushes back; no more than `window` lines are
+/// ever started and unanswered, however many one read brought.
 final class Session: ChannelDuplexHandler {
     typealias InboundIn = LineFrame
     typealias OutboundIn = ByteBuffer
@@ -69,6 +71,9 @@ final class Session: ChannelDuplexHandler {
     /// A read held back while `window` lines are unanswered.
     private var readHeld = false
     private var unflushed = false
+    /// A flush is queued on the event loop: the replies the writer completes in one batch go out
+    /// in one flush.
+    private var flushQueued = false
     private var context: ChannelHandlerContext?
 
     init(dispatcher: CommandDispatcher, peer: String, logger: Logger) {
@@ -92,7 +97,8 @@ final class Session: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        // Lines the framing hands on as the connection drops cannot be answered: not run.
+        guard !closing, context.channel.isActive else { return }
         unstarted.append((unwrapInboundIn(data), Request()))
         advance(context)
     }
@@ -117,13 +123,23 @@ final class Session: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    /// Back-pressure: no read while `window` lines wait for their replies.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { advance(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Back-pressure: no read while `window` lines wait for their replies, or while the client
+    /// leaves its replies unread (even replies made at once, errors or PONGs, would pile up).
     func read(context: ChannelHandlerContext) {
-        if inputDone || owed.count + unstarted.count >= Self.window {
-            readHeld = true
-        } else {
+        if mayRead(context) {
             context.read()
+        } else {
+            readHeld = true
         }
+    }
+
+    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
+        !inputDone && owed.count + unstarted.count < Self.window && context.channel.isWritable
     }
 
     /// Graceful shutdown (on the event loop): stop reading; lines not started are answered
@@ -138,17 +154,24 @@ final class Session: ChannelDuplexHandler {
     }
 
     /// Starts what can start, writes what is ready, and reads or closes as the state allows.
+    /// At most `window` replies are owed: a read may bring many more lines, and those wait
+    /// here, unstarted, until replies go out.
     private func advance(_ context: ChannelHandlerContext) {
-        while !alone, !closing, !unstarted.isEmpty {
-            let (frame, request) = unstarted.removeFirst()
-            start(frame, request, context)
-        }
-        writeReady(context)
+        var written: Bool
+        repeat {
+            while !alone, !closing, !closed, !unstarted.isEmpty, owed.count < Self.window {
+                let (frame, request) = unstarted.removeFirst()
+                start(frame, request, context)
+            }
+            let before = owed.count
+            writeReady(context)
+            written = owed.count < before
+        } while written && !unstarted.isEmpty && !closed
         if closed { return }
         if inputDone, !closing, owed.isEmpty, unstarted.isEmpty {
             flushIfNeeded(context)
             closeWhenFlushed(context)
-        } else if readHeld, !inputDone, owed.count + unstarted.count < Self.window {
+        } else if readHeld, mayRead(context) {
             readHeld = false
             context.read()
         }
@@ -156,11 +179,20 @@ final class Session: ChannelDuplexHandler {
 
     /// Judges one line: answers it, queues it for the writer, or sets it to run alone.
     private func start(_ frame: LineFrame, _ request: Request, _ context: ChannelHandlerContext) {
-        guard case .line(let buffer) = frame else {
+        let buffer: ByteBuffer
+        switch frame {
+        case .line(let line):
+            buffer = line
+        case .tooLong:
             logger.notice("line too long; closing")
             owed.append(Owed(request, reply: .error(ProtocolError(.lineTooLong, "request line over the limit; closing")), close: true))
             closing = true
             unstarted.removeAll()
+            return
+        case .unterminated:
+            // The client closed its side in the middle of a line: perhaps it died mid-write, and
+            // half a DROPOFF (a shorter weight, a cut ref) must not run.
+            owed.append(Owed(request, reply: .error(ProtocolError(.badRequest, "request line ended without LF; not executed"))))
             return
         }
         if stopping {
@@ -195,11 +227,20 @@ final class Session: ChannelDuplexHandler {
         }
     }
 
-    /// Called on the event loop when an owed reply has been made.
+    /// Called on the event loop when an owed reply has been made. The flush waits for the other
+    /// tasks already queued on the loop: the writer hands a whole batch's outcomes over at once.
     private func resume() {
         guard let context, !closed else { return }
         advance(context)
-        flushIfNeeded(context)
+        guard unflushed, !flushQueued else { return }
+        flushQueued = true
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let session = session.value
+            session.flushQueued = false
+            guard let context = session.context, !session.closed else { return }
+            session.flushIfNeeded(context)
+        }
     }
 
     /// Writes the owed replies that are ready, oldest first, stopping at the first that is not;

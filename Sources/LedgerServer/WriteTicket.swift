@@ -18,14 +18,27 @@ final class WriteTicket: Sendable {
 
     /// Called by the writer once the write's transaction is durable (or failed).
     func complete(_ result: Outcome) {
-        let previous = state.withLock { state -> State in
-            defer { state = .done(result) }
-            return state
+        Self.complete(CollectionOfOne((self, result)))
+    }
+
+    /// Completes a batch's tickets: the outcomes awaited by one event loop are handed to it in
+    /// one task, in batch order (one wake-up of the loop, however many of its connections'
+    /// writes the batch held, and their replies go out in one flush).
+    static func complete(_ outcomes: some Sequence<(WriteTicket, Outcome)>) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(@Sendable (Outcome) -> Void, Outcome)])] = [:]
+        for (ticket, result) in outcomes {
+            let previous = ticket.state.withLock { state -> State in
+                defer { state = .done(result) }
+                return state
+            }
+            switch previous {
+            case .waiting(let continuation): continuation.resume(returning: result)
+            case .callback(let loop, let body): byLoop[ObjectIdentifier(loop), default: (loop, [])].calls.append((body, result))
+            case .pending, .done: break
+            }
         }
-        switch previous {
-        case .waiting(let continuation): continuation.resume(returning: result)
-        case .callback(let loop, let body): loop.execute { body(result) }
-        case .pending, .done: break
+        for (loop, calls) in byLoop.values {
+            loop.execute { for (body, result) in calls { body(result) } }
         }
     }
 

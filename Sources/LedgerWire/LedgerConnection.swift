@@ -92,7 +92,8 @@ public final class LedgerConnection {
             return text
         case .tooLong?:
             throw ReplyTooLong()
-        case nil:
+        case .unterminated?, nil:
+            // A reply cut off by the close is no reply.
             return nil
         }
     }

@@ -1,11 +1,15 @@
 import NIOCore
 
-/// What the line framing hands on: a complete line, or the news that a line broke the limit.
+/// What the line framing hands on: a complete line, or the news that a line broke the limit or
+/// was cut off.
 public enum LineFrame: Sendable, Equatable {
     /// The line's bytes without its LF (a CR before the LF is kept; the tokenizer drops it).
     case line(ByteBuffer)
     /// A line exceeded the maximum length; nothing more is decoded on this connection.
     case tooLong
+    /// The input ended in the middle of a line (bytes after the last LF, not all blank): the
+    /// peer closed its side or died mid-write, so what came is not known to be the whole line.
+    case unterminated
 }
 
 /// Splits a byte stream into LF-terminated lines, never buffering more than `maxLength` bytes
@@ -55,9 +59,9 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
-        // A last request without its LF still counts when the client closes its side.
-        if !overflowed, buffer.readableBytes > 0, let line = buffer.readSlice(length: buffer.readableBytes), !Self.isBlank(line) {
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+        // Never half a request: a cut-off line is reported, not handed on.
+        if !overflowed, buffer.readableBytes > 0, let rest = buffer.readSlice(length: buffer.readableBytes), !Self.isBlank(rest) {
+            context.fireChannelRead(wrapInboundOut(.unterminated))
         }
         scanned = 0
         return .needMoreData

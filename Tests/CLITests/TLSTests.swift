@@ -129,6 +129,23 @@ struct TLSTests {
         Self.expectReadable(notPEM.stderr, "--ca not PEM")
     }
 
+    @Test("a connection over --max-connections that never begins its TLS handshake is still closed, within the idle timeout")
+    func refusedWithoutHandshake() throws {
+        let scratch = try Scratch()
+        let (cert, key) = try Self.certificate(in: scratch)
+        let db = scratch.path("r.sqlite")
+        let daemon = try DaemonProcess(arguments: ["--db", db, "--port", "0", "--demo", "--tls-cert", cert, "--tls-key", key,
+                                                   "--max-connections", "1", "--idle-timeout", "3"])
+        defer { daemon.terminate() }
+        // Two clients that never say hello, for one slot: whichever the server counts first is
+        // served (and closed when idle); the other is refused, and the refusal waits for a
+        // handshake that never comes (before the fix, for ever).
+        let first = try RawClient(port: daemon.port, receiveTimeout: 60)
+        let second = try RawClient(port: daemon.port, receiveTimeout: 60)
+        #expect(first.waitForClose(), "both connections must be closed, not left open")
+        #expect(second.waitForClose(), "both connections must be closed, not left open")
+    }
+
     @Test("a client that dialled a name wants a certificate for that name: an IP address entry matching the connection is not enough, and the token is not sent")
     func nameNotAddress() throws {
         let scratch = try Scratch()

@@ -3,6 +3,7 @@ import LedgerPersistence
 import LedgerCore
 import LedgerStore
 import LedgerWire
+import LedgerTestSupport
 import Testing
 
 @Suite("Connections: pipelining, retries, limits and bad bytes")
@@ -126,6 +127,22 @@ struct ConnectionTests {
                 if !served { try await Task.sleep(for: .milliseconds(10)) }
             }
             #expect(served, "no slot came free")
+        }
+    }
+
+    @Test("a last line without its LF is answered BAD_REQUEST and not executed; the lines before it are")
+    func unterminatedLastLine() async throws {
+        try await TestServer.with { server in
+            let before = try server.store.head()
+            let client = try RawClient(port: server.port)
+            try client.write("AUTH \(TestServer.secrets[.operator]!)\nPING\nDROPOFF R-1 point=CP-1 material=PET kg=12 ref=cut-1")
+            client.closeWriting()
+            #expect(try client.readLine()?.hasPrefix("OK role=operator") == true)
+            #expect(try client.readLine() == "OK pong")
+            // Half a line is all a kiosk that died mid-write leaves: "kg=12" may have been "kg=12.5".
+            #expect(try client.readLine() == "ERR BAD_REQUEST request line ended without LF; not executed")
+            #expect(try client.readLine() == nil)
+            #expect(try server.store.head() == before, "nothing was written")
         }
     }
 

@@ -60,4 +60,24 @@ struct GroupCommitServerTests {
             }
         }
     }
+
+    @Test("1,000 drop-offs in one packet: one connection never has more than 64 writes in flight, and every reply comes in order")
+    func windowBoundsInFlight() async throws {
+        try await TestServer.with { server in
+            try await server.session(as: .operator) { connection async throws in
+                let lines = (0..<1000).map { "DROPOFF R-\(1 + $0 % 2) point=CP-1 material=PET kg=1 ref=w-\($0)\n" }
+                try await connection.sendRaw(Array(lines.joined().utf8))
+                for index in 0..<1000 {
+                    let reply = try #require(try await connection.readReply())[0]
+                    #expect(reply.hasPrefix("OK seq=\(13 + index) "), "\(index): \(reply)")
+                }
+            }
+            try await server.session(as: .auditor) { connection async throws in
+                let stats = try await connection.call("STATS")[0]
+                let largest = stats.split(separator: " ").first { $0.hasPrefix("largest_batch=") }.flatMap { Int($0.dropFirst(14)) }
+                #expect(stats.contains(" writes=1000 "), "\(stats)")
+                #expect(largest.map { $0 <= 64 } == true, "a read of many lines starts no more than the window: \(stats)")
+            }
+        }
+    }
 }

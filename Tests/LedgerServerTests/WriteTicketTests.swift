@@ -44,6 +44,29 @@ struct WriteTicketTests {
         #expect(record.value.outcomes == [true])
     }
 
+    @Test("a batch's outcomes reach each waiting loop in batch order, and a task gets its own")
+    func batchInOrder() async throws {
+        let first = EmbeddedEventLoop(), second = EmbeddedEventLoop()
+        let tickets = (0..<5).map { _ in WriteTicket() }
+        let onFirst = NIOLoopBound(Order(), eventLoop: first), onSecond = NIOLoopBound(Order(), eventLoop: second)
+        for index in [0, 2, 3] {
+            tickets[index].onComplete(on: first) { outcome in if case .failure(let error as Numbered) = outcome { onFirst.value.seen.append(error.number) } }
+        }
+        tickets[1].onComplete(on: second) { outcome in if case .failure(let error as Numbered) = outcome { onSecond.value.seen.append(error.number) } }
+        WriteTicket.complete(tickets.enumerated().map { ($1, .failure(Numbered(number: $0))) })
+        first.run()
+        second.run()
+        #expect(onFirst.value.seen == [0, 2, 3])
+        #expect(onSecond.value.seen == [1])
+        if case .failure(let error as Numbered) = await tickets[4].result { #expect(error.number == 4) } else { Issue.record("the task got no outcome") }
+    }
+
+    struct Numbered: Error { let number: Int }
+
+    final class Order {
+        var seen: [Int] = []
+    }
+
     final class Box {
         var outcomes: [Bool] = []
     }

@@ -1,5 +1,4 @@
 import Foundation
-import LedgerTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -7,15 +6,21 @@ import Glibc
 
 /// A blocking TCP client on a plain socket, for tests that must write and read at the same
 /// time from different threads (one thread may write while another reads the same socket).
-final class RawClient: @unchecked Sendable {
+public final class RawClient: @unchecked Sendable {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
 
     /// `receiveBuffer`: a small SO_RCVBUF makes a client that does not read stall sooner.
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
+    /// `receiveTimeout`: seconds a read may wait (SO_RCVTIMEO); a read that times out ends as
+    /// if the stream had ended, except for `waitForClose`, which tells them apart.
+    public init(port: Int, receiveBuffer: Int32? = nil, receiveTimeout: Int? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = receiveBuffer {
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let seconds = receiveTimeout {
+            var limit = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -29,7 +34,7 @@ final class RawClient: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    func write(_ text: String) throws {
+    public func write(_ text: String) throws {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -38,10 +43,15 @@ final class RawClient: @unchecked Sendable {
         }
     }
 
+    /// Shuts down the sending side (a half-close, as `printf … | nc` does at the end of its input).
+    public func closeWriting() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Sends `line` over and over without ever reading, until the kernel refuses more
     /// (EAGAIN): the server has stopped reading because its replies cannot be written. Returns
     /// false if the connection failed first.
-    func floodUntilBlocked(_ line: String) -> Bool {
+    public func floodUntilBlocked(_ line: String) -> Bool {
         let batch = Array(String(repeating: line + "\n", count: 1000).utf8)
         while true {
             var offset = 0
@@ -54,7 +64,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// The next line without its CRLF; nil at end of stream.
-    func readLine() throws -> String? {
+    public func readLine() throws -> String? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
@@ -66,10 +76,21 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Everything until the server closes the connection.
-    func readToEnd() throws -> String {
+    public func readToEnd() throws -> String {
         while try fill() {}
         defer { buffer.removeAll() }
         return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Reads and drops whatever comes until the server closes the connection: true at end of
+    /// stream, false when a read failed or waited longer than `receiveTimeout`.
+    public func waitForClose() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return true }
+            if count < 0 { return false }
+        }
     }
 
     /// Reads what has arrived into `buffer`; false at end of stream.
