@@ -4,13 +4,22 @@ import LedgerCrypto
 /// so an entry carrying anything unexpected fails instead of being silently accepted.
 struct Attributes {
     private let values: [String: String]
-    private var used: Set<String> = []
+    /// The keys read so far, each once: an entry has a handful, so a list beats a set (no
+    /// hashing, one allocation).
+    private var used: [String] = []
 
-    init(body: EntryBody) { values = body.attributes }
+    init(body: EntryBody) {
+        values = body.attributes
+        used.reserveCapacity(values.count)
+    }
+
+    private mutating func markUsed(_ key: String) {
+        if !used.contains(key) { used.append(key) }
+    }
 
     mutating func optionalText(_ key: String) throws(LedgerError) -> String? {
         guard let value = values[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         return try FreeText.validate(value, argument: key)
     }
 
@@ -21,7 +30,7 @@ struct Attributes {
 
     mutating func optionalIdentifier<ID: LedgerIdentifier>(_ key: String, _: ID.Type) throws(LedgerError) -> ID? {
         guard let value = values[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         return try ID(value)
     }
 
@@ -32,7 +41,7 @@ struct Attributes {
 
     mutating func integer(_ key: String) throws(LedgerError) -> Int64 {
         guard let value = values[key] else { throw .invalid(key, "missing") }
-        used.insert(key)
+        markUsed(key)
         guard let number = Int64(value), String(number) == value else { throw .invalid(key, "not a canonical integer") }
         return number
     }
@@ -62,7 +71,7 @@ struct Attributes {
 
     mutating func optionalHash(_ key: String) throws(LedgerError) -> Hash256? {
         guard let value = values[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         guard let hash = Hash256(hex: value), hash.hex == value else { throw .invalid(key, "not 64 lowercase hex digits") }
         return hash
     }
@@ -75,7 +84,7 @@ struct Attributes {
     func checkAllUsed() throws(LedgerError) {
         // Only keys that are present are ever marked used: as many used as present means all.
         guard used.count != values.count else { return }
-        let unknown = Set(values.keys).subtracting(used)
+        let unknown = Set(values.keys).subtracting(Set(used))
         guard unknown.isEmpty else { throw .invalid("entry", "unexpected attribute(s) \(unknown.sorted().joined(separator: ", "))") }
     }
 }

@@ -84,53 +84,88 @@ package enum AttributesJSON {
     /// in place. False for text that is not in the canonical form (`decode` accepts exactly
     /// the same texts).
     package static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
-        var index = 0
-        func next() -> UInt8? {
-            guard index < json.count else { return nil }
-            defer { index += 1 }
-            return json[index]
-        }
-        /// One string literal, as a length-prefixed canonical string.
-        func string() -> Bool {
-            guard next() == UInt8(ascii: "\"") else { return false }
+        let end = json.count - 1
+        guard end >= 1, json[0] == UInt8(ascii: "{"), json[end] == UInt8(ascii: "}") else { return false }
+        var index = 1
+        /// One string literal at `index`, as a length-prefixed canonical string; the range of
+        /// its bytes in `out`. Runs without escapes are copied whole.
+        func string() -> Range<Int>? {
+            guard index < end, json[index] == UInt8(ascii: "\"") else { return nil }
+            index += 1
             let lengthAt = out.count
             CanonicalEncoding.appendUInt32(0, to: &out)
             let start = out.count
-            while let byte = next() {
-                switch byte {
-                case UInt8(ascii: "\""):
+            var run = index
+            while index < end {
+                let byte = json[index]
+                if byte == UInt8(ascii: "\"") {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: json[run..<index]))
+                    index += 1
                     let length = UInt32(out.count - start)
                     for offset in 0..<4 { out[lengthAt + offset] = UInt8(truncatingIfNeeded: length >> (24 - 8 * UInt32(offset))) }
-                    return true
-                case UInt8(ascii: "\\"):
-                    guard let escaped = next(), escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else { return false }
+                    return start..<out.count
+                } else if byte == UInt8(ascii: "\\") {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: json[run..<index]))
+                    guard index + 1 < end else { return nil }
+                    let escaped = json[index + 1]
+                    guard escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else { return nil }
                     out.append(escaped)
-                case 0..<0x20:
-                    return false
-                default:
-                    out.append(byte)
+                    index += 2
+                    run = index
+                } else if byte < 0x20 {
+                    return nil
+                } else {
+                    index += 1
                 }
             }
-            return false
+            return nil
         }
-        guard next() == UInt8(ascii: "{"), json.count >= 2, json[json.count - 1] == UInt8(ascii: "}") else { return false }
         let countAt = out.count
         CanonicalEncoding.appendUInt32(0, to: &out)
         var pairs: UInt32 = 0
         var previousKey = 0..<0
-        while index < json.count - 1 {
-            if pairs > 0, next() != UInt8(ascii: ",") { return false }
-            let keyAt = out.count + 4
-            guard string() else { return false }
+        while index < end {
+            if pairs > 0 {
+                guard json[index] == UInt8(ascii: ",") else { return false }
+                index += 1
+            }
+            guard let key = string() else { return false }
             // Strictly ascending keys: sorted, and never repeated.
-            let key = keyAt..<out.count
             if pairs > 0, !out[previousKey].lexicographicallyPrecedes(out[key]) { return false }
             previousKey = key
-            guard next() == UInt8(ascii: ":"), string() else { return false }
+            guard index < end, json[index] == UInt8(ascii: ":") else { return false }
+            index += 1
+            guard string() != nil else { return false }
             pairs += 1
         }
-        guard index == json.count - 1 else { return false }
         for offset in 0..<4 { out[countAt + offset] = UInt8(truncatingIfNeeded: pairs >> (24 - 8 * UInt32(offset))) }
         return true
+    }
+
+    /// The attributes as `appendCanonical` wrote them (the count, then length-prefixed keys and
+    /// values, sorted and unique): no escapes left to undo. Nil when a key or value is not valid
+    /// UTF-8 (the text it came from was not: its quotes, colons, commas and escapes are ASCII).
+    package static func attributes(canonical bytes: UnsafeRawBufferPointer) -> [String: String]? {
+        var index = 0
+        func uint32() -> Int? {
+            guard bytes.count - index >= 4 else { return nil }
+            defer { index += 4 }
+            return (0..<4).reduce(0) { $0 << 8 | Int(bytes[index + $1]) }
+        }
+        func string() -> String? {
+            guard let length = uint32(), bytes.count - index >= length else { return nil }
+            defer { index += length }
+            let text = UnsafeRawBufferPointer(rebasing: bytes[index..<index + length])
+            // ASCII, the usual case, needs no validation (and the generic one is slow).
+            if !text.contains(where: { $0 >= 0x80 }) { return String(decoding: text, as: UTF8.self) }
+            return String(validating: text, as: UTF8.self)
+        }
+        guard let count = uint32() else { return nil }
+        var attributes = [String: String](minimumCapacity: count)
+        for _ in 0..<count {
+            guard let key = string(), let value = string() else { return nil }
+            attributes[key] = value
+        }
+        return index == bytes.count ? attributes : nil
     }
 }

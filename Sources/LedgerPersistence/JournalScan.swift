@@ -6,16 +6,12 @@ import LedgerTransparency
 /// The audit's first stage, on a thread of its own: steps the journal and the tree's rows
 /// (`AuditCursor`s), checks every entry's link to the chain by hashing its canonical bytes
 /// built straight from the column buffers, checks the Merkle tree beside it, and hands the rows
-/// on, copied into chunks, to the replay on the caller's thread (`LedgerAuditor`). The two run
+/// on, copied into chunks with their attributes as hashed, to the replay on the caller's
+/// thread (`LedgerAuditor`), which decodes each into its `Entry`. The two run
 /// on the machine's two cores at once; at most `Handoff.capacity` chunks wait between them, so
 /// memory stays bounded whatever the journal's length.
 ///
-/// One connection serves the cursors and the replay's lookups (SQLite connections are opened
-/// without their own mutex by GRDB; a PostgreSQL connection runs one statement at a time), so
-/// every use of it from either thread holds `connection`.
 final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
-    static var chunkRows: Int { 2048 }
-
     private let journal: Cursor
     private let connection: NSLock
     private var tree: TreeAudit<Cursor>
@@ -58,18 +54,27 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
         try tree.finish(head: head)
     }
 
-    /// Up to `chunkRows` rows; false once the journal has no more.
+    /// Up to `ScannedRows.capacity` rows; false once the journal has no more.
     private func scanChunk(into chunk: inout ScannedRows, head: inout ChainHead, hasher: SHA256.Hasher,
                            scratch: inout [UInt8]) throws -> Bool {
-        while chunk.rows.count < Self.chunkRows {
+        // The tree as a local for the chunk: a class's stored property is checked for exclusive
+        // access at every use, a cost per row.
+        var tree = self.tree
+        defer { self.tree = tree }
+        let journal = self.journal
+        while chunk.rows.count < ScannedRows.capacity {
             guard let columns = try journal.next() else { return false }
-            let row = try ScannedRow(columns: columns, after: head, copyingInto: &chunk.bytes)
+            var row = try ScannedRow(columns: columns, after: head, copyingInto: &chunk.bytes)
             scratch.removeAll(keepingCapacity: true)
+            var attributesAt = 0
             let encoded = chunk.bytes.withUnsafeBytes { bytes in
                 CanonicalEncoding.encode(
                     into: &scratch, seq: row.seq, timeMs: row.timeMs, kind: row.kind.in(bytes)!, debit: row.debit.in(bytes),
                     credit: row.credit.in(bytes), amount: row.amount, actor: row.actor.in(bytes)!, ref: row.ref.in(bytes),
-                    prevHash: row.prevHash) { out in AttributesJSON.appendCanonical(row.attrs.in(bytes)!, to: &out) }
+                    prevHash: row.prevHash) { out in
+                        attributesAt = out.count
+                        return AttributesJSON.appendCanonical(row.attrs.in(bytes)!, to: &out)
+                    }
             }
             guard encoded else {
                 throw AuditFailure(seq: row.seq, reason: "the ledger is damaged: journal entry \(row.seq): attrs is not in the canonical form")
@@ -80,6 +85,10 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
             try ChainLink.check(seq: row.seq, timeMs: row.timeMs, prevHash: row.prevHash, hash: row.hash,
                                 recomputed: recomputed, after: head)
             try tree.append(entryHash: row.hash, seq: row.seq)
+            // The attributes as hashed (between the ref and the 32 bytes of prev_hash), for the
+            // replay to read without parsing the JSON again.
+            row.attributes = ScannedRow.Span(offset: Int32(chunk.bytes.count), length: Int32(scratch.count - Hash256.byteCount - attributesAt))
+            chunk.bytes.append(contentsOf: scratch[attributesAt..<scratch.count - Hash256.byteCount])
             head = ChainHead(seq: row.seq, hash: row.hash, timeMs: row.timeMs)
             chunk.rows.append(row)
         }
@@ -90,6 +99,8 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
 /// Rows the scan has checked, for the replay: the fixed-size fields, and the text columns'
 /// bytes copied into one buffer.
 struct ScannedRows: Sendable {
+    static let capacity = 2048
+
     var bytes: [UInt8] = []
     var rows: [ScannedRow] = []
     /// Set on the last chunk.
@@ -101,12 +112,13 @@ struct ScannedRows: Sendable {
     }
 
     init() {
-        bytes.reserveCapacity(2048 * 160)
-        rows.reserveCapacity(2048)
+        bytes.reserveCapacity(Self.capacity * 200)
+        rows.reserveCapacity(Self.capacity)
     }
 }
 
-/// One journal row as the scan read it; text columns are spans of `ScannedRows.bytes`.
+/// One journal row as the scan read it; text columns are spans of `ScannedRows.bytes`, and so
+/// are its attributes in their canonical encoding once the scan has hashed them.
 struct ScannedRow: Sendable {
     let seq: Int64
     let timeMs: Int64
@@ -114,6 +126,8 @@ struct ScannedRow: Sendable {
     let prevHash: Hash256
     let hash: Hash256
     let kind: Span, debit: Span, credit: Span, actor: Span, ref: Span, attrs: Span
+    /// The count, then length-prefixed keys and values (`AttributesJSON.appendCanonical`).
+    var attributes = Span.null
 
     /// A text column's place in the chunk's bytes; `length` -1 for NULL.
     struct Span: Sendable {

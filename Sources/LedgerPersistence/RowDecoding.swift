@@ -35,6 +35,14 @@ package enum RowDecoding {
     /// audit's column buffers in `ScannedRow`): the one place a stored entry is validated.
     package static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
                       actor: String?, ref: String?, attrs: String?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
+        try entry(seq: seq, timeMs: timeMs, kind: kind, debit: debit, credit: credit, amount: amount, actor: actor, ref: ref,
+                  attributes: attrs.flatMap(AttributesJSON.decode), prevHash: prevHash, hash: hash)
+    }
+
+    /// The same, with `attrs` already read from its canonical form (nil when it was not in it):
+    /// the audit's scan reads it once, for the hash and for the entry.
+    package static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
+                      actor: String?, ref: String?, attributes: [String: String]?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
         func bad(_ what: String) -> StoreError { .corrupt("journal entry \(seq): \(what)") }
         func identifier<ID: LedgerIdentifier>(_ text: String?, _ column: String, _: ID.Type) throws -> ID? {
             guard let text else { return nil }
@@ -42,7 +50,7 @@ package enum RowDecoding {
             return ID(unchecked: text)
         }
         guard let kind = kind.flatMap(EntryKind.init(rawValue:)) else { throw bad("unknown kind") }
-        guard let attributes = attrs.flatMap(AttributesJSON.decode) else { throw bad("attrs is not in the canonical form") }
+        guard let attributes else { throw bad("attrs is not in the canonical form") }
         guard let actor = try identifier(actor, "actor", Actor.self) else { throw bad("actor missing") }
         guard let prevHash, let hash else { throw bad("hashes are not 32 bytes") }
         let body = EntryBody(kind: kind, debit: try identifier(debit, "debit", AccountID.self),

@@ -76,20 +76,16 @@ struct TreeAudit<Cursor: AuditCursor> {
 }
 
 extension ScannedRow {
-    /// The entry, decoded and validated by `RowDecoding.entry` (on the replay's thread).
+    /// The entry, decoded and validated by `RowDecoding.entry` (on the replay's thread), with
+    /// its attributes as the scan read them for the hash.
     func entry(in bytes: UnsafeRawBufferPointer) throws -> Entry {
         func string(_ span: Span) -> String? { span.in(bytes).map { String(decoding: $0, as: UTF8.self) } }
-        // The scan hashed the stored bytes as they are, so a repaired reading here would judge
-        // something other than what was hashed: attrs must be valid UTF-8. (Ids and kinds need
-        // no such check: a replacement character is never a valid id or kind.)
-        let attrs = try self.attrs.in(bytes).map { raw in
-            guard let text = String(validating: raw, as: UTF8.self) else {
-                throw StoreError.corrupt("journal entry \(seq): attrs is not valid UTF-8")
-            }
-            return text
-        }
+        // Ids and kinds need no UTF-8 check: a replacement character is never a valid id or
+        // kind. Attributes are read strictly: the scan hashed the stored bytes as they are, so
+        // a repaired reading would judge something other than what was hashed.
         return try RowDecoding.entry(seq: seq, timeMs: timeMs, kind: string(kind), debit: string(debit), credit: string(credit),
-                                     amount: amount, actor: string(actor), ref: string(ref), attrs: attrs,
+                                     amount: amount, actor: string(actor), ref: string(ref),
+                                     attributes: attributes.in(bytes).flatMap(AttributesJSON.attributes(canonical:)),
                                      prevHash: prevHash, hash: hash)
     }
 }

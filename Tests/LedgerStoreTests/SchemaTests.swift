@@ -178,8 +178,28 @@ struct AttributesJSONTests {
                 CanonicalEncoding.appendString(decoded[key]!.utf8, to: &expected)
             }
             #expect(scanned == expected, "\(text.debugDescription)")
+            // The replay reads the attributes back from what the scan hashed.
+            #expect(scanned.withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == decoded, "\(text.debugDescription)")
         }
         #expect(accepted > 5_000, "enough valid texts were tried")
+    }
+
+    @Test("attributes read back from their canonical bytes: invalid UTF-8, a short or a long buffer are refused")
+    func canonicalAttributesStrict() {
+        func canonical(_ pairs: [([UInt8], [UInt8])], extra: [UInt8] = []) -> [UInt8] {
+            var out: [UInt8] = []
+            CanonicalEncoding.appendUInt32(UInt32(pairs.count), to: &out)
+            for (key, value) in pairs {
+                CanonicalEncoding.appendString(key, to: &out)
+                CanonicalEncoding.appendString(value, to: &out)
+            }
+            return out + extra
+        }
+        let good = canonical([(Array("grams".utf8), Array("1500".utf8)), (Array("name".utf8), Array("Café 🌱".utf8))])
+        #expect(good.withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == ["grams": "1500", "name": "Café 🌱"])
+        #expect(canonical([(Array("name".utf8), [0x43, 0xC3, 0x28])]).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
+        #expect(Array(good.dropLast()).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
+        #expect(canonical([], extra: [0]).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
     }
 }
 
