@@ -3,7 +3,7 @@ import LedgerCrypto
 /// Typed reads of an entry's attributes that also notice attributes nobody read,
 /// so an entry carrying anything unexpected fails instead of being silently accepted.
 struct Attributes {
-    private let values: [String: String]
+    private let values: EntryAttributes
     /// The keys read so far, each once: an entry has a handful, so a list beats a set (no
     /// hashing, one allocation).
     private var used: [String] = []

@@ -12,11 +12,11 @@ public enum CanonicalDecoding {
         let debit = try reader.string(), credit = try reader.string()
         let amount = try reader.int64()
         let actor = try reader.string(), ref = try reader.string()
-        var attributes: [String: String] = [:]
+        var pairs: [(String, String)] = []
         for _ in 0..<(try reader.uint32()) {
-            let key = try reader.string()
-            guard attributes.updateValue(try reader.string(), forKey: key) == nil else { throw .invalid("entry", "a repeated attribute") }
+            pairs.append((try reader.string(), try reader.string()))
         }
+        guard let attributes = EntryAttributes(pairs: pairs) else { throw .invalid("entry", "a repeated attribute") }
         guard reader.bytes.count == Hash256.byteCount, let prevHash = Hash256(bytes: reader.bytes) else {
             throw .invalid("entry", "the canonical bytes end in the previous hash (32 bytes)")
         }

@@ -15,11 +15,10 @@ public enum CanonicalEncoding {
         _ = encode(into: &out, seq: seq, timeMs: timeMs, kind: body.kind.rawValue.utf8, debit: body.debit?.rawValue.utf8,
                credit: body.credit?.rawValue.utf8, amount: body.amount.centipoints, actor: body.actor.rawValue.utf8,
                ref: body.ref?.rawValue.utf8, prevHash: prevHash) { out in
-            let keys = body.attributes.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            appendUInt32(UInt32(keys.count), to: &out)
-            for key in keys {
-                appendString(key.utf8, to: &out)
-                appendString(body.attributes[key]!.utf8, to: &out)
+            appendUInt32(UInt32(body.attributes.count), to: &out)
+            for pair in body.attributes.pairs {
+                appendString(pair.key.utf8, to: &out)
+                appendString(pair.value.utf8, to: &out)
             }
             return true
         }

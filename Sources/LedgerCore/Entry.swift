@@ -45,10 +45,10 @@ public struct EntryBody: Hashable, Sendable {
     /// The client's idempotency reference (transfers only).
     public let ref: ClientRef?
     /// The kind's attributes, such as `material` and `grams`; keys are unique.
-    public let attributes: [String: String]
+    public let attributes: EntryAttributes
 
     public init(kind: EntryKind, debit: AccountID? = nil, credit: AccountID? = nil, amount: Points = .zero,
-                actor: Actor, ref: ClientRef? = nil, attributes: [String: String] = [:]) {
+                actor: Actor, ref: ClientRef? = nil, attributes: EntryAttributes = [:]) {
         self.kind = kind
         self.debit = debit
         self.credit = credit

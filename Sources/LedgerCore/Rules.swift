@@ -20,7 +20,7 @@ public enum Rules {
         let actor = request.actor
         switch request.command {
         case .openAccount(let open):
-            var attributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue]
+            var attributes: EntryAttributes = [AttributeKey.account: open.id.rawValue, AttributeKey.accountKind: open.kind.rawValue]
             // A resident's name and district are personal data: the journal holds a salted
             // commitment to them, the profile itself is stored beside it and can be erased.
             var profile: Profile?
@@ -61,7 +61,7 @@ public enum Rules {
                                      attributes: [AttributeKey.account: id.rawValue, AttributeKey.reason: reason]), pin: nil)
 
         case .addPoint(let id, let name, let district):
-            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
+            var attributes: EntryAttributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
             if let district { attributes[AttributeKey.district] = district }
             return .append(EntryBody(kind: .pointAdded, actor: actor, attributes: attributes), pin: nil)
 
@@ -69,12 +69,12 @@ public enum Rules {
             return .append(EntryBody(kind: .pointClosed, actor: actor, attributes: [AttributeKey.point: id.rawValue]), pin: nil)
 
         case .renamePoint(let id, let name, let district):
-            var attributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
+            var attributes: EntryAttributes = [AttributeKey.point: id.rawValue, AttributeKey.name: name]
             if let district { attributes[AttributeKey.district] = district }
             return .append(EntryBody(kind: .pointRenamed, actor: actor, attributes: attributes), pin: nil)
 
         case .renameAccount(let id, let name, let district):
-            var attributes = [AttributeKey.account: id.rawValue, AttributeKey.name: name]
+            var attributes: EntryAttributes = [AttributeKey.account: id.rawValue, AttributeKey.name: name]
             if let district { attributes[AttributeKey.district] = district }
             return .append(EntryBody(kind: .accountRenamed, actor: actor, attributes: attributes), pin: nil)
 
@@ -83,7 +83,7 @@ public enum Rules {
             guard let resolvedName = name ?? current?.name else { throw LedgerError.invalid("name", "a new material needs a name") }
             let resolvedMin = minGrams ?? current?.minGrams
             let resolvedMax = maxGrams ?? current?.maxGrams
-            var attributes = [AttributeKey.material: code.rawValue, AttributeKey.rate: String(rate.perKilogram.centipoints),
+            var attributes: EntryAttributes = [AttributeKey.material: code.rawValue, AttributeKey.rate: String(rate.perKilogram.centipoints),
                               AttributeKey.name: resolvedName]
             if let resolvedMin { attributes[AttributeKey.minGrams] = String(resolvedMin.value) }
             if let resolvedMax { attributes[AttributeKey.maxGrams] = String(resolvedMax.value) }
@@ -91,7 +91,7 @@ public enum Rules {
             return .append(EntryBody(kind: .materialSet, actor: actor, attributes: attributes), pin: nil)
 
         case .issueToken(let id, let role, let point, let merchant, let secretHash):
-            var attributes = [AttributeKey.token: id.rawValue, AttributeKey.role: role.rawValue, AttributeKey.secretHash: secretHash.hex]
+            var attributes: EntryAttributes = [AttributeKey.token: id.rawValue, AttributeKey.role: role.rawValue, AttributeKey.secretHash: secretHash.hex]
             if let point { attributes[AttributeKey.point] = point.rawValue }
             if let merchant { attributes[AttributeKey.merchant] = merchant.rawValue }
             return .append(EntryBody(kind: .tokenIssued, actor: actor, attributes: attributes), pin: nil)
@@ -99,7 +99,7 @@ public enum Rules {
         case .setScheme(let offsetMinutes, let dailyCap, let monthlyCap, let expiryMs, let holdAction, let alerts):
             // The entry records the whole state after the change, like material_set.
             let current = try state.scheme()
-            var attributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes),
+            var attributes: EntryAttributes = [AttributeKey.offsetMinutes: String(offsetMinutes ?? current.offsetMinutes),
                               AttributeKey.expiryMs: String(expiryMs ?? current.expiryMs),
                               AttributeKey.holdAction: (holdAction ?? current.holdAction).action]
             if let cap = dailyCap ?? current.dailyCap { attributes[AttributeKey.dailyCap] = String(cap.centipoints) }

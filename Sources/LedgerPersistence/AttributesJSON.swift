@@ -13,13 +13,13 @@ import LedgerCore
 ///
 /// Written and read by hand because it is on every write's and every audit's path.
 package enum AttributesJSON {
-    package static func encode(_ attributes: [String: String]) -> String {
+    package static func encode(_ attributes: EntryAttributes) -> String {
         var out = "{"
-        for (index, key) in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        for (index, pair) in attributes.pairs.enumerated() {
             if index > 0 { out += "," }
-            appendString(key, to: &out)
+            appendString(pair.key, to: &out)
             out += ":"
-            appendString(attributes[key]!, to: &out)
+            appendString(pair.value, to: &out)
         }
         return out + "}"
     }
@@ -37,20 +37,20 @@ package enum AttributesJSON {
     }
 
     /// Reads the canonical form; nil for any other text.
-    package static func decode(_ text: String) -> [String: String]? {
+    package static func decode(_ text: String) -> EntryAttributes? {
         var bytes = Substring(text).utf8[...]
         guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
-        var attributes = [String: String](minimumCapacity: 8)
+        var pairs: [EntryAttributes.Pair] = []
         var previousKey: Substring.UTF8View.SubSequence?
         while !bytes.isEmpty {
             guard let key = readString(&bytes), bytes.popFirst() == UInt8(ascii: ":"), let value = readString(&bytes) else { return nil }
             // Strictly ascending keys: sorted, and never repeated.
             if let previousKey, !previousKey.lexicographicallyPrecedes(key.utf8) { return nil }
             previousKey = Substring(key).utf8[...]
-            attributes[key] = value
+            pairs.append(EntryAttributes.Pair(key: key, value: value))
             if !bytes.isEmpty, bytes.popFirst() != UInt8(ascii: ",") || bytes.isEmpty { return nil }
         }
-        return attributes
+        return EntryAttributes(uncheckedSorted: pairs)
     }
 
     private static func readString(_ bytes: inout Substring.UTF8View.SubSequence) -> String? {
@@ -144,8 +144,9 @@ package enum AttributesJSON {
 
     /// The attributes as `appendCanonical` wrote them (the count, then length-prefixed keys and
     /// values, sorted and unique): no escapes left to undo. Nil when a key or value is not valid
-    /// UTF-8 (the text it came from was not: its quotes, colons, commas and escapes are ASCII).
-    package static func attributes(canonical bytes: UnsafeRawBufferPointer) -> [String: String]? {
+    /// UTF-8 (the text it came from was not: its quotes, colons, commas and escapes are ASCII),
+    /// or the keys are not strictly ascending.
+    package static func attributes(canonical bytes: UnsafeRawBufferPointer) -> EntryAttributes? {
         var index = 0
         func uint32() -> Int? {
             guard bytes.count - index >= 4 else { return nil }
@@ -160,12 +161,14 @@ package enum AttributesJSON {
             if !text.contains(where: { $0 >= 0x80 }) { return String(decoding: text, as: UTF8.self) }
             return String(validating: text, as: UTF8.self)
         }
-        guard let count = uint32() else { return nil }
-        var attributes = [String: String](minimumCapacity: count)
+        guard let count = uint32(), count <= bytes.count else { return nil }
+        var pairs: [EntryAttributes.Pair] = []
+        pairs.reserveCapacity(count)
         for _ in 0..<count {
             guard let key = string(), let value = string() else { return nil }
-            attributes[key] = value
+            if let previous = pairs.last, !previous.key.utf8.lexicographicallyPrecedes(key.utf8) { return nil }
+            pairs.append(EntryAttributes.Pair(key: key, value: value))
         }
-        return index == bytes.count ? attributes : nil
+        return index == bytes.count ? EntryAttributes(uncheckedSorted: pairs) : nil
     }
 }

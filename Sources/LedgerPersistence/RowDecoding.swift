@@ -42,7 +42,7 @@ package enum RowDecoding {
     /// The same, with `attrs` already read from its canonical form (nil when it was not in it):
     /// the audit's scan reads it once, for the hash and for the entry.
     package static func entry(seq: Int64, timeMs: Int64, kind: String?, debit: String?, credit: String?, amount: Int64,
-                      actor: String?, ref: String?, attributes: [String: String]?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
+                      actor: String?, ref: String?, attributes: EntryAttributes?, prevHash: Hash256?, hash: Hash256?) throws -> Entry {
         func bad(_ what: String) -> StoreError { .corrupt("journal entry \(seq): \(what)") }
         func identifier<ID: LedgerIdentifier>(_ text: String?, _ column: String, _: ID.Type) throws -> ID? {
             guard let text else { return nil }

@@ -85,7 +85,7 @@ struct CanonicalEncodingTests {
 
 @Suite("Reading canonical bytes back")
 struct CanonicalDecodingTests {
-    static func entry(_ attributes: [String: String], debit: String = "sys:issuance") -> Entry {
+    static func entry(_ attributes: EntryAttributes, debit: String = "sys:issuance") -> Entry {
         let body = EntryBody(kind: .dropoff, debit: AccountID(unchecked: debit), credit: AccountID(unchecked: "R-1"),
                              amount: Points(centipoints: 4500), actor: .example, ref: ClientRef(unchecked: "k-1"), attributes: attributes)
         let prev = Hash256(bytes: [UInt8](repeating: 7, count: 32))!

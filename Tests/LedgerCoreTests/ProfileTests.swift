@@ -39,7 +39,7 @@ struct ProfileTests {
 
     /// Seals `attributes` as an `account_opened` after the ledger's last entry, and replays the
     /// ledger and it.
-    func replay(_ ledger: MemoryLedger, opening attributes: [String: String]) throws {
+    func replay(_ ledger: MemoryLedger, opening attributes: EntryAttributes) throws {
         let last = ledger.entries.last
         let body = EntryBody(kind: .accountOpened, actor: Actor.example, attributes: attributes)
         let entry = try Entry.seal(body, seq: (last?.seq ?? 0) + 1, timeMs: ledger.time, after: last?.hash ?? .zero, hasher: SHA256.Hasher())
@@ -66,7 +66,7 @@ struct ProfileTests {
     func schemeAlertSettings() throws {
         let base = ["utc_offset_minutes": "480", "expiry_ms": "157680000000", "hold_action": "void"]
         func replay(_ attributes: [String: String]) throws {
-            let entry = try Entry.seal(EntryBody(kind: .schemeSet, actor: Actor.example, attributes: attributes), seq: 1, timeMs: 1,
+            let entry = try Entry.seal(EntryBody(kind: .schemeSet, actor: Actor.example, attributes: EntryAttributes(attributes)), seq: 1, timeMs: 1,
                                        after: .zero, hasher: SHA256.Hasher())
             var replayer = try ChainReplayer(lookup: .init(bySeq: { _ in nil }, byRef: { _ in nil }))
             try replayer.feed(entry)

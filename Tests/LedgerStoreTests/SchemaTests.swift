@@ -111,14 +111,14 @@ struct UpgradeTests {
 struct AttributesJSONTests {
     @Test("what the store writes reads back the same, and is JSON that any library reads the same way")
     func roundTrip() throws {
-        let samples: [[String: String]] = [
+        let samples: [EntryAttributes] = [
             [:], ["a": "b"], ["name": "Juan \"JC\" dela Cruz", "district": #"back\slash"#, "reason": "a, b: {c}"],
             ["unicode": "Niño 🌱", "slash": "a/b", "z": ""],
         ]
         for sample in samples {
             let text = AttributesJSON.encode(sample)
             #expect(AttributesJSON.decode(text) == sample)
-            #expect(try JSONDecoder().decode([String: String].self, from: Data(text.utf8)) == sample)
+            #expect(EntryAttributes(try JSONDecoder().decode([String: String].self, from: Data(text.utf8))) == sample)
         }
         #expect(AttributesJSON.encode(["b": "1", "a": "2", "B": "3"]) == #"{"B":"3","a":"2","b":"1"}"#, "byte order of keys")
     }
@@ -150,7 +150,7 @@ struct AttributesJSONTests {
             var text: String
             if round % 2 == 0 {
                 let pairs = (0..<Int.random(in: 0...3, using: &generator)).map { _ in (randomText(Int.random(in: 0...3, using: &generator)), randomText(Int.random(in: 0...4, using: &generator))) }
-                text = AttributesJSON.encode(Dictionary(pairs, uniquingKeysWith: { a, _ in a }))
+                text = AttributesJSON.encode(EntryAttributes(Dictionary(pairs, uniquingKeysWith: { a, _ in a })))
                 if round % 4 == 0, !text.isEmpty {
                     // One byte changed, inserted or removed.
                     var bytes = Array(text.utf8)
