@@ -17,11 +17,18 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
     private var tree: TreeAudit<Cursor>
     let handoff = Handoff()
 
+    /// A whole-journal check that needs nothing from the replay, run on the scan's thread
+    /// (holding `connection`) once the journal has been read to its end, while the replay
+    /// catches up; its outcome is read once `run` has returned.
+    private let afterwards: () throws -> Void
+    private(set) var afterwardsOutcome: Result<Void, any Error>?
+
     /// `journal` selects `RowDecoding.journalColumns` in seq order.
-    init(journal: Cursor, tree: TreeAudit<Cursor>, connection: NSLock) {
+    init(journal: Cursor, tree: TreeAudit<Cursor>, connection: NSLock, afterwards: @escaping () throws -> Void) {
         self.journal = journal
         self.tree = tree
         self.connection = connection
+        self.afterwards = afterwards
     }
 
     /// Scans to the end, or to the first failure, which ends the last chunk.
@@ -37,7 +44,11 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
                     try scanChunk(into: &chunk, head: &head, hasher: hasher, scratch: &scratch)
                 }
                 if !more { chunk.end = .complete }
-                guard handoff.put(chunk), more else { return }
+                guard handoff.put(chunk) else { return }
+                guard more else {
+                    afterwardsOutcome = Result { try connection.withLock { try afterwards() } }
+                    return
+                }
                 chunk = ScannedRows()
             }
         } catch let failure as AuditFailure {

@@ -47,7 +47,10 @@ package struct LedgerAuditor<Source: AuditSource> {
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
             bySeq: { seq in try connection.withLock { try source.entry(seq: seq) } },
             byRef: { ref in try connection.withLock { try source.entry(ref: ref) } }))
-        let scan = JournalScan(journal: journal, tree: tree, connection: connection)
+        // Prepared here, stepped on the scan's thread once the journal is read (a statement is
+        // prepared on the connection's own queue).
+        let repeatedRefs = try source.cursor(Self.repeatedRefs)
+        let scan = JournalScan(journal: journal, tree: tree, connection: connection) { try Self.checkRefsAreUnique(repeatedRefs) }
         let finished = DispatchSemaphore(value: 0)
         // Unowned: this function keeps the scan (and the statements it holds) until the thread
         // has signalled, so they are finalized here, on the connection's own queue.
@@ -87,7 +90,8 @@ package struct LedgerAuditor<Source: AuditSource> {
         }
         progress?(count, total)
         let head = replayer.head
-        try checkRefsAreUnique()
+        // Checked by the scan once it had read the whole journal, while the replay caught up.
+        if let outcome = scan.afterwardsOutcome { try outcome.get() } else { try Self.checkRefsAreUnique(repeatedRefs) }
         try checkStoredHead(head)
         if let expected { try check(head, against: expected) }
         try scan.finishTree(head: head.seq)
@@ -100,11 +104,14 @@ package struct LedgerAuditor<Source: AuditSource> {
         return report
     }
 
-    /// The UNIQUE index makes duplicates impossible unless someone removed it.
-    func checkRefsAreUnique() throws {
-        if let row = try source.cursor("""
-            SELECT ref, max(seq) AS seq FROM journal WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1 ORDER BY 2 LIMIT 1
-            """).next() {
+    static var repeatedRefs: String {
+        "SELECT ref, max(seq) AS seq FROM journal WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1 ORDER BY 2 LIMIT 1"
+    }
+
+    /// The UNIQUE index makes duplicates impossible unless someone removed it. `rows` selects
+    /// `repeatedRefs`.
+    static func checkRefsAreUnique(_ rows: Source.Cursor) throws {
+        if let row = try rows.next() {
             let ref = try row.text(0, "ref")
             throw AuditFailure(seq: try row.integer(1, "seq"), reason: "ref \(ref.debugDescription) is used by more than one entry")
         }
