@@ -46,6 +46,14 @@ public enum SHA256 {
             return try finish()
         }
 
+        /// SHA-256 of `bytes`, with this context (nothing allocated, unlike `SHA256.digest(raw:)`,
+        /// which makes and frees one per call).
+        public func digest(raw bytes: UnsafeRawBufferPointer) throws(CryptoError) -> Hash256 {
+            try start()
+            try update(bytes)
+            return try finish()
+        }
+
         /// SHA-256 of `hash`'s 32 bytes followed by `bytes`: an entry's hash over its
         /// predecessor's, with nothing allocated.
         public func digest(after hash: Hash256, _ bytes: UnsafeRawBufferPointer) throws(CryptoError) -> Hash256 {

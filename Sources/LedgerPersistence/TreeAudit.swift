@@ -22,6 +22,9 @@ enum Differences {
 /// `JournalScan`'s thread, stepping its cursor.
 struct TreeAudit<Cursor: AuditCursor> {
     private var frontier = MerkleFrontier()
+    private let hasher: SHA256.Hasher
+    /// The hashes the last entry made, reused from entry to entry.
+    private var created: [(position: Int64, hash: Hash256)] = []
     private let rows: Cursor
     private let roots: [Int64: [(root: Hash256, what: String)]]
 
@@ -29,6 +32,8 @@ struct TreeAudit<Cursor: AuditCursor> {
     init(rows: Cursor, roots: [Int64: [(root: Hash256, what: String)]]) throws {
         self.rows = rows
         self.roots = roots
+        hasher = try SHA256.Hasher()
+        created.reserveCapacity(64)
         try checkRoot(seq: 0)
     }
 
@@ -39,9 +44,9 @@ struct TreeAudit<Cursor: AuditCursor> {
     }
 
     mutating func append(entryHash: Hash256, seq: Int64) throws {
-        let created: [(position: Int64, hash: Hash256)]
+        created.removeAll(keepingCapacity: true)
         do {
-            created = try frontier.append(leaf: MerkleHash.leaf(entryHash))
+            try frontier.append(leaf: MerkleHash.leaf(entryHash, using: hasher), using: hasher, into: &created)
         } catch {
             throw AuditFailure(seq: seq, reason: "could not hash the tree: \(error)")
         }

@@ -28,20 +28,28 @@ public struct MerkleFrontier: Sendable, Equatable {
     /// Appends a leaf; returns the hashes to store, at their positions, in position order.
     @discardableResult
     public mutating func append(leaf: Hash256) throws(CryptoError) -> [(position: Int64, hash: Hash256)] {
+        var created: [(position: Int64, hash: Hash256)] = []
+        try append(leaf: leaf, using: nil, into: &created)
+        return created
+    }
+
+    /// Appends a leaf, adding the hashes to store to `created`, in position order: an audit
+    /// reuses one array and one `hasher` for every leaf, so nothing is allocated per entry.
+    public mutating func append(leaf: Hash256, using hasher: SHA256.Hasher?,
+                                into created: inout [(position: Int64, hash: Hash256)]) throws(CryptoError) {
         let index = size
-        var created = [(StoredHashIndex.position(level: 0, index: index), leaf)]
+        created.append((StoredHashIndex.position(level: 0, index: index), leaf))
         var hash = leaf
         var level = 0
         // Every complete subtree of the same height to the left merges with the new one.
         while let last = subtrees.last, last.level == level {
+            hash = try MerkleHash.node(last.hash, hash, using: hasher)
             subtrees.removeLast()
-            hash = try MerkleHash.node(last.hash, hash)
             level += 1
             created.append((StoredHashIndex.position(level: level, index: index >> level), hash))
         }
         subtrees.append((level, hash))
         size += 1
-        return created
     }
 
     /// The root hash of the tree so far (RFC 6962 MTH).
