@@ -49,14 +49,16 @@ public struct EntryAttributes: Hashable, Sendable, ExpressibleByDictionaryLitera
         a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
     }
 
+    /// Keys are matched byte for byte, as they are ordered (not by `String ==`, which would
+    /// take two spellings of one text for the same key).
     public subscript(key: String) -> String? {
         get {
-            for pair in pairs where pair.key == key { return pair.value }
+            for pair in pairs where pair.key.utf8.elementsEqual(key.utf8) { return pair.value }
             return nil
         }
         set {
             let index = pairs.firstIndex { !Self.ordered($0, Pair(key: key, value: "")) } ?? pairs.endIndex
-            let present = index < pairs.endIndex && pairs[index].key == key
+            let present = index < pairs.endIndex && pairs[index].key.utf8.elementsEqual(key.utf8)
             switch (newValue, present) {
             case (let value?, true): pairs[index].value = value
             case (let value?, false): pairs.insert(Pair(key: key, value: value), at: index)

@@ -195,10 +195,13 @@ public enum ExpiryRules {
         let times: [Int64]
         /// `after[i]`: the points of credits `i...`; `after[times.count]` is zero.
         let after: [Points]
+        /// Read once: every step of the bisection asks for it.
+        let settings: SchemeState
 
         init(base: Base, account: AccountID, credits: [(timeMs: Int64, points: Points)]) throws {
             self.base = base
             self.account = account
+            settings = try base.scheme()
             times = credits.map(\.timeMs)
             var sums = [Points](repeating: .zero, count: credits.count + 1)
             for index in credits.indices.reversed() { sums[index] = try sums[index + 1].adding(credits[index].points) }
@@ -216,7 +219,7 @@ public enum ExpiryRules {
         }
 
         func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points { try base.unpostedHeld(of: account, after: timeMs) }
-        func scheme() throws -> SchemeState { try base.scheme() }
+        func scheme() throws -> SchemeState { settings }
         func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try base.earned(by: account, since: timeMs) }
     }
 

@@ -17,8 +17,8 @@ public enum EntryFields {
         if let credit = entry.body.credit { fields.append(("credit", credit.rawValue)) }
         if let ref = entry.body.ref { fields.append(("ref", ref.rawValue)) }
         fields.append(("actor", entry.body.actor.rawValue))
-        for key in entry.body.attributes.keys.sorted() {
-            fields.append(display(key, entry.body.attributes[key]!))
+        for pair in entry.body.attributes.pairs {
+            fields.append(display(pair.key, pair.value))
         }
         return fields
     }

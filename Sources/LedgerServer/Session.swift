@@ -124,7 +124,10 @@ final class Session: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { advance(context) }
+        if context.channel.isWritable {
+            advance(context)
+            flushIfNeeded(context)
+        }
         context.fireChannelWritabilityChanged()
     }
 

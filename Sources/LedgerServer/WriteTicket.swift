@@ -23,7 +23,9 @@ final class WriteTicket: Sendable {
 
     /// Completes a batch's tickets: the outcomes awaited by one event loop are handed to it in
     /// one task, in batch order (one wake-up of the loop, however many of its connections'
-    /// writes the batch held, and their replies go out in one flush).
+    /// writes the batch held, and their replies go out in one flush). An outcome that came
+    /// before its callback was registered is delivered in a task of its own, maybe earlier;
+    /// the session orders replies itself.
     static func complete(_ outcomes: some Sequence<(WriteTicket, Outcome)>) {
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(@Sendable (Outcome) -> Void, Outcome)])] = [:]
         for (ticket, result) in outcomes {

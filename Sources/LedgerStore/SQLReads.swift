@@ -77,11 +77,10 @@ struct SQLReads {
     }
 
     /// The points of the account's drop-offs at or after `timeMs`: only the account's entries
-    /// from `firstSeq(notBefore:)` on are read, through the (credit, seq) index.
+    /// from `firstSeq(notBefore:)` on are read, from the credits index alone.
     func earned(by account: AccountID, since timeMs: Int64) throws -> Points {
-        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND kind = 'dropoff' AND time_ms >= ?
-            """), arguments: [account.rawValue, try firstSeq(notBefore: timeMs), timeMs]) ?? 0)
+        Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.earned),
+                                               arguments: [account.rawValue, try firstSeq(notBefore: timeMs), timeMs]) ?? 0)
     }
 
     /// The first seq whose time is at least `timeMs` (one past the head when none is): entry
@@ -97,13 +96,12 @@ struct SQLReads {
         return low
     }
 
-    /// The points of every entry crediting the account after `timeMs` (through the credit index,
-    /// from the first entry that late on).
+    /// The points of every entry crediting the account after `timeMs` (from the credits index
+    /// alone, from the first entry that late on).
     func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
         let (from, overflow) = timeMs.addingReportingOverflow(1)
-        return Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND time_ms > ?
-            """), arguments: [account.rawValue, overflow ? Int64.max : try firstSeq(notBefore: from), timeMs]) ?? 0)
+        return Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.credited),
+                                                      arguments: [account.rawValue, overflow ? Int64.max : try firstSeq(notBefore: from), timeMs]) ?? 0)
     }
 
     func hold(_ dropoff: Int64) throws -> HoldState? {

@@ -34,6 +34,20 @@ struct SchemaTests {
         try reopened.close()
     }
 
+    @Test("the rules' reads of a resident's credits use the covering credits index alone, never the journal's rows")
+    func creditReadsStayInTheIndex() throws {
+        let ledger = try TemporaryLedger(clock: ExampleLedger.clock())
+        try ExampleLedger.populate(ledger.store)
+        for sql in [CreditQueries.all, CreditQueries.earned, CreditQueries.credited] {
+            let plan = try ledger.store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(Array(repeating: 1, count: sql.count { $0 == "?" })))
+                    .map { $0["detail"] as String }
+            }
+            #expect(plan == ["SEARCH journal USING COVERING INDEX journal_credits (credit=? AND seq>?)"] || plan == ["SEARCH journal USING COVERING INDEX journal_credits (credit=?)"],
+                    "\(sql): \(plan)")
+        }
+    }
+
     @Test("the file is in WAL mode with synchronous=FULL and foreign keys on, for writer and readers")
     func durabilitySettings() throws {
         let ledger = try TemporaryLedger()
