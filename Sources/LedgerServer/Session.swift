@@ -145,6 +145,13 @@ final class Session: ChannelDuplexHandler {
         !inputDone && owed.count + unstarted.count < Self.window && context.channel.isWritable
     }
 
+    /// New work starts only while the client takes its replies: lines already read wait, so a
+    /// client that leaves its replies unread holds at most the replies under way (not one
+    /// 200 KB HISTORY after another). Shutdown's refusals are short and always go.
+    private func mayStart(_ context: ChannelHandlerContext) -> Bool {
+        context.channel.isWritable || stopping
+    }
+
     /// Graceful shutdown (on the event loop): stop reading; lines not started are answered
     /// SHUTTING_DOWN, writes already queued finish and their replies are sent, then the
     /// connection closes.
@@ -162,7 +169,7 @@ final class Session: ChannelDuplexHandler {
     private func advance(_ context: ChannelHandlerContext) {
         var written: Bool
         repeat {
-            while !alone, !closing, !closed, !unstarted.isEmpty, owed.count < Self.window {
+            while !alone, !closing, !closed, !unstarted.isEmpty, owed.count < Self.window, mayStart(context) {
                 let (frame, request) = unstarted.removeFirst()
                 start(frame, request, context)
             }
@@ -194,7 +201,9 @@ final class Session: ChannelDuplexHandler {
             return
         case .unterminated:
             // The client closed its side in the middle of a line: perhaps it died mid-write, and
-            // half a DROPOFF (a shorter weight, a cut ref) must not run.
+            // half a DROPOFF (a shorter weight, a cut ref) must not run. At shutdown it is the
+            // server that stopped reading: a request never read gets no reply.
+            if stopping { return }
             owed.append(Owed(request, reply: .error(ProtocolError(.badRequest, "request line ended without LF; not executed"))))
             return
         }
@@ -261,6 +270,7 @@ final class Session: ChannelDuplexHandler {
                     return
                 }
             } else if let command = first.waiting {
+                guard mayStart(context) else { return }
                 first.waiting = nil
                 run(command, for: first, context)
                 return

@@ -135,15 +135,45 @@ struct ConnectionTests {
         try await TestServer.with { server in
             let before = try server.store.head()
             let client = try RawClient(port: server.port)
-            try client.write("AUTH \(TestServer.secrets[.operator]!)\nPING\nDROPOFF R-1 point=CP-1 material=PET kg=12 ref=cut-1")
-            client.closeWriting()
-            #expect(try client.readLine()?.hasPrefix("OK role=operator") == true)
-            #expect(try client.readLine() == "OK pong")
+            // The blocking socket is read on a thread of its own: the server in this process
+            // needs Swift's pool (one thread per core) to answer.
+            let replies = try await RawClient.onOwnThread {
+                try client.write("AUTH \(TestServer.secrets[.operator]!)\nPING\nDROPOFF R-1 point=CP-1 material=PET kg=12 ref=cut-1")
+                client.closeWriting()
+                return try client.readToEnd()
+            }
+            let lines = replies.split(separator: "\r\n").map(String.init)
+            #expect(lines.count == 3 && lines[0].hasPrefix("OK role=operator") && lines[1] == "OK pong", "\(lines)")
             // Half a line is all a kiosk that died mid-write leaves: "kg=12" may have been "kg=12.5".
-            #expect(try client.readLine() == "ERR BAD_REQUEST request line ended without LF; not executed")
-            #expect(try client.readLine() == nil)
+            #expect(lines.last == "ERR BAD_REQUEST request line ended without LF; not executed")
             #expect(try server.store.head() == before, "nothing was written")
         }
+    }
+
+    @Test("at shutdown, half a line is no request: it is neither executed nor answered")
+    func unterminatedAtShutdown() async throws {
+        let server = try await TestServer.start()
+        let before = try server.store.head()
+        let client = try RawClient(port: server.port)
+        let answered: [String?]
+        do {
+            answered = try await RawClient.onOwnThread {
+                try client.write("AUTH \(TestServer.secrets[.operator]!)\nPING\nDROPOFF R-1 point=CP-1 material=PET kg=12 ref=cut-2")
+                return [try client.readLine(), try client.readLine()]
+            }
+        } catch {
+            try? await server.stop(keepingFiles: true)
+            throw error
+        }
+        #expect(answered[0]?.hasPrefix("OK role=operator") == true)
+        #expect(answered[1] == "OK pong", "the line before it was read and answered")
+        try await server.stop(keepingFiles: true)
+        // The server stopped reading mid-line: the kiosk resends the request whole, same ref.
+        let rest = try await RawClient.onOwnThread { try client.readToEnd() }
+        #expect(rest.isEmpty, "no BAD_REQUEST (nor anything else) for a line the server never finished reading: \(rest)")
+        let reopened = try LedgerStore.open(at: server.store.path)
+        defer { try? reopened.close(); try? FileManager.default.removeItem(at: server.directory) }
+        #expect(try reopened.head() == before, "nothing was written")
     }
 
     @Test("QUIT answers bye and closes; a client that half-closes still gets every reply")

@@ -34,6 +34,15 @@ public final class RawClient: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// Runs blocking socket work on a thread of its own, not on Swift's cooperative pool: a
+    /// test whose server runs in the same process needs that pool (one thread per core) to
+    /// answer, and two tests blocked in `read` on it would wait for each other for ever.
+    public static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     public func write(_ text: String) throws {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
