@@ -16,12 +16,8 @@ final class WriteTicket: Sendable {
 
     private let state = Mutex(State.pending)
 
-    /// Called by the writer once the write's transaction is durable (or failed).
-    func complete(_ result: Outcome) {
-        Self.complete(CollectionOfOne((self, result)))
-    }
-
-    /// Completes a batch's tickets: the outcomes awaited by one event loop are handed to it in
+    /// Called by the writer once a batch's transaction is durable (or failed). Completes the
+    /// batch's tickets: the outcomes awaited by one event loop are handed to it in
     /// one task, in batch order (one wake-up of the loop, however many of its connections'
     /// writes the batch held, and their replies go out in one flush). An outcome that came
     /// before its callback was registered is delivered in a task of its own, maybe earlier;

@@ -20,11 +20,11 @@ struct WriteTicketTests {
         }
         loop.run()
         #expect(record.value.outcomes.isEmpty, "nothing is delivered before the writer completes")
-        ticket.complete(.failure(Refused()))
+        WriteTicket.complete([(ticket, .failure(Refused()))])
         #expect(record.value.outcomes.isEmpty, "the writer only queues the delivery on the loop")
         loop.run()
         #expect(record.value.outcomes == [true])
-        ticket.complete(.failure(Refused()))
+        WriteTicket.complete([(ticket, .failure(Refused()))])
         loop.run()
         #expect(record.value.outcomes == [true], "a ticket is completed once")
     }
@@ -34,7 +34,7 @@ struct WriteTicketTests {
         let loop = EmbeddedEventLoop()
         defer { try? loop.syncShutdownGracefully() }
         let ticket = WriteTicket()
-        ticket.complete(.failure(Refused()))
+        WriteTicket.complete([(ticket, .failure(Refused()))])
         let record = NIOLoopBound(Box(), eventLoop: loop)
         ticket.onComplete(on: loop) { outcome in
             if case .failure(let error) = outcome { record.value.outcomes.append(error is Refused) }
