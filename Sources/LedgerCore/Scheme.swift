@@ -178,44 +178,71 @@ public enum ExpiryRules {
     /// expired changes only when a lot comes of age, and never goes down while nothing is spent,
     /// so the answer is the first of the account's credit times T (ascending) for which
     /// `expired(asOf: T + expiry)` is above zero, found by bisection. Nil when nothing will.
-    /// The same, from the account's credits (time and points, in journal order) read once: what
-    /// was credited after a time is a suffix of them (entry times never go backwards), so no
-    /// step of the bisection asks the store again (a resident with a thousand credits cost a
-    /// BALANCE ten scans of them).
-    public static func next(of account: AccountState, credits: [(timeMs: Int64, points: Points)],
+    /// The same, from the account's credits (time and points) read oldest first in journal
+    /// order, and `totalCredited`, the points of all of them. Only as many are read as the
+    /// answer needs: prefixes of 1, 2, 4… credits (each closed on a millisecond) until one ends
+    /// in a credit whose lot would have expired, so that the first such credit is in it, then
+    /// the bisection over that prefix. What was credited after a time within the prefix is the
+    /// total less the credits up to it, so no step asks the store again. A resident who has not
+    /// spent finds the answer in the first credit; one who spent most, in about twice as many
+    /// credits as the lots used up (a BALANCE read all of a resident's thousands before).
+    public static func next(of account: AccountState, totalCredited: Points,
+                            creditsOldestFirst nextCredit: () throws -> (timeMs: Int64, points: Points)?,
                             in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
-        let known = try KnownCredits(base: state, account: account.id, credits: credits)
-        return try next(of: account, creditTimes: known.times, in: known)
+        var read = CreditPrefix(base: state, account: account.id, total: totalCredited, settings: try state.scheme())
+        var ahead = try nextCredit()
+        var wanted = 1
+        while ahead != nil {
+            // Every credit of the last one's millisecond too: what was credited after it is
+            // then the total less what was read.
+            while let credit = ahead, read.times.count < wanted || credit.timeMs == read.times.last {
+                try read.append(credit)
+                ahead = try nextCredit()
+            }
+            guard ahead != nil, let last = read.times.last else { break }
+            // Lots come of age in credit order: if the last one read never does, none after it.
+            let (asOf, overflow) = last.addingReportingOverflow(read.settings.expiryMs)
+            if try overflow || expired(of: account, asOf: asOf, in: read) > .zero { break }
+            wanted *= 2
+        }
+        return try next(of: account, creditTimes: read.times, in: read)
     }
 
-    /// `base`, except that one account's credits are answered from memory.
-    private struct KnownCredits<Base: RuleQueries>: RuleQueries {
+    /// `base`, except that one account's credits after a time up to the last one read are
+    /// answered from memory: the total less the points read up to that time (every credit of
+    /// a millisecond read is read whole, and entry times never go backwards).
+    private struct CreditPrefix<Base: RuleQueries>: RuleQueries {
         let base: Base
         let account: AccountID
-        let times: [Int64]
-        /// `after[i]`: the points of credits `i...`; `after[times.count]` is zero.
-        let after: [Points]
+        let total: Points
         /// Read once: every step of the bisection asks for it.
         let settings: SchemeState
+        private(set) var times: [Int64] = []
+        /// `upTo[i]`: the points of credits `0...i`.
+        private var upTo: [Points] = []
 
-        init(base: Base, account: AccountID, credits: [(timeMs: Int64, points: Points)]) throws {
+        init(base: Base, account: AccountID, total: Points, settings: SchemeState) {
             self.base = base
             self.account = account
-            settings = try base.scheme()
-            times = credits.map(\.timeMs)
-            var sums = [Points](repeating: .zero, count: credits.count + 1)
-            for index in credits.indices.reversed() { sums[index] = try sums[index + 1].adding(credits[index].points) }
-            after = sums
+            self.total = total
+            self.settings = settings
+        }
+
+        mutating func append(_ credit: (timeMs: Int64, points: Points)) throws {
+            upTo.append(try (upTo.last ?? .zero).adding(credit.points))
+            times.append(credit.timeMs)
         }
 
         func credited(to account: AccountID, after timeMs: Int64) throws -> Points {
-            guard account == self.account else { return try base.credited(to: account, after: timeMs) }
+            guard account == self.account, let last = times.last, timeMs <= last else {
+                return try base.credited(to: account, after: timeMs)
+            }
             var low = 0, high = times.count
             while low < high {
                 let middle = low + (high - low) / 2
                 if times[middle] > timeMs { high = middle } else { low = middle + 1 }
             }
-            return after[low]
+            return try total.subtracting(low == 0 ? .zero : upTo[low - 1])
         }
 
         func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points { try base.unpostedHeld(of: account, after: timeMs) }

@@ -35,7 +35,9 @@ extension PGReads {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
         let credits = try connection.query("SELECT time_ms, amount FROM journal WHERE credit = $1 ORDER BY seq", [.text(id.rawValue)])
             .map { (timeMs: try $0.integer(0, "time_ms"), points: Points(centipoints: try $0.integer(1, "amount"))) }
-        return try ExpiryRules.next(of: account, credits: credits, in: SnapshotRuleQueries(reads: self))
+        let total = try credits.reduce(Points.zero) { try $0.adding($1.points) }
+        var unread = credits.makeIterator()
+        return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: { unread.next() }, in: SnapshotRuleQueries(reads: self))
     }
 
     func report(fromMs: Int64?, toMs: Int64?) throws -> LedgerReport {

@@ -26,14 +26,15 @@ extension SQLReads {
     /// When a resident's next points expire, and how many (`ExpiryRules.next`); nil when none will.
     func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
-        // Stepped in place (a cursor's row is reused, not copied per credit), from the covering
-        // index `journal_credits`: a resident may have thousands.
-        var credits: [(timeMs: Int64, points: Points)] = []
+        let total = Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.total), arguments: [id.rawValue]) ?? 0)
+        // Stepped in place (a cursor's row is reused, not copied per credit), oldest first, from
+        // the covering index `journal_credits`, and only as far as the rule needs: a resident
+        // may have thousands.
         let rows = try Row.fetchCursor(db.cachedStatement(sql: CreditQueries.all), arguments: [id.rawValue])
-        while let row = try rows.next() {
-            credits.append((timeMs: try RowDecoding.value(row, 0) as Int64, points: Points(centipoints: try RowDecoding.value(row, 1))))
-        }
-        return try ExpiryRules.next(of: account, credits: credits, in: SnapshotRuleQueries(reads: self))
+        return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: {
+            guard let row = try rows.next() else { return nil }
+            return (timeMs: try RowDecoding.value(row, 0), points: Points(centipoints: try RowDecoding.value(row, 1)))
+        }, in: SnapshotRuleQueries(reads: self))
     }
 
     /// The held drop-offs nobody has decided whose hold has run out at `asOf`, oldest first:
@@ -50,6 +51,7 @@ extension SQLReads {
 /// a page all through the journal.
 enum CreditQueries {
     static let all = "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"
+    static let total = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ?"
     static let earned = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND kind = 'dropoff' AND time_ms >= ?"
     static let credited = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND time_ms > ?"
 }

@@ -38,7 +38,7 @@ struct SchemaTests {
     func creditReadsStayInTheIndex() throws {
         let ledger = try TemporaryLedger(clock: ExampleLedger.clock())
         try ExampleLedger.populate(ledger.store)
-        for sql in [CreditQueries.all, CreditQueries.earned, CreditQueries.credited] {
+        for sql in [CreditQueries.all, CreditQueries.total, CreditQueries.earned, CreditQueries.credited] {
             let plan = try ledger.store.pool.read { db in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(Array(repeating: 1, count: sql.count { $0 == "?" })))
                     .map { $0["detail"] as String }
