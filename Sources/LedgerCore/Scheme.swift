@@ -178,14 +178,17 @@ public enum ExpiryRules {
     /// expired changes only when a lot comes of age, and never goes down while nothing is spent,
     /// so the answer is the first of the account's credit times T (ascending) for which
     /// `expired(asOf: T + expiry)` is above zero, found by bisection. Nil when nothing will.
-    /// The same, from the account's credits (time and points) read oldest first in journal
-    /// order, and `totalCredited`, the points of all of them. Only as many are read as the
-    /// answer needs: prefixes of 1, 2, 4… credits (each closed on a millisecond) until one ends
-    /// in a credit whose lot would have expired, so that the first such credit is in it, then
-    /// the bisection over that prefix. What was credited after a time within the prefix is the
-    /// total less the credits up to it, so no step asks the store again. A resident who has not
-    /// spent finds the answer in the first credit; one who spent most, in about twice as many
-    /// credits as the lots used up (a BALANCE read all of a resident's thousands before).
+    /// The same, from the account's credits (time and points) stepped oldest first in journal
+    /// order, and `totalCredited`, the points of all of them. Only as many credits are stepped
+    /// as the answer needs: prefixes of 1, 2, 4… credits (each closed on a millisecond) until
+    /// one ends in a credit whose lot would have expired, so that the first such credit is in
+    /// it, or in one that never comes of age (its time plus the expiry overflows, as for every
+    /// later one), then the bisection over that prefix. What was credited after a time within
+    /// the prefix is the total less the credits up to it, so no step asks the store again. A
+    /// resident who has not spent is answered after two credits (the first, and the next to
+    /// show its millisecond is whole); one who spent most, after about twice as many as the
+    /// lots used up (a BALANCE stepped through all of a resident's thousands before). The total
+    /// is the store's one sum over its index.
     public static func next(of account: AccountState, totalCredited: Points,
                             creditsOldestFirst nextCredit: () throws -> (timeMs: Int64, points: Points)?,
                             in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
@@ -250,19 +253,30 @@ public enum ExpiryRules {
         func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try base.earned(by: account, since: timeMs) }
     }
 
+    /// The bisection over `creditTimes` (ascending) described above. Credits whose time plus
+    /// the expiry overflows never come of age and are left out first: among them the test
+    /// would turn false again, and a bisection needs it to stay true once it is.
     public static func next(of account: AccountState, creditTimes: [Int64], in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
         let expiryMs = try state.scheme().expiryMs
+        var end = creditTimes.count
+        if expiryMs > 0 {
+            var low = 0
+            while low < end {
+                let middle = low + (end - low) / 2
+                if creditTimes[middle] > Int64.max - expiryMs { end = middle } else { low = middle + 1 }
+            }
+        }
         func expiring(at index: Int) throws -> (Points, Int64)? {
             let (asOf, overflow) = creditTimes[index].addingReportingOverflow(expiryMs)
             guard !overflow else { return nil }
             let points = try expired(of: account, asOf: asOf, in: state)
             return points > .zero ? (points, asOf) : nil
         }
-        var low = 0, high = creditTimes.count
+        var low = 0, high = end
         while low < high {
             let middle = low + (high - low) / 2
             if try expiring(at: middle) != nil { high = middle } else { low = middle + 1 }
         }
-        return low < creditTimes.count ? try expiring(at: low) : nil
+        return low < end ? try expiring(at: low) : nil
     }
 }

@@ -35,6 +35,7 @@ extension PGReads {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
         let credits = try connection.query("SELECT time_ms, amount FROM journal WHERE credit = $1 ORDER BY seq", [.text(id.rawValue)])
             .map { (timeMs: try $0.integer(0, "time_ms"), points: Points(centipoints: try $0.integer(1, "amount"))) }
+        // Every credit is fetched (the rule then looks at as few as it needs).
         let total = try credits.reduce(Points.zero) { try $0.adding($1.points) }
         var unread = credits.makeIterator()
         return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: { unread.next() }, in: SnapshotRuleQueries(reads: self))

@@ -29,7 +29,7 @@ extension SQLReads {
         let total = Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.total), arguments: [id.rawValue]) ?? 0)
         // Stepped in place (a cursor's row is reused, not copied per credit), oldest first, from
         // the covering index `journal_credits`, and only as far as the rule needs: a resident
-        // may have thousands.
+        // may have thousands (the total above is SQLite's one sum over the same index entries).
         let rows = try Row.fetchCursor(db.cachedStatement(sql: CreditQueries.all), arguments: [id.rawValue])
         return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: {
             guard let row = try rows.next() else { return nil }

@@ -44,7 +44,8 @@ struct ExpiryNextTests {
         var answered = 0, partial = 0
         for _ in 0..<2_000 {
             var history = History()
-            var time: Int64 = 0
+            // Some histories end within the expiry of the clock's end, where lots never come of age.
+            var time: Int64 = Bool.random(using: &generator) ? 0 : Int64.max - 130_000
             for _ in 0..<Int.random(in: 0...60, using: &generator) {
                 time += [0, 0, 1, 7, 300, 2_000].randomElement(using: &generator)!
                 history.credits.append((time, Points(centipoints: Int64.random(in: 1...5_000, using: &generator))))
@@ -65,6 +66,18 @@ struct ExpiryNextTests {
             if read < history.credits.count { partial += 1 }
         }
         #expect(answered > 500 && partial > 500, "the histories must exercise both answers and short reads")
+    }
+
+    @Test("credits whose time plus the expiry overflows never come of age, and do not hide an earlier lot that does")
+    func overflowingTail() throws {
+        var history = History()
+        for time: Int64 in [.max - 2_000, .max - 1_500, .max - 500, .max - 100] { history.credits.append((timeMs: time, points: Points(centipoints: 100))) }
+        // 150 spent: the first lot is used up, 50 of the second is left; the last two never expire.
+        let resident = AccountState(id: history.account, kind: .resident, name: nil, balance: Points(centipoints: 250))
+        let everyCredit = try ExpiryRules.next(of: resident, creditTimes: history.credits.map(\.timeMs), in: history)
+        let (answer, _) = try Self.fromPrefix(resident, history)
+        #expect(everyCredit?.points == Points(centipoints: 50) && everyCredit?.expiresMs == .max - 500)
+        #expect(answer?.points == Points(centipoints: 50) && answer?.expiresMs == .max - 500)
     }
 
     @Test("a resident who never spent is answered from the first credit, whatever the history's length")
