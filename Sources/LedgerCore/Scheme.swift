@@ -240,12 +240,8 @@ public enum ExpiryRules {
             guard account == self.account, let last = times.last, timeMs <= last else {
                 return try base.credited(to: account, after: timeMs)
             }
-            var low = 0, high = times.count
-            while low < high {
-                let middle = low + (high - low) / 2
-                if times[middle] > timeMs { high = middle } else { low = middle + 1 }
-            }
-            return try total.subtracting(low == 0 ? .zero : upTo[low - 1])
+            let later = ExpiryRules.firstIndex(in: times, after: timeMs)
+            return try total.subtracting(later == 0 ? .zero : upTo[later - 1])
         }
 
         func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points { try base.unpostedHeld(of: account, after: timeMs) }
@@ -253,19 +249,22 @@ public enum ExpiryRules {
         func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try base.earned(by: account, since: timeMs) }
     }
 
+    /// The index of the first of `times` (ascending) after `timeMs`; `times.count` when none is.
+    static func firstIndex(in times: [Int64], after timeMs: Int64) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if times[middle] > timeMs { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
     /// The bisection over `creditTimes` (ascending) described above. Credits whose time plus
     /// the expiry overflows never come of age and are left out first: among them the test
     /// would turn false again, and a bisection needs it to stay true once it is.
     public static func next(of account: AccountState, creditTimes: [Int64], in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
         let expiryMs = try state.scheme().expiryMs
-        var end = creditTimes.count
-        if expiryMs > 0 {
-            var low = 0
-            while low < end {
-                let middle = low + (end - low) / 2
-                if creditTimes[middle] > Int64.max - expiryMs { end = middle } else { low = middle + 1 }
-            }
-        }
+        let end = expiryMs > 0 ? firstIndex(in: creditTimes, after: Int64.max - expiryMs) : creditTimes.count
         func expiring(at index: Int) throws -> (Points, Int64)? {
             let (asOf, overflow) = creditTimes[index].addingReportingOverflow(expiryMs)
             guard !overflow else { return nil }
