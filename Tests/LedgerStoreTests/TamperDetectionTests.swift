@@ -131,6 +131,36 @@ struct TamperDetectionTests {
         try expectFailure(ledger, atSeq: 8, mentioning: "attrs is not in the canonical form")
     }
 
+    @Test("a ref used twice, in a journal rebuilt without its unique index and rehashed, is caught at its second use")
+    func repeatedRef() throws {
+        let ledger = try exampleLedger()
+        #expect(try ledger.store.refsAreUniquelyIndexed())
+        try ledger.store.rebuildJournal(refIndex: "CREATE INDEX journal_by_ref ON journal (ref)")
+        #expect(try !ledger.store.refsAreUniquelyIndexed())
+        // Grouped now, the refs are still all different.
+        guard case .success = try ledger.store.verify() else { Issue.record("the rebuilt journal should verify"); return }
+        try ledger.store.tamper("UPDATE journal SET ref = (SELECT ref FROM journal WHERE seq = 8) WHERE seq = 9")
+        try ledger.store.rehashJournal(from: 9)
+        let ref = try ledger.store.read { try $0.entry(seq: 8)?.body.ref?.rawValue } ?? ""
+        try expectFailure(ledger, atSeq: 9, mentioning: "ref \(ref.debugDescription) is used by more than one entry")
+    }
+
+    @Test("only a unique, whole, byte-compared index on ref alone spares the audit grouping the refs", arguments: [
+        ("CREATE UNIQUE INDEX journal_ref ON journal (ref)", true),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (ref COLLATE BINARY DESC)", true),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (ref) WHERE seq > 1", false),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (ref, seq)", false),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (ref COLLATE NOCASE)", false),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (lower(ref))", false),
+        ("CREATE UNIQUE INDEX journal_ref ON journal (hash)", false),
+    ])
+    func uniqueRefIndex(ddl: String, spares: Bool) throws {
+        let ledger = try exampleLedger()
+        try ledger.store.rebuildJournal(refIndex: ddl)
+        #expect(try ledger.store.refsAreUniquelyIndexed() == spares)
+        guard case .success = try ledger.store.verify() else { Issue.record("the rebuilt journal should verify"); return }
+    }
+
     @Test("a truncated tail is caught when the expected head is given")
     func truncatedTail() throws {
         let full = try exampleLedger()
@@ -186,6 +216,26 @@ extension LedgerStore {
                 }
             }
         }
+    }
+
+    /// Whether the audit would take the journal's refs as unique without grouping them.
+    func refsAreUniquelyIndexed() throws -> Bool {
+        try pool.read { db in try SQLAuditSource(db: db).refsAreUniquelyIndexed() }
+    }
+
+    /// Rebuilds the journal as its owner could, without the schema's UNIQUE on ref (and so
+    /// without its triggers and indexes), then runs `refIndex`.
+    func rebuildJournal(refIndex: String) throws {
+        try tamper("""
+            PRAGMA foreign_keys = OFF;
+            CREATE TABLE journal_copy (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL, debit TEXT,
+                                       credit TEXT, amount INTEGER NOT NULL, actor TEXT NOT NULL, ref TEXT,
+                                       attrs TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
+            INSERT INTO journal_copy SELECT seq, time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash FROM journal;
+            DROP TABLE journal;
+            ALTER TABLE journal_copy RENAME TO journal;
+            \(refIndex);
+            """)
     }
 
     /// Tampers with the file as its owner could: foreign keys off and the journal's triggers dropped.
