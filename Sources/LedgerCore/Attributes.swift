@@ -4,22 +4,23 @@ import LedgerCrypto
 /// so an entry carrying anything unexpected fails instead of being silently accepted.
 struct Attributes {
     private let values: EntryAttributes
-    /// The keys read so far, each once: an entry has a handful, so a list beats a set (no
-    /// hashing, one allocation).
-    private var used: [String] = []
+    /// Bit i: the pair at index i was read. An entry of a known kind has a handful of
+    /// attributes; pairs beyond the 64th are never marked, so they are reported as unexpected.
+    private var used: UInt64 = 0
 
     init(body: EntryBody) {
         values = body.attributes
-        used.reserveCapacity(values.count)
     }
 
-    private mutating func markUsed(_ key: String) {
-        if !used.contains(key) { used.append(key) }
+    /// The value of `key`, marked used.
+    private mutating func read(_ key: String) -> String? {
+        guard let index = values.index(of: key) else { return nil }
+        if index < 64 { used |= 1 << UInt64(index) }
+        return values.pairs[index].value
     }
 
     mutating func optionalText(_ key: String) throws(LedgerError) -> String? {
-        guard let value = values[key] else { return nil }
-        markUsed(key)
+        guard let value = read(key) else { return nil }
         return try FreeText.validate(value, argument: key)
     }
 
@@ -29,8 +30,7 @@ struct Attributes {
     }
 
     mutating func optionalIdentifier<ID: LedgerIdentifier>(_ key: String, _: ID.Type) throws(LedgerError) -> ID? {
-        guard let value = values[key] else { return nil }
-        markUsed(key)
+        guard let value = read(key) else { return nil }
         return try ID(value)
     }
 
@@ -40,9 +40,37 @@ struct Attributes {
     }
 
     mutating func integer(_ key: String) throws(LedgerError) -> Int64 {
-        guard let value = values[key] else { throw .invalid(key, "missing") }
-        markUsed(key)
-        guard let number = Int64(value), String(number) == value else { throw .invalid(key, "not a canonical integer") }
+        guard let value = read(key) else { throw .invalid(key, "missing") }
+        guard let number = Self.canonicalInteger(value) else { throw .invalid(key, "not a canonical integer") }
+        return number
+    }
+
+    /// The integer `text` spells as `String(Int64)` would (an optional `-`, then digits without
+    /// a leading zero, `0` alone unsigned), read from its bytes in one pass; nil for any other
+    /// text or one beyond Int64.
+    static func canonicalInteger(_ text: String) -> Int64? {
+        let parsed = text.utf8.withContiguousStorageIfAvailable { bytes -> Int64? in
+            var index = 0
+            let negative = bytes.first == UInt8(ascii: "-")
+            if negative { index = 1 }
+            guard index < bytes.count, bytes[index] != UInt8(ascii: "0") || (bytes.count == 1) else { return nil }
+            // Accumulated negative, so Int64.min is reachable.
+            var value: Int64 = 0
+            while index < bytes.count {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times.subtractingReportingOverflow(Int64(digit))
+                guard !o1, !o2 else { return nil }
+                value = next
+                index += 1
+            }
+            if negative { return value }
+            let (positive, overflow) = (0 as Int64).subtractingReportingOverflow(value)
+            return overflow ? nil : positive
+        }
+        if let parsed { return parsed }
+        guard let number = Int64(text), String(number) == text else { return nil }
         return number
     }
 
@@ -70,8 +98,7 @@ struct Attributes {
     }
 
     mutating func optionalHash(_ key: String) throws(LedgerError) -> Hash256? {
-        guard let value = values[key] else { return nil }
-        markUsed(key)
+        guard let value = read(key) else { return nil }
         guard let hash = Hash256(hex: value), hash.hex == value else { throw .invalid(key, "not 64 lowercase hex digits") }
         return hash
     }
@@ -82,9 +109,9 @@ struct Attributes {
     }
 
     func checkAllUsed() throws(LedgerError) {
-        // Only keys that are present are ever marked used: as many used as present means all.
-        guard used.count != values.count else { return }
-        let unknown = Set(values.keys).subtracting(Set(used))
-        guard unknown.isEmpty else { throw .invalid("entry", "unexpected attribute(s) \(unknown.sorted().joined(separator: ", "))") }
+        // Only pairs that are present are ever marked used: as many used as present means all.
+        guard used.nonzeroBitCount != values.count else { return }
+        let unknown = values.pairs.indices.filter { $0 >= 64 || used & (1 << UInt64($0)) == 0 }.map { values.pairs[$0].key }
+        throw .invalid("entry", "unexpected attribute(s) \(unknown.joined(separator: ", "))")
     }
 }

@@ -56,17 +56,13 @@ public enum CanonicalEncoding {
 
     @inlinable
     public static func appendInt64(_ value: Int64, to out: inout [UInt8]) {
-        let bits = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) {
-            out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
-        }
+        // Big-endian, in one append (one capacity check, not eight).
+        withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { out.append(contentsOf: $0) }
     }
 
     @inlinable
     public static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
     }
 
     @inlinable

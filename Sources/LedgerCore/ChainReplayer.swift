@@ -47,8 +47,9 @@ public struct ChainReplayer {
     public mutating func replay(_ entry: Entry) throws(AuditFailure) {
         let fail = { (reason: String) in AuditFailure(seq: entry.seq, reason: reason) }
         guard entry.seq == snapshot.chainHead.seq + 1 else { throw fail("replayed out of order after \(snapshot.chainHead.seq)") }
+        let changes: [ProjectionChange]
         do {
-            let changes = try Effects.changes(of: entry, in: snapshot)
+            changes = try Effects.changes(of: entry, in: snapshot)
             snapshot.append(entry)
             for change in changes { snapshot.apply(change, seq: entry.seq) }
         } catch let error as LedgerError {
@@ -56,9 +57,7 @@ public struct ChainReplayer {
         } catch {
             throw fail("replay failed: \(error)")
         }
-        if let moved = entry.body.transfer, let violation = snapshot.invariantViolation(moved.debit, moved.credit) {
-            throw fail(violation)
-        }
+        if let violation = LedgerSnapshot.invariantViolation(in: changes) { throw fail(violation) }
     }
 }
 
@@ -80,12 +79,13 @@ public enum ChainLink {
 }
 
 extension LedgerSnapshot {
-    /// The invariant check after a transfer touching `debit` and `credit`, in O(1): transfers
-    /// conserve the sum by construction, so only the two balances need looking at.
-    func invariantViolation(_ debit: AccountID, _ credit: AccountID) -> String? {
-        for id in [debit, credit] {
-            if let account = accounts[id], account.kind != .system, account.balance < .zero {
-                return "account \(id) has a negative balance \(account.balance)"
+    /// The invariant check after an entry, in O(1): entries conserve the sum by construction,
+    /// so only the balances it wrote (each account an entry changes is in its changes, as
+    /// stored) need looking at.
+    static func invariantViolation(in changes: [ProjectionChange]) -> String? {
+        for change in changes {
+            if case .putAccount(let account) = change, account.kind != .system, account.balance < .zero {
+                return "account \(account.id) has a negative balance \(account.balance)"
             }
         }
         return nil

@@ -283,8 +283,7 @@ public enum Effects {
             let code = try attributes.identifier(AttributeKey.material, MaterialCode.self)
             let grams = try attributes.grams(AttributeKey.grams)
             let rate = Rate(perKilogram: try attributes.points(AttributeKey.rate))
-            try DropoffRules.check(point: point, material: code, grams: grams, in: state)
-            let material = try state.material(code)!
+            let material = try DropoffRules.check(point: point, material: code, grams: grams, in: state)
             guard rate == material.rate else {
                 throw LedgerError.conflict("rate \(rate) is not the current rate \(material.rate) of \(code)")
             }

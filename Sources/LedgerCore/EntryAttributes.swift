@@ -52,13 +52,10 @@ public struct EntryAttributes: Hashable, Sendable, ExpressibleByDictionaryLitera
     /// Keys are matched byte for byte, as they are ordered (not by `String ==`, which would
     /// take two spellings of one text for the same key).
     public subscript(key: String) -> String? {
-        get {
-            for pair in pairs where pair.key.utf8.elementsEqual(key.utf8) { return pair.value }
-            return nil
-        }
+        get { index(of: key).map { pairs[$0].value } }
         set {
             let index = pairs.firstIndex { !Self.ordered($0, Pair(key: key, value: "")) } ?? pairs.endIndex
-            let present = index < pairs.endIndex && pairs[index].key.utf8.elementsEqual(key.utf8)
+            let present = index < pairs.endIndex && Self.sameBytes(pairs[index].key, key)
             switch (newValue, present) {
             case (let value?, true): pairs[index].value = value
             case (let value?, false): pairs.insert(Pair(key: key, value: value), at: index)
@@ -66,6 +63,19 @@ public struct EntryAttributes: Hashable, Sendable, ExpressibleByDictionaryLitera
             case (nil, false): break
             }
         }
+    }
+
+    /// Where `key` is in `pairs`, matched byte for byte.
+    public func index(of key: String) -> Int? {
+        pairs.firstIndex { Self.sameBytes($0.key, key) }
+    }
+
+    /// The same UTF-8 bytes: the lengths first, then the bytes in place (every replayed entry
+    /// looks up a few keys; the generic comparison of two UTF-8 views steps them one by one).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { x in b.utf8.withContiguousStorageIfAvailable { y in x.elementsEqual(y) } }
+        return (inPlace ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     public var count: Int { pairs.count }

@@ -16,7 +16,9 @@ enum MaterialRules {
 
 /// Rules about drop-offs shared by requests and replay.
 enum DropoffRules {
-    static func check<S: LedgerStorage>(point: PointID, material code: MaterialCode, grams: Grams, in state: S) throws {
+    /// The material, which the caller needs next (read once).
+    @discardableResult
+    static func check<S: LedgerStorage>(point: PointID, material code: MaterialCode, grams: Grams, in state: S) throws -> MaterialState {
         guard let site = try state.point(point) else { throw LedgerError.notFound("no point \(point)") }
         guard site.active else { throw LedgerError.conflict("point \(point) is closed") }
         guard let material = try state.material(code) else { throw LedgerError.notFound("no material \(code)") }
@@ -24,6 +26,7 @@ enum DropoffRules {
         guard accepted.contains(grams) else {
             throw LedgerError.limitExceeded("\(code) drop-offs must weigh \(accepted.lowerBound.kilograms) to \(accepted.upperBound.kilograms) kg, got \(grams.kilograms) kg")
         }
+        return material
     }
 }
 

@@ -38,10 +38,16 @@ public struct ProjectionOverlay: Sendable {
         head = ChainHead(seq: entry.seq, hash: entry.hash, timeMs: entry.timeMs)
         guard recordingCredit, let account = entry.body.credit else { return }
         let amount = entry.body.amount.centipoints
-        credits[account, default: []].append((entry.timeMs, entry.kind == .dropoff ? amount : -amount))
+        Self.record((entry.timeMs, entry.kind == .dropoff ? amount : -amount), in: &credits[account, default: []], keptMs: keptMs)
+    }
+
+    /// Appends a credit to an account's list, in place (the dictionary is hashed once).
+    private static func record(_ credit: (timeMs: Int64, signedCentipoints: Int64),
+                               in list: inout [(timeMs: Int64, signedCentipoints: Int64)], keptMs: Int64?) {
+        list.append(credit)
         // Times never decrease, so what is too old is at the front.
-        if let keptMs, let first = credits[account]?.first, first.timeMs < entry.timeMs - keptMs {
-            credits[account]!.removeAll { $0.timeMs < entry.timeMs - keptMs }
+        if let keptMs, let first = list.first, first.timeMs < credit.timeMs - keptMs {
+            list.removeAll { $0.timeMs < credit.timeMs - keptMs }
         }
     }
 

@@ -1,4 +1,4 @@
-import LedgerCore
+@testable import LedgerCore
 import Testing
 
 @Suite("Entry attributes")
@@ -25,6 +25,30 @@ struct EntryAttributesTests {
         attributes["absent"] = nil
         #expect(attributes == ["grams": "1000", "point": "CP-2", "rate": "1800"])
         #expect(attributes.count == 3 && !attributes.isEmpty)
+    }
+
+    @Test("keys match byte for byte: two spellings of one text are two keys")
+    func byteKeys() {
+        let attributes = EntryAttributes(["caf\u{E9}": "composed", "grams": "5"])
+        #expect(attributes["caf\u{E9}"] == "composed")
+        #expect(attributes["cafe\u{301}"] == nil, "canonically equal, but other bytes")
+        #expect(attributes.index(of: "grams") == 1 && attributes.index(of: "gram") == nil && attributes.index(of: "gramsx") == nil)
+    }
+
+    @Test("an integer attribute is read exactly as Int64's own spelling, and nothing else")
+    func canonicalIntegers() {
+        func reference(_ text: String) -> Int64? { Int64(text).flatMap { String($0) == text ? $0 : nil } }
+        var texts = ["", "-", "+", "0", "-0", "00", "01", "+1", "1", "-1", " 1", "1 ", "1a", "٣", "9223372036854775807",
+                     "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "99999999999999999999", "--1"]
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("-+0123456789 x")
+        for _ in 0..<20_000 {
+            texts.append(String((0..<Int.random(in: 0...21, using: &random)).map { _ in alphabet.randomElement(using: &random)! }))
+            texts.append(String(Int64.random(in: .min ... .max, using: &random)))
+        }
+        for text in texts { #expect(Attributes.canonicalInteger(text) == reference(text), "\(text.debugDescription)") }
+        #expect(Attributes.canonicalInteger("-9223372036854775808") == .min)
+        #expect(Attributes.canonicalInteger("9223372036854775807") == .max)
     }
 
     @Test("a repeated key is refused")
