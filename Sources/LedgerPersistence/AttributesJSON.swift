@@ -147,13 +147,31 @@ package enum AttributesJSON {
     /// UTF-8 (the text it came from was not: its quotes, colons, commas and escapes are ASCII),
     /// or the keys are not strictly ascending.
     package static func attributes(canonical bytes: UnsafeRawBufferPointer) -> EntryAttributes? {
+        var reader = CanonicalReader(bytes: bytes)
+        guard let count = reader.uint32(), count <= bytes.count else { return nil }
+        var pairs: [EntryAttributes.Pair] = []
+        pairs.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let key = reader.string(), let value = reader.string() else { return nil }
+            if let previous = pairs.last, !previous.key.utf8.lexicographicallyPrecedes(key.utf8) { return nil }
+            pairs.append(EntryAttributes.Pair(key: key, value: value))
+        }
+        return reader.index == bytes.count ? EntryAttributes(uncheckedSorted: pairs) : nil
+    }
+
+    /// Steps through `appendCanonical`'s output. A struct, not nested functions capturing the
+    /// index: a captured variable is boxed and checked for exclusive access at every use.
+    private struct CanonicalReader {
+        let bytes: UnsafeRawBufferPointer
         var index = 0
-        func uint32() -> Int? {
+
+        mutating func uint32() -> Int? {
             guard bytes.count - index >= 4 else { return nil }
             defer { index += 4 }
-            return (0..<4).reduce(0) { $0 << 8 | Int(bytes[index + $1]) }
+            return Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
         }
-        func string() -> String? {
+
+        mutating func string() -> String? {
             guard let length = uint32(), bytes.count - index >= length else { return nil }
             defer { index += length }
             let text = UnsafeRawBufferPointer(rebasing: bytes[index..<index + length])
@@ -161,14 +179,5 @@ package enum AttributesJSON {
             if !text.contains(where: { $0 >= 0x80 }) { return String(decoding: text, as: UTF8.self) }
             return String(validating: text, as: UTF8.self)
         }
-        guard let count = uint32(), count <= bytes.count else { return nil }
-        var pairs: [EntryAttributes.Pair] = []
-        pairs.reserveCapacity(count)
-        for _ in 0..<count {
-            guard let key = string(), let value = string() else { return nil }
-            if let previous = pairs.last, !previous.key.utf8.lexicographicallyPrecedes(key.utf8) { return nil }
-            pairs.append(EntryAttributes.Pair(key: key, value: value))
-        }
-        return index == bytes.count ? EntryAttributes(uncheckedSorted: pairs) : nil
     }
 }
