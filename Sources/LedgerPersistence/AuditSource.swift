@@ -9,11 +9,6 @@ package protocol AuditSource {
     associatedtype Cursor: AuditCursor
 
     func tableExists(_ name: String) throws -> Bool
-    /// True when the engine itself keeps the journal's refs unique: a unique index on exactly
-    /// the `ref` column, over every row, with byte equality (the schema's `UNIQUE`). The audit
-    /// then need not group every ref to find a repeated one (it could only find one in an index
-    /// the engine had let hold a duplicate); anything else, and it does.
-    func refsAreUniquelyIndexed() throws -> Bool
     /// The columns `RowDecoding.account` reads, as this engine selects them from
     /// `RowDecoding.accountSource`.
     var accountColumns: String { get }

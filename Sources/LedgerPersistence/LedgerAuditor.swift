@@ -7,8 +7,7 @@ import LedgerTransparency
 /// (`AuditSource`): what `ecoledger verify` and the server's AUDIT run.
 /// 1. every entry in seq order: continuity, prev-hash, recomputed hash, time order, and
 ///    that it could have been appended (replayed through the same rules as the store);
-/// 2. refs are unique (kept so by the engine's unique index on `ref`, or else found so by
-///    grouping them);
+/// 2. refs are unique;
 /// 3. the stored head and, when given, the expected head;
 /// 4. every projection table equals the replay, and the invariants hold;
 /// 5. the Merkle tree: every stored hash, recomputed as the entries are replayed; every stored
@@ -48,13 +47,10 @@ package struct LedgerAuditor<Source: AuditSource> {
         var replayer = try ChainReplayer(lookup: LedgerSnapshot.EntryLookup(
             bySeq: { seq in try connection.withLock { try source.entry(seq: seq) } },
             byRef: { ref in try connection.withLock { try source.entry(ref: ref) } }))
-        // Refs the engine keeps unique need no grouping; otherwise the grouping is prepared here
-        // and stepped on the scan's thread once the journal is read (a statement is prepared on
-        // the connection's own queue).
-        let repeatedRefs = try source.refsAreUniquelyIndexed() ? nil : try source.cursor(Self.repeatedRefs)
-        let scan = JournalScan(journal: journal, tree: tree, connection: connection) {
-            if let repeatedRefs { try Self.checkRefsAreUnique(repeatedRefs) }
-        }
+        // Prepared here, stepped on the scan's thread once the journal is read (a statement is
+        // prepared on the connection's own queue).
+        let repeatedRefs = try source.cursor(Self.repeatedRefs)
+        let scan = JournalScan(journal: journal, tree: tree, connection: connection) { try Self.checkRefsAreUnique(repeatedRefs) }
         let finished = DispatchSemaphore(value: 0)
         // Unowned: this function keeps the scan (and the statements it holds) until the thread
         // has signalled, so they are finalized here, on the connection's own queue.
@@ -95,7 +91,7 @@ package struct LedgerAuditor<Source: AuditSource> {
         progress?(count, total)
         let head = replayer.head
         // Checked by the scan once it had read the whole journal, while the replay caught up.
-        if let outcome = scan.afterwardsOutcome { try outcome.get() } else if let repeatedRefs { try Self.checkRefsAreUnique(repeatedRefs) }
+        if let outcome = scan.afterwardsOutcome { try outcome.get() } else { try Self.checkRefsAreUnique(repeatedRefs) }
         try checkStoredHead(head)
         if let expected { try check(head, against: expected) }
         try scan.finishTree(head: head.seq)

@@ -48,18 +48,6 @@ final class PGAuditSource: AuditSource {
         return true
     }
 
-    /// A valid, immediate unique index on the one column `ref`, with no predicate or expression.
-    /// (A collation of PostgreSQL's calls equal at least the byte-equal texts, so any is as strict.)
-    func refsAreUniquelyIndexed() throws -> Bool {
-        let row = try connection.one("""
-            SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                           WHERE i.indrelid = to_regclass('journal') AND i.indisunique AND i.indisvalid AND i.indimmediate
-                             AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = 'ref')::int
-            """, [])
-        guard case .integer(1)? = row?.storedValue(at: 0) else { return false }
-        return true
-    }
-
     var accountColumns: String { PGReads.accountColumns }
 
     func cursor(_ sql: String) throws -> PGCursor {

@@ -37,19 +37,6 @@ struct SQLAuditSource: AuditSource {
 
     func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
 
-    /// One of the journal's indexes is unique, not partial, and has one key column, `ref`,
-    /// compared as bytes (a collation registered by whoever wrote the file could call equal
-    /// refs different, so only `BINARY` counts).
-    func refsAreUniquelyIndexed() throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM pragma_index_list('journal') AS list
-                           WHERE list."unique" = 1 AND list.partial = 0
-                             AND (SELECT count(*) FROM pragma_index_xinfo(list.name) WHERE key = 1) = 1
-                             AND EXISTS (SELECT 1 FROM pragma_index_xinfo(list.name)
-                                         WHERE key = 1 AND name = 'ref' AND coll = 'BINARY'))
-            """) ?? false
-    }
-
     var accountColumns: String { RowDecoding.accountColumns }
 
     func cursor(_ sql: String) throws -> SQLiteCursor { SQLiteCursor(try db.makeStatement(sql: sql)) }
