@@ -111,7 +111,10 @@ struct Attributes {
     func checkAllUsed() throws(LedgerError) {
         // Only pairs that are present are ever marked used: as many used as present means all.
         guard used.nonzeroBitCount != values.count else { return }
-        let unknown = values.pairs.indices.filter { $0 >= 64 || used & (1 << UInt64($0)) == 0 }.map { values.pairs[$0].key }
+        // No kind has more than a handful: so many are refused as such (pairs past the 64th are
+        // never marked, and would be listed whether read or not).
+        guard values.count <= 64 else { throw .invalid("entry", "\(values.count) attributes, more than any kind has") }
+        let unknown = values.pairs.indices.filter { used & (1 << UInt64($0)) == 0 }.map { values.pairs[$0].key }
         throw .invalid("entry", "unexpected attribute(s) \(unknown.joined(separator: ", "))")
     }
 }

@@ -158,6 +158,23 @@ struct TamperDetectionTests {
         }
     }
 
+    @Test("of several repeated refs, the one whose last use comes first is reported, at that use")
+    func severalRepeatedRefs() throws {
+        let ledger = try exampleLedger()
+        try ledger.store.rebuildJournal(refIndex: "CREATE INDEX journal_by_ref ON journal (ref)")
+        let seqs = try ledger.store.pool.read { db in try Int64.fetchAll(db, sql: "SELECT seq FROM journal WHERE ref IS NOT NULL ORDER BY seq") }
+        try #require(seqs.count >= 4)
+        let (s1, s2, s3, s4) = (seqs[0], seqs[1], seqs[2], seqs[3])
+        // s4 repeats s1's ref (last use s4), s3 repeats s2's (last use s3, first).
+        try ledger.store.tamper("""
+            UPDATE journal SET ref = (SELECT ref FROM journal WHERE seq = \(s1)) WHERE seq = \(s4);
+            UPDATE journal SET ref = (SELECT ref FROM journal WHERE seq = \(s2)) WHERE seq = \(s3);
+            """)
+        try ledger.store.rehashJournal(from: s3)
+        let ref = try ledger.store.read { try $0.entry(seq: s2)?.body.ref?.rawValue } ?? ""
+        try expectFailure(ledger, atSeq: s3, mentioning: "ref \(ref.debugDescription) is used by more than one entry")
+    }
+
     @Test("a truncated tail is caught when the expected head is given")
     func truncatedTail() throws {
         let full = try exampleLedger()
