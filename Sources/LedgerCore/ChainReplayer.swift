@@ -50,14 +50,27 @@ public struct ChainReplayer {
         let changes: [ProjectionChange]
         do {
             changes = try Effects.changes(of: entry, in: snapshot)
-            snapshot.append(entry)
-            for change in changes { snapshot.apply(change, seq: entry.seq) }
         } catch let error as LedgerError {
             throw fail("entry could not have been appended: \(error.message)")
         } catch {
             throw fail("replay failed: \(error)")
         }
-        if let violation = LedgerSnapshot.invariantViolation(in: changes) { throw fail(violation) }
+        // One pass over the changes: applied, each account written checked (entries conserve the
+        // sum by construction, so only the balances an entry wrote need looking at), and the
+        // credited account's kind noted for `append` (an entry with a credit writes that account).
+        let credit = entry.body.credit
+        var creditKind: AccountKind?
+        for change in changes {
+            if case .putAccount(let account) = change {
+                if account.kind != .system, account.balance < .zero {
+                    throw fail("account \(account.id) has a negative balance \(account.balance)")
+                }
+                if account.id == credit { creditKind = account.kind }
+            }
+            snapshot.apply(change, seq: entry.seq)
+        }
+        if credit != nil, creditKind == nil { creditKind = credit.flatMap { snapshot.accounts[$0]?.kind } }
+        snapshot.append(entry, creditIsResident: creditKind == .resident)
     }
 }
 
@@ -75,19 +88,5 @@ public enum ChainLink {
         guard prevHash == head.hash else { throw fail("prev_hash does not match the hash of entry \(head.seq)") }
         guard recomputed == hash else { throw fail("hash does not match the entry's contents (recomputed \(recomputed.hex))") }
         guard timeMs >= head.timeMs else { throw fail("time goes backwards") }
-    }
-}
-
-extension LedgerSnapshot {
-    /// The invariant check after an entry, in O(1): entries conserve the sum by construction,
-    /// so only the balances it wrote (each account an entry changes is in its changes, as
-    /// stored) need looking at.
-    static func invariantViolation(in changes: [ProjectionChange]) -> String? {
-        for change in changes {
-            if case .putAccount(let account) = change, account.kind != .system, account.balance < .zero {
-                return "account \(account.id) has a negative balance \(account.balance)"
-            }
-        }
-        return nil
     }
 }

@@ -73,8 +73,12 @@ public struct LedgerSnapshot: LedgerStorage {
 
     /// Only residents' credits are kept: the rules ask about no one else's.
     public mutating func append(_ entry: Entry) {
-        let resident = entry.body.credit.map { projections.accounts[$0]?.kind == .resident } ?? false
-        projections.append(entry, recordingCredit: resident)
+        append(entry, creditIsResident: entry.body.credit.map { projections.accounts[$0]?.kind == .resident } ?? false)
+    }
+
+    /// The same, told whether the entry credits a resident (the replay knows from its changes).
+    mutating func append(_ entry: Entry, creditIsResident: Bool) {
+        projections.append(entry, recordingCredit: creditIsResident)
     }
 
     public mutating func apply(_ change: ProjectionChange, seq: Int64) {

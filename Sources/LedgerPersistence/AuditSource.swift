@@ -9,6 +9,9 @@ package protocol AuditSource {
     associatedtype Cursor: AuditCursor
 
     func tableExists(_ name: String) throws -> Bool
+    /// The collation that orders text by its bytes (SQLite's `BINARY`, PostgreSQL's `"C"`):
+    /// byte-equal values sort next to each other whatever the column's own collation.
+    var byteCollation: String { get }
     /// The columns `RowDecoding.account` reads, as this engine selects them from
     /// `RowDecoding.accountSource`.
     var accountColumns: String { get }

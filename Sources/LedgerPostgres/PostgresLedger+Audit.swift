@@ -48,6 +48,8 @@ final class PGAuditSource: AuditSource {
         return true
     }
 
+    var byteCollation: String { "\"C\"" }
+
     var accountColumns: String { PGReads.accountColumns }
 
     func cursor(_ sql: String) throws -> PGCursor {

@@ -37,6 +37,8 @@ struct SQLAuditSource: AuditSource {
 
     func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
 
+    var byteCollation: String { "BINARY" }
+
     var accountColumns: String { RowDecoding.accountColumns }
 
     func cursor(_ sql: String) throws -> SQLiteCursor { SQLiteCursor(try db.makeStatement(sql: sql)) }
