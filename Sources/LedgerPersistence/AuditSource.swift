@@ -22,11 +22,12 @@ package protocol AuditSource {
     func entry(ref: ClientRef) throws -> Entry?
 }
 
-/// The rows of one SELECT, one at a time; a row's columns are valid until the next call.
-package protocol AuditCursor: AnyObject, SendableMetatype {
-    associatedtype Columns: AuditColumns
-    /// The next row, or nil after the last.
-    func next() throws -> Columns?
+/// The rows of one SELECT, one at a time. `next` moves to the next row and answers the cursor
+/// itself as that row's columns, valid until the next call: the audit's scan, generic over the
+/// engine, then holds only a reference per row, and asks for no type metadata to hold it.
+package protocol AuditCursor: AuditColumns, AnyObject {
+    /// The cursor on the next row, or nil after the last.
+    func next() throws -> Self?
 }
 
 /// One row of an `AuditCursor`, read in place. A typed reader answers nil for a value of

@@ -212,7 +212,7 @@ package struct LedgerAuditor<Source: AuditSource> {
     /// names the last entry that should have written the row. Rows are read from the statement's
     /// columns as the engine holds them, as the journal's are.
     func compare<Key: Hashable & CustomStringConvertible, Value: Equatable>(
-        _ what: String, sql: String, lastSeqColumn: Int, decode: (Source.Cursor.Columns) throws -> Value, key: KeyPath<Value, Key>,
+        _ what: String, sql: String, lastSeqColumn: Int, decode: (Source.Cursor) throws -> Value, key: KeyPath<Value, Key>,
         expected: [Key: Value], lastSeq: KeyPath<Value, Int64>
     ) throws {
         var seen: Set<Key> = []

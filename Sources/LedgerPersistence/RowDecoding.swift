@@ -216,7 +216,7 @@ package enum RowDecoding {
 /// (`StoredValue`), never converted to another. The projection decoders read through it, so a
 /// value of the wrong class is malformed instead of being read as what SQLite would make of
 /// it (the text `2300x` as the integer 2300). The audit reads raw statement columns
-/// (`RawColumns`); readers read GRDB's rows.
+/// (`SQLiteCursor`); readers read GRDB's rows.
 package protocol StoredColumns {
     func storedValue(at index: Int) -> StoredValue
 }

@@ -72,6 +72,8 @@ final class PGCursor: AuditCursor {
     private var rows: [PGRow] = []
     private var index = 0
     private var exhausted = false
+    /// The row `next` moved to.
+    private var current: PGRow?
 
     init(connection: PGConnection, name: String, sql: String) throws {
         self.connection = connection
@@ -79,7 +81,8 @@ final class PGCursor: AuditCursor {
         try connection.query("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)")
     }
 
-    func next() throws -> PGRow? {
+    func next() throws -> PGCursor? {
+        current = nil
         if index == rows.count {
             guard !exhausted else { return nil }
             rows = try connection.query("FETCH FORWARD \(Self.batch) FROM \(name)")
@@ -90,9 +93,22 @@ final class PGCursor: AuditCursor {
             }
             guard !rows.isEmpty else { return nil }
         }
-        defer { index += 1 }
-        return rows[index]
+        current = rows[index]
+        index += 1
+        return self
     }
+
+    /// The current row (the audit reads columns only after `next` answered a row).
+    private var row: PGRow {
+        guard let current else { preconditionFailure("a column read with no current row") }
+        return current
+    }
+
+    func isNull(_ index: Int32) -> Bool { row.isNull(index) }
+    func int64(_ index: Int32) -> Int64? { row.int64(index) }
+    func appendText(_ index: Int32, to bytes: inout [UInt8]) -> Int? { row.appendText(index, to: &bytes) }
+    func hash(_ index: Int32) -> Hash256? { row.hash(index) }
+    func storedValue(at index: Int) -> StoredValue { row.storedValue(at: index) }
 }
 
 /// The audit reads PostgreSQL's typed values as they arrive (binary), and a value of another

@@ -48,7 +48,8 @@ struct SQLAuditSource: AuditSource {
     func entry(ref: ClientRef) throws -> Entry? { try SQLReads(db: db).entry(ref: ref) }
 }
 
-/// One statement, stepped.
+/// One statement, stepped; on a row, its columns are read in place, and a value of another
+/// storage class reads as nil.
 final class SQLiteCursor: AuditCursor {
     /// Held, not only its handle: the statement is finalized when the cursor goes.
     private let statement: Statement
@@ -59,22 +60,14 @@ final class SQLiteCursor: AuditCursor {
         handle = statement.sqliteStatement
     }
 
-    func next() throws -> RawColumns? {
+    func next() throws -> SQLiteCursor? {
         let code = sqlite3_step(handle)
         guard code == SQLITE_ROW else {
             guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
             return nil
         }
-        return RawColumns(handle: handle, statement: statement)
+        return self
     }
-}
-
-/// The current row's columns, read in place; a value of another storage class reads as nil.
-struct RawColumns: AuditColumns {
-    let handle: SQLiteStatement
-    /// Keeps the statement (and so `handle`) alive while the row is read: a cursor used for one
-    /// row can go as soon as it has returned it.
-    let statement: Statement
 
     func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 
