@@ -73,7 +73,9 @@ public struct EntryAttributes: Hashable, Sendable, ExpressibleByDictionaryLitera
     /// The same UTF-8 bytes: the lengths first, then the bytes in place (every replayed entry
     /// looks up a few keys; the generic comparison of two UTF-8 views steps them one by one).
     static func sameBytes(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
+        // Equal bytes are equal strings, so unequal strings (the usual answer, and a quick one
+        // for short ASCII keys) have unequal bytes; equal strings may still be two spellings.
+        guard a == b, a.utf8.count == b.utf8.count else { return false }
         let inPlace = a.utf8.withContiguousStorageIfAvailable { x in b.utf8.withContiguousStorageIfAvailable { y in x.elementsEqual(y) } }
         return (inPlace ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }

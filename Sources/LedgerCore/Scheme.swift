@@ -141,18 +141,24 @@ public struct CivilDate: Hashable, Sendable {
 /// in the same local day (month) as this one; a later reversal does not give the allowance back.
 enum CapRules {
     static func check<S: LedgerStorage>(resident: AccountID, amount: Points, at timeMs: Int64, in state: S) throws {
+        // Every drop-off passes here: a cap that is not set costs nothing (no calendar, no list).
         let scheme = try state.scheme()
-        let caps: [(cap: Points?, since: Int64, period: String, when: String)] = [
-            (scheme.dailyCap, SchemeCalendar.dayStart(timeMs, offsetMinutes: scheme.offsetMinutes), "daily", "today"),
-            (scheme.monthlyCap, SchemeCalendar.monthStart(timeMs, offsetMinutes: scheme.offsetMinutes), "monthly", "this month"),
-        ]
-        for (cap, since, period, when) in caps {
-            guard let cap else { continue }
-            let earned = try state.earned(by: resident, since: since)
-            guard try earned.adding(amount) <= cap else {
-                let left = max(.zero, try cap.subtracting(earned))
-                throw LedgerError.limitExceeded("the \(period) cap is \(cap) points: \(resident) may earn \(left) more \(when), this drop-off is \(amount)")
-            }
+        if let cap = scheme.dailyCap {
+            try check(cap, since: SchemeCalendar.dayStart(timeMs, offsetMinutes: scheme.offsetMinutes), period: "daily", when: "today",
+                      resident: resident, amount: amount, in: state)
+        }
+        if let cap = scheme.monthlyCap {
+            try check(cap, since: SchemeCalendar.monthStart(timeMs, offsetMinutes: scheme.offsetMinutes), period: "monthly", when: "this month",
+                      resident: resident, amount: amount, in: state)
+        }
+    }
+
+    private static func check<S: LedgerStorage>(_ cap: Points, since: Int64, period: String, when: String,
+                                                 resident: AccountID, amount: Points, in state: S) throws {
+        let earned = try state.earned(by: resident, since: since)
+        guard try earned.adding(amount) <= cap else {
+            let left = max(.zero, try cap.subtracting(earned))
+            throw LedgerError.limitExceeded("the \(period) cap is \(cap) points: \(resident) may earn \(left) more \(when), this drop-off is \(amount)")
         }
     }
 }
