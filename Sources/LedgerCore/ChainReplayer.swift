@@ -17,6 +17,7 @@ public struct AuditFailure: Error, Equatable, Sendable, CustomStringConvertible 
 /// Verifies a journal fed to it in seq order: seq continuity, each stored prev-hash, each
 /// recomputed hash, non-decreasing time, and that every entry could have been appended
 /// (replayed through `Effects` into a `LedgerSnapshot`, invariants checked after each one).
+/// Once it has thrown, its snapshot may hold part of the failing entry: it is not fed again.
 public struct ChainReplayer {
     public private(set) var snapshot: LedgerSnapshot
     private let hasher: SHA256.Hasher

@@ -10,6 +10,9 @@ public enum Effects {
     public static let pinAttemptLimit = 5
 
     public static func changes<S: LedgerStorage>(of entry: Entry, in state: S) throws -> [ProjectionChange] {
+        guard entry.timeMs <= Entry.latestTimeMs else {
+            throw LedgerError.invalid("time", "\(entry.timeMs) ms is after the year 9999")
+        }
         let body = entry.body
         try ActorRules.check(body.actor, in: state)
         if body.actor == .resident, body.kind != .pinChanged, body.kind != .pinRejected {

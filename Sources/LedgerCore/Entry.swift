@@ -6,8 +6,13 @@ import LedgerCrypto
 /// one's `hash` is SHA-256(`prevHash` ‖ canonical bytes), so the journal is a hash chain.
 public struct Entry: Hashable, Sendable {
     public let seq: Int64
-    /// UTC milliseconds since the Unix epoch; never less than the previous entry's.
+    /// UTC milliseconds since the Unix epoch; never less than the previous entry's, and no later
+    /// than `latestTimeMs`.
     public let timeMs: Int64
+    /// The last millisecond of the year 9999 (9999-12-31T23:59:59.999Z). The rules do calendar
+    /// arithmetic on an entry's time (caps, holds, expiry); a time this side of it leaves that
+    /// arithmetic far from Int64's ends, so a forged time can be refused rather than overflow.
+    public static let latestTimeMs: Int64 = 253_402_300_799_999
     public let body: EntryBody
     public let prevHash: Hash256
     public let hash: Hash256

@@ -9,9 +9,10 @@ package protocol AuditSource {
     associatedtype Cursor: AuditCursor
 
     func tableExists(_ name: String) throws -> Bool
-    /// The collation that orders text by its bytes (SQLite's `BINARY`, PostgreSQL's `"C"`):
-    /// byte-equal values sort next to each other whatever the column's own collation.
-    var byteCollation: String { get }
+    /// `journal.ref` as an expression that orders by its bytes (SQLite's `BINARY`, PostgreSQL's
+    /// `"C"` on it as text): byte-equal refs sort next to each other whatever the column's own
+    /// collation or type.
+    var refInByteOrder: String { get }
     /// The columns `RowDecoding.account` reads, as this engine selects them from
     /// `RowDecoding.accountSource`.
     var accountColumns: String { get }

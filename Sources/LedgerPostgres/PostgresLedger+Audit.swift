@@ -48,7 +48,9 @@ final class PGAuditSource: AuditSource {
         return true
     }
 
-    var byteCollation: String { "\"C\"" }
+    /// Cast, so a column someone retyped is still ordered (and its rows then fail the scan as
+    /// not text, at their seq) rather than failing the statement.
+    var refInByteOrder: String { "ref::text COLLATE \"C\"" }
 
     var accountColumns: String { PGReads.accountColumns }
 

@@ -37,7 +37,7 @@ struct SQLAuditSource: AuditSource {
 
     func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
 
-    var byteCollation: String { "BINARY" }
+    var refInByteOrder: String { "ref COLLATE BINARY" }
 
     var accountColumns: String { RowDecoding.accountColumns }
 
@@ -54,6 +54,8 @@ final class SQLiteCursor: AuditCursor {
     /// Held, not only its handle: the statement is finalized when the cursor goes.
     private let statement: Statement
     private let handle: SQLiteStatement
+    /// Stepped past its last row (SQLite would start the statement again on the next step).
+    private var done = false
 
     init(_ statement: Statement) {
         self.statement = statement
@@ -61,9 +63,11 @@ final class SQLiteCursor: AuditCursor {
     }
 
     func next() throws -> SQLiteCursor? {
+        guard !done else { return nil }
         let code = sqlite3_step(handle)
         guard code == SQLITE_ROW else {
             guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            done = true
             return nil
         }
         return self

@@ -212,6 +212,11 @@ struct PostgresLedgerTests {
             try cluster.psql("UPDATE accounts SET pending = pending + 1 WHERE id = 'R-GEN-2'", database: "ledger")
             guard case .failure(let failure) = try postgres.verify() else { Issue.record("a tampered projection passed the audit"); return }
             #expect(failure.reason.contains("R-GEN-2"), "\(failure)")
+            // A ref column retyped by the owner is a damaged row at the first ref, not an error of
+            // the audit's own statements (the refs are ordered as text whatever the column's type).
+            try cluster.psql("ALTER TABLE journal ALTER COLUMN ref TYPE bytea USING convert_to(ref, 'UTF8')", database: "ledger")
+            guard case .failure(let retyped) = try postgres.verify() else { Issue.record("a retyped ref column passed the audit"); return }
+            #expect(retyped.reason.contains("ref is not text"), "\(retyped)")
         }
     }
 

@@ -36,6 +36,23 @@ struct SchemeCapTests {
         guard case .success = try ledger.store.verify() else { Issue.record("must verify"); return }
     }
 
+    @Test("a forged time at the clock's end, with caps set, fails the audit at that entry instead of overflowing the calendar")
+    func forgedTimeAtTheEnd() throws {
+        let ledger = try TemporaryLedger(clock: { Self.noonManila })
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Self.scheme(daily: .some(Make.points("50")), monthly: .some(Make.points("500"))))
+        let seq = try ledger.store.submit(Make.dropoff("R-1", kg: "1", ref: "a")).entry.seq
+        for forged in [Int64.max - 1_000, Entry.latestTimeMs + 1] {
+            try ledger.store.tamperJournal("UPDATE journal SET time_ms = \(forged) WHERE seq = \(seq); UPDATE chain_head SET time_ms = \(forged)")
+            try ledger.store.rehashJournal(from: seq)
+            guard case .failure(let failure) = try ledger.store.verify() else { Issue.record("a time of \(forged) passed the audit"); continue }
+            #expect(failure.seq == seq && failure.reason.contains("after the year 9999"), "\(failure)")
+        }
+        try ledger.store.tamperJournal("UPDATE journal SET time_ms = \(Entry.latestTimeMs) WHERE seq = \(seq); UPDATE chain_head SET time_ms = \(Entry.latestTimeMs)")
+        try ledger.store.rehashJournal(from: seq)
+        guard case .success = try ledger.store.verify() else { Issue.record("the year 9999's last millisecond is a time"); return }
+    }
+
     @Test("a drop-off over the daily cap is LIMIT_EXCEEDED with the allowance left, and the next local day starts afresh")
     func dailyCap() throws {
         let clock = TestClock(Self.noonManila)
