@@ -9,10 +9,11 @@ package protocol AuditSource {
     associatedtype Cursor: AuditCursor
 
     func tableExists(_ name: String) throws -> Bool
-    /// `journal.ref` as an expression that orders by its bytes (SQLite's `BINARY`, PostgreSQL's
-    /// `"C"` on it as text): byte-equal refs sort next to each other whatever the column's own
-    /// collation or type.
-    var refInByteOrder: String { get }
+    /// A SELECT of (ref, seq) rows of the journal that holds every row whose ref is used more
+    /// than once, ordered so that byte-equal refs are next to each other whatever the column's own
+    /// collation or type. SQLite steps all the refs in byte order (in the process, cheaper than
+    /// grouping them); PostgreSQL groups them on the server and sends only the repeated ones.
+    var refsToCompare: String { get }
     /// The columns `RowDecoding.account` reads, as this engine selects them from
     /// `RowDecoding.accountSource`.
     var accountColumns: String { get }

@@ -49,7 +49,7 @@ package struct LedgerAuditor<Source: AuditSource> {
             byRef: { ref in try connection.withLock { try source.entry(ref: ref) } }))
         // Prepared here, stepped on the scan's thread once the journal is read (a statement is
         // prepared on the connection's own queue).
-        let repeatedRefs = try source.cursor(Self.refsInOrder(source.refInByteOrder))
+        let repeatedRefs = try source.cursor(source.refsToCompare)
         let scan = JournalScan(journal: journal, tree: tree, connection: connection) { try Self.checkRefsAreUnique(repeatedRefs) }
         let finished = DispatchSemaphore(value: 0)
         // Unowned: this function keeps the scan (and the statements it holds) until the thread
@@ -104,14 +104,7 @@ package struct LedgerAuditor<Source: AuditSource> {
         return report
     }
 
-    /// Every ref with its entry, in byte order, so equal refs are next to each other. Stepping
-    /// the index on ref in order costs a third of grouping it, and reads the same rows: whatever
-    /// the schema says of the index, a repeated ref in it is seen.
-    static func refsInOrder(_ orderedRef: String) -> String {
-        "SELECT ref, seq FROM journal WHERE ref IS NOT NULL ORDER BY \(orderedRef)"
-    }
-
-    /// Reads `refsInOrder`: of the refs used more than once, the one whose last use comes first
+    /// Reads `AuditSource.refsToCompare`: of the refs used more than once, the one whose last use comes first
     /// is reported, at that use. (The UNIQUE index makes a repeat impossible unless someone
     /// rebuilt or relabelled it.)
     static func checkRefsAreUnique(_ rows: Source.Cursor) throws {
@@ -251,7 +244,7 @@ private struct StoredReversal: Equatable {
     let original: Int64, by: Int64
 }
 
-/// The runs of equal refs in `LedgerAuditor.refsInOrder`, and the repeated one to report.
+/// The runs of equal refs in `AuditSource.refsToCompare`, and the repeated one to report.
 private struct RefGroups {
     /// The ref just read, filled by the caller before `add`.
     var current: [UInt8] = []

@@ -48,9 +48,15 @@ final class PGAuditSource: AuditSource {
         return true
     }
 
-    /// Cast, so a column someone retyped is still ordered (and its rows then fail the scan as
-    /// not text, at their seq) rather than failing the statement.
-    var refInByteOrder: String { "ref::text COLLATE \"C\"" }
+    /// Compared as text in bytes' order (`"C"`), so a column someone retyped or gave another
+    /// collation is still read (its rows then fail the scan as not text, at their seq).
+    var refsToCompare: String {
+        """
+        SELECT ref::text COLLATE "C" AS r, seq FROM journal
+        WHERE ref::text COLLATE "C" IN (SELECT ref::text COLLATE "C" FROM journal WHERE ref IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+        ORDER BY r
+        """
+    }
 
     var accountColumns: String { PGReads.accountColumns }
 

@@ -37,7 +37,7 @@ struct SQLAuditSource: AuditSource {
 
     func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
 
-    var refInByteOrder: String { "ref COLLATE BINARY" }
+    var refsToCompare: String { "SELECT ref, seq FROM journal WHERE ref IS NOT NULL ORDER BY ref COLLATE BINARY" }
 
     var accountColumns: String { RowDecoding.accountColumns }
 

@@ -1,8 +1,8 @@
 import Foundation
 import LedgerCore
 import LedgerFixtures
-import LedgerPersistence
-import LedgerPostgres
+@testable import LedgerPersistence
+@testable import LedgerPostgres
 import LedgerStore
 import LedgerTestSupport
 import Synchronization
@@ -212,6 +212,33 @@ struct PostgresLedgerTests {
             try cluster.psql("UPDATE accounts SET pending = pending + 1 WHERE id = 'R-GEN-2'", database: "ledger")
             guard case .failure(let failure) = try postgres.verify() else { Issue.record("a tampered projection passed the audit"); return }
             #expect(failure.reason.contains("R-GEN-2"), "\(failure)")
+            // Refs are compared as the server groups them: none repeated, nothing to report; two
+            // entries given a third's ref (the unique constraint dropped, the triggers off), the
+            // later of them is named.
+            let refs = try cluster.psql("SELECT seq FROM journal WHERE ref IS NOT NULL ORDER BY seq LIMIT 3", database: "ledger")
+                .split(whereSeparator: \.isWhitespace).compactMap { Int64($0) }
+            try #require(refs.count == 3)
+            let connection = try postgres.connectWritable()
+            defer { connection.close() }
+            func repeated() throws -> AuditFailure? {
+                try connection.transaction {
+                    let source = PGAuditSource(connection: connection)
+                    do {
+                        try LedgerAuditor<PGAuditSource>.checkRefsAreUnique(try source.cursor(source.refsToCompare))
+                        return nil
+                    } catch let failure as AuditFailure {
+                        return failure
+                    }
+                }
+            }
+            #expect(try repeated() == nil)
+            try cluster.psql("""
+                ALTER TABLE journal DROP CONSTRAINT journal_ref_key;
+                SET session_replication_role = replica;
+                UPDATE journal SET ref = (SELECT ref FROM journal WHERE seq = \(refs[0])) WHERE seq IN (\(refs[1]), \(refs[2]));
+                """, database: "ledger")
+            let found = try repeated()
+            #expect(found?.seq == refs[2] && found?.reason.contains("is used by more than one entry") == true, "\(String(describing: found))")
             // A ref column retyped by the owner is a damaged row at the first ref, not an error of
             // the audit's own statements (the refs are ordered as text whatever the column's type).
             try cluster.psql("ALTER TABLE journal ALTER COLUMN ref TYPE bytea USING convert_to(ref, 'UTF8')", database: "ledger")
