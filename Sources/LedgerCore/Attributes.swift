@@ -5,7 +5,7 @@ import LedgerCrypto
 struct Attributes {
     private let values: EntryAttributes
     /// Bit i: the pair at index i was read. An entry of a known kind has a handful of
-    /// attributes; pairs beyond the 64th are never marked, so they are reported as unexpected.
+    /// attributes; pairs beyond the 64th are never marked (such an entry is refused whole).
     private var used: UInt64 = 0
 
     init(body: EntryBody) {

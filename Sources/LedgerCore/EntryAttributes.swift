@@ -70,8 +70,9 @@ public struct EntryAttributes: Hashable, Sendable, ExpressibleByDictionaryLitera
         pairs.firstIndex { Self.sameBytes($0.key, key) }
     }
 
-    /// The same UTF-8 bytes: the lengths first, then the bytes in place (every replayed entry
-    /// looks up a few keys; the generic comparison of two UTF-8 views steps them one by one).
+    /// The same UTF-8 bytes: string equality first, then the lengths and the bytes in place
+    /// (every replayed entry looks up a few keys; the generic comparison of two UTF-8 views
+    /// steps them one by one).
     static func sameBytes(_ a: String, _ b: String) -> Bool {
         // Equal bytes are equal strings, so unequal strings (the usual answer, and a quick one
         // for short ASCII keys) have unequal bytes; equal strings may still be two spellings.
