@@ -26,13 +26,13 @@ public enum CanonicalEncoding {
     }
 
     /// The layout itself, over the fields' UTF-8 bytes wherever they are (Swift strings, or an
-    /// audit's column buffers). `attributes` appends the count and the sorted key/value pairs
-    /// (with `appendUInt32` and `appendString`), or returns false when it cannot.
-    /// Returns false if `attributes` did; `out` is then incomplete.
+    /// audit's column buffers), into any `CanonicalOutput`. `attributes` appends the count and the
+    /// sorted key/value pairs (with `appendUInt32` and `appendString`), or returns false when it
+    /// cannot. Returns false if `attributes` did; `out` is then incomplete.
     @inlinable
-    public static func encode<Text: Collection<UInt8>>(
-        into out: inout [UInt8], seq: Int64, timeMs: Int64, kind: Text, debit: Text?, credit: Text?, amount: Int64,
-        actor: Text, ref: Text?, prevHash: Hash256, attributes: (inout [UInt8]) -> Bool
+    public static func encode<Out: CanonicalOutput, Text: Collection<UInt8>>(
+        into out: inout Out, seq: Int64, timeMs: Int64, kind: Text, debit: Text?, credit: Text?, amount: Int64,
+        actor: Text, ref: Text?, prevHash: Hash256, attributes: (inout Out) -> Bool
     ) -> Bool {
         out.append(version)
         appendInt64(seq, to: &out)
@@ -44,30 +44,58 @@ public enum CanonicalEncoding {
         appendString(actor, to: &out)
         appendOptionalString(ref, to: &out)
         guard attributes(&out) else { return false }
-        prevHash.withUnsafeBytes { out.append(contentsOf: $0) }
+        prevHash.withUnsafeBytes { out.append(bytes: $0) }
         return true
     }
 
     /// An absent value encodes as the empty string.
     @inlinable
-    static func appendOptionalString<Text: Collection<UInt8>>(_ text: Text?, to out: inout [UInt8]) {
+    static func appendOptionalString<Out: CanonicalOutput, Text: Collection<UInt8>>(_ text: Text?, to out: inout Out) {
         if let text { appendString(text, to: &out) } else { appendUInt32(0, to: &out) }
     }
 
     @inlinable
-    public static func appendInt64(_ value: Int64, to out: inout [UInt8]) {
-        // Big-endian, in one append (one capacity check, not eight).
-        withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { out.append(contentsOf: $0) }
+    public static func appendInt64<Out: CanonicalOutput>(_ value: Int64, to out: inout Out) {
+        out.append(bigEndian: UInt64(bitPattern: value))
     }
 
     @inlinable
-    public static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+    public static func appendUInt32<Out: CanonicalOutput>(_ value: UInt32, to out: inout Out) {
+        out.append(bigEndian: value)
     }
 
     @inlinable
-    public static func appendString<Text: Collection<UInt8>>(_ utf8: Text, to out: inout [UInt8]) {
+    public static func appendString<Out: CanonicalOutput, Text: Collection<UInt8>>(_ utf8: Text, to out: inout Out) {
         appendUInt32(UInt32(utf8.count), to: &out)
         out.append(contentsOf: utf8)
     }
+}
+
+/// Where canonical bytes go: a growable array when an entry is sealed, or memory an audit set
+/// aside for a row (which it then hashes in place).
+public protocol CanonicalOutput {
+    mutating func append(_ byte: UInt8)
+    mutating func append(bytes: UnsafeRawBufferPointer)
+    mutating func append<Text: Collection<UInt8>>(contentsOf text: Text)
+    /// The integer's bytes, most significant first (`FixedWidthInteger.bigEndian`).
+    mutating func append(bigEndian value: UInt64)
+    mutating func append(bigEndian value: UInt32)
+}
+
+extension CanonicalOutput {
+    @inlinable
+    public mutating func append(bigEndian value: UInt64) {
+        // In one append (one capacity check, not eight).
+        withUnsafeBytes(of: value.bigEndian) { append(bytes: $0) }
+    }
+
+    @inlinable
+    public mutating func append(bigEndian value: UInt32) {
+        withUnsafeBytes(of: value.bigEndian) { append(bytes: $0) }
+    }
+}
+
+extension Array: CanonicalOutput where Element == UInt8 {
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
 }

@@ -82,14 +82,60 @@ package enum AttributesJSON {
     /// Appends the attributes of a stored `attrs` text to an entry's canonical bytes (the
     /// count, then each key and value length-prefixed, unescaped), reading the column's bytes
     /// in place. False for text that is not in the canonical form (`decode` accepts exactly
-    /// the same texts).
-    package static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
-        let end = json.count - 1
-        guard end >= 1, json[0] == UInt8(ascii: "{"), json[end] == UInt8(ascii: "}") else { return false }
+    /// the same texts). Writes at most `canonicalCapacity(json.count)` bytes.
+    static func appendCanonical(_ json: UnsafeRawBufferPointer, to out: inout RowBytes) -> Bool {
+        var reader = LiteralReader(json: json)
+        guard reader.end >= 1, json[0] == UInt8(ascii: "{"), json[reader.end] == UInt8(ascii: "}") else { return false }
+        let countAt = out.count
+        CanonicalEncoding.appendUInt32(0, to: &out)
+        var pairs: UInt32 = 0
+        var previousKey = 0..<0
+        while reader.index < reader.end {
+            if pairs > 0 {
+                guard json[reader.index] == UInt8(ascii: ",") else { return false }
+                reader.index += 1
+            }
+            guard let key = reader.string(to: &out) else { return false }
+            // Strictly ascending keys: sorted, and never repeated.
+            if pairs > 0, !out.bytes(previousKey).lexicographicallyPrecedes(out.bytes(key)) { return false }
+            previousKey = key
+            guard reader.index < reader.end, json[reader.index] == UInt8(ascii: ":") else { return false }
+            reader.index += 1
+            guard reader.string(to: &out) != nil else { return false }
+            pairs += 1
+        }
+        out.setUInt32(pairs, at: countAt)
+        return true
+    }
+
+    /// The most bytes `appendCanonical` writes for `jsonCount` bytes of text: a literal of n
+    /// bytes (two of them quotes) becomes a 4-byte length and at most n - 2 bytes, and there are
+    /// at most `jsonCount / 2` literals, after the 4-byte count.
+    static func canonicalCapacity(_ jsonCount: Int) -> Int { 4 + 2 * jsonCount }
+
+    /// `appendCanonical` into an array of its own (for tests).
+    package static func canonical(_ json: UnsafeRawBufferPointer) -> [UInt8]? {
+        var out: [UInt8] = []
+        return RowBytes.append(to: &out, reserving: canonicalCapacity(json.count)) { appendCanonical(json, to: &$0) } ? out : nil
+    }
+
+    /// Steps through the literals of an `attrs` text for `appendCanonical`. A struct, not a nested
+    /// function capturing the index: a captured variable is boxed and checked for exclusive access
+    /// at every use.
+    private struct LiteralReader {
+        let json: UnsafeRawBufferPointer
+        /// The closing brace.
+        let end: Int
         var index = 1
+
+        init(json: UnsafeRawBufferPointer) {
+            self.json = json
+            end = json.count - 1
+        }
+
         /// One string literal at `index`, as a length-prefixed canonical string; the range of
         /// its bytes in `out`. Runs without escapes are copied whole.
-        func string() -> Range<Int>? {
+        mutating func string(to out: inout RowBytes) -> Range<Int>? {
             guard index < end, json[index] == UInt8(ascii: "\"") else { return nil }
             index += 1
             let lengthAt = out.count
@@ -99,13 +145,12 @@ package enum AttributesJSON {
             while index < end {
                 let byte = json[index]
                 if byte == UInt8(ascii: "\"") {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: json[run..<index]))
+                    out.append(bytes: UnsafeRawBufferPointer(rebasing: json[run..<index]))
                     index += 1
-                    let length = UInt32(out.count - start)
-                    for offset in 0..<4 { out[lengthAt + offset] = UInt8(truncatingIfNeeded: length >> (24 - 8 * UInt32(offset))) }
+                    out.setUInt32(UInt32(out.count - start), at: lengthAt)
                     return start..<out.count
                 } else if byte == UInt8(ascii: "\\") {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: json[run..<index]))
+                    out.append(bytes: UnsafeRawBufferPointer(rebasing: json[run..<index]))
                     guard index + 1 < end else { return nil }
                     let escaped = json[index + 1]
                     guard escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else { return nil }
@@ -120,26 +165,6 @@ package enum AttributesJSON {
             }
             return nil
         }
-        let countAt = out.count
-        CanonicalEncoding.appendUInt32(0, to: &out)
-        var pairs: UInt32 = 0
-        var previousKey = 0..<0
-        while index < end {
-            if pairs > 0 {
-                guard json[index] == UInt8(ascii: ",") else { return false }
-                index += 1
-            }
-            guard let key = string() else { return false }
-            // Strictly ascending keys: sorted, and never repeated.
-            if pairs > 0, !out[previousKey].lexicographicallyPrecedes(out[key]) { return false }
-            previousKey = key
-            guard index < end, json[index] == UInt8(ascii: ":") else { return false }
-            index += 1
-            guard string() != nil else { return false }
-            pairs += 1
-        }
-        for offset in 0..<4 { out[countAt + offset] = UInt8(truncatingIfNeeded: pairs >> (24 - 8 * UInt32(offset))) }
-        return true
     }
 
     /// The attributes as `appendCanonical` wrote them (the count, then length-prefixed keys and

@@ -4,13 +4,12 @@ import LedgerCrypto
 import LedgerTransparency
 
 /// The audit's first stage, on a thread of its own: steps the journal and the tree's rows
-/// (`AuditCursor`s), checks every entry's link to the chain by hashing its canonical bytes
-/// built straight from the column buffers, checks the Merkle tree beside it, and hands the rows
-/// on, copied into chunks with their attributes as hashed, to the replay on the caller's
-/// thread (`LedgerAuditor`), which decodes each into its `Entry`. The two run
-/// on the machine's two cores at once; at most `Handoff.capacity` chunks wait between them, so
-/// memory stays bounded whatever the journal's length.
-///
+/// (`AuditCursor`s), writes every entry's canonical bytes from its columns into a chunk and
+/// checks its link to the chain by hashing them there, checks the Merkle tree beside it, and
+/// hands the chunks on to the replay on the caller's thread (`LedgerAuditor`), which decodes
+/// each entry from the bytes that were hashed. The two run on the machine's two cores at once;
+/// at most `Handoff.capacity` chunks wait between them, so memory stays bounded whatever the
+/// journal's length.
 final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
     private let journal: Cursor
     private let connection: NSLock
@@ -75,40 +74,42 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
         let journal = self.journal
         while chunk.rows.count < ScannedRows.capacity {
             guard let columns = try journal.next() else { return false }
-            var row = try ScannedRow(columns: columns, after: head, copyingInto: &chunk.bytes)
             scratch.removeAll(keepingCapacity: true)
+            let read = try JournalRow(columns: columns, after: head, copyingInto: &scratch)
+            // The canonical bytes are written straight into the chunk, hashed there, and read by
+            // the replay there: no copy of them is made.
+            let start = chunk.bytes.count
             var attributesAt = 0
-            let encoded = chunk.bytes.withUnsafeBytes { bytes in
-                CanonicalEncoding.encode(
-                    into: &scratch, seq: row.seq, timeMs: row.timeMs, kind: row.kind.in(bytes)!, debit: row.debit.in(bytes),
-                    credit: row.credit.in(bytes), amount: row.amount, actor: row.actor.in(bytes)!, ref: row.ref.in(bytes),
-                    prevHash: row.prevHash) { out in
-                        attributesAt = out.count
-                        return AttributesJSON.appendCanonical(row.attrs.in(bytes)!, to: &out)
-                    }
+            let encoded = scratch.withUnsafeBytes { text in
+                RowBytes.append(to: &chunk.bytes, reserving: read.canonicalCapacity) { out in
+                    CanonicalEncoding.encode(
+                        into: &out, seq: read.seq, timeMs: read.timeMs, kind: read.kind.in(text)!, debit: read.debit.in(text),
+                        credit: read.credit.in(text), amount: read.amount, actor: read.actor.in(text)!, ref: read.ref.in(text),
+                        prevHash: read.prevHash) { out in
+                            attributesAt = out.count
+                            return AttributesJSON.appendCanonical(read.attrs.in(text)!, to: &out)
+                        }
+                }
             }
             guard encoded else {
-                throw AuditFailure(seq: row.seq, reason: "the ledger is damaged: journal entry \(row.seq): attrs is not in the canonical form")
+                throw AuditFailure(seq: read.seq, reason: "the ledger is damaged: journal entry \(read.seq): attrs is not in the canonical form")
             }
-            let recomputed = try scratch.withUnsafeBytes { bytes in
-                Result { () throws(CryptoError) in try hasher.digest(after: row.prevHash, bytes) }
-            }.mapError { AuditFailure(seq: row.seq, reason: "could not hash: \($0)") }.get()
-            try ChainLink.check(seq: row.seq, timeMs: row.timeMs, prevHash: row.prevHash, hash: row.hash,
+            let recomputed = try chunk.bytes.withUnsafeBytes { bytes in
+                Result { () throws(CryptoError) in try hasher.digest(after: read.prevHash, UnsafeRawBufferPointer(rebasing: bytes[start...])) }
+            }.mapError { AuditFailure(seq: read.seq, reason: "could not hash: \($0)") }.get()
+            try ChainLink.check(seq: read.seq, timeMs: read.timeMs, prevHash: read.prevHash, hash: read.hash,
                                 recomputed: recomputed, after: head)
-            try tree.append(entryHash: row.hash, seq: row.seq)
-            // The attributes as hashed (between the ref and the 32 bytes of prev_hash), for the
-            // replay to read without parsing the JSON again.
-            row.attributes = ScannedRow.Span(offset: Int32(chunk.bytes.count), length: Int32(scratch.count - Hash256.byteCount - attributesAt))
-            chunk.bytes.append(contentsOf: scratch[attributesAt..<scratch.count - Hash256.byteCount])
-            head = ChainHead(seq: row.seq, hash: row.hash, timeMs: row.timeMs)
-            chunk.rows.append(row)
+            try tree.append(entryHash: read.hash, seq: read.seq)
+            head = ChainHead(seq: read.seq, hash: read.hash, timeMs: read.timeMs)
+            chunk.rows.append(ScannedRow(read, canonicalAt: start, attributesAt: start + attributesAt,
+                                         end: chunk.bytes.count))
         }
         return true
     }
 }
 
-/// Rows the scan has checked, for the replay: the fixed-size fields, and the text columns'
-/// bytes copied into one buffer.
+/// Rows the scan has checked, for the replay: the fixed-size fields, and every row's canonical
+/// bytes in one buffer.
 struct ScannedRows: Sendable {
     static let capacity = 2048
 
@@ -128,19 +129,19 @@ struct ScannedRows: Sendable {
     }
 }
 
-/// One journal row as the scan read it; text columns are spans of `ScannedRows.bytes`, and so
-/// are its attributes in their canonical encoding once the scan has hashed them.
+/// One journal row as the scan hashed it, for the replay: the fixed-size fields, and its text
+/// fields as spans of the canonical bytes in `ScannedRows.bytes` (where each sits after its
+/// length), its attributes too (the count, then length-prefixed keys and values, as
+/// `AttributesJSON.appendCanonical` wrote them).
 struct ScannedRow: Sendable {
     let seq: Int64
     let timeMs: Int64
     let amount: Int64
     let prevHash: Hash256
     let hash: Hash256
-    let kind: Span, debit: Span, credit: Span, actor: Span, ref: Span, attrs: Span
-    /// The count, then length-prefixed keys and values (`AttributesJSON.appendCanonical`).
-    var attributes = Span.null
+    let kind: Span, debit: Span, credit: Span, actor: Span, ref: Span, attributes: Span
 
-    /// A text column's place in the chunk's bytes; `length` -1 for NULL.
+    /// A text's place in a buffer; `length` -1 for NULL.
     struct Span: Sendable {
         let offset: Int32
         let length: Int32
@@ -152,18 +153,50 @@ struct ScannedRow: Sendable {
         }
     }
 
+    /// `row` as `CanonicalEncoding` laid it out from `canonicalAt` (version, seq and time, then
+    /// each text after its 4-byte length, the amount after the credit), its attributes from
+    /// `attributesAt` up to the 32 bytes of prev_hash that end it at `end`.
+    init(_ row: JournalRow, canonicalAt: Int, attributesAt: Int, end: Int) {
+        (seq, timeMs, amount, prevHash, hash) = (row.seq, row.timeMs, row.amount, row.prevHash, row.hash)
+        var offset = canonicalAt + 1 + 8 + 8
+        func text(_ span: Span) -> Span {
+            defer { offset += 4 + max(Int(span.length), 0) }
+            return span.length < 0 ? .null : Span(offset: Int32(offset + 4), length: span.length)
+        }
+        kind = text(row.kind)
+        debit = text(row.debit)
+        credit = text(row.credit)
+        offset += 8
+        actor = text(row.actor)
+        ref = text(row.ref)
+        precondition(offset == attributesAt, "the canonical layout is the one CanonicalEncoding writes")
+        attributes = Span(offset: Int32(attributesAt), length: Int32(end - Hash256.byteCount - attributesAt))
+    }
+}
+
+/// One journal row as read from its columns, type-checked, its text copied into the scan's
+/// scratch buffer (spans of it), before its canonical bytes are written.
+struct JournalRow {
+    let seq: Int64
+    let timeMs: Int64
+    let amount: Int64
+    let prevHash: Hash256
+    let hash: Hash256
+    let kind: ScannedRow.Span, debit: ScannedRow.Span, credit: ScannedRow.Span, actor: ScannedRow.Span
+    let ref: ScannedRow.Span, attrs: ScannedRow.Span
+
     /// Reads and type-checks the current row (`RowDecoding.journalColumns`), copying its text.
     init(columns: some AuditColumns, after head: ChainHead, copyingInto bytes: inout [UInt8]) throws {
         let seq = columns.int64(0)
         let at = seq ?? head.seq + 1
         func bad(_ what: String) -> AuditFailure { AuditFailure(seq: at, reason: "the ledger is damaged: journal entry \(at): \(what)") }
-        func text(_ index: Int32, _ name: String, optional: Bool = false) throws -> Span {
+        func text(_ index: Int32, _ name: String, optional: Bool = false) throws -> ScannedRow.Span {
             let offset = bytes.count
             guard let length = columns.appendText(index, to: &bytes) else {
                 if optional, columns.isNull(index) { return .null }
                 throw bad("\(name) is \(columns.isNull(index) ? "missing" : "not text")")
             }
-            return Span(offset: Int32(offset), length: Int32(length))
+            return ScannedRow.Span(offset: Int32(offset), length: Int32(length))
         }
         guard let seq else { throw bad("seq is not an integer") }
         // Entry 1 comes first: a row before it is no entry, and the chain would never reach it.
@@ -180,6 +213,14 @@ struct ScannedRow: Sendable {
         actor = try text(6, "actor")
         ref = try text(7, "ref", optional: true)
         attrs = try text(8, "attrs")
+    }
+
+    /// The most bytes its canonical encoding takes (`CanonicalEncoding`'s layout, the
+    /// attributes at their longest).
+    var canonicalCapacity: Int {
+        func text(_ span: ScannedRow.Span) -> Int { 4 + max(Int(span.length), 0) }
+        return 1 + 8 + 8 + text(kind) + text(debit) + text(credit) + 8 + text(actor) + text(ref)
+            + AttributesJSON.canonicalCapacity(Int(attrs.length)) + Hash256.byteCount
     }
 }
 
