@@ -70,7 +70,7 @@ let package = Package(
                         .embedInCode("Schema/003_account_closed.sql"), .embedInCode("Schema/004_scheme.sql"),
                         .embedInCode("Schema/005_expiry.sql"), .embedInCode("Schema/006_holds.sql"),
                         .embedInCode("Schema/007_profiles.sql"), .embedInCode("Schema/008_alert_thresholds.sql"),
-                        .embedInCode("Schema/009_credits_index.sql")]
+                        .embedInCode("Schema/009_credits_index.sql"), .embedInCode("Schema/010_debits_index.sql")]
         ),
         // The PostgreSQL engine: the same ledger in a database that streaming replication keeps on
         // a second machine. Its tables are schema/postgres/, embedded as SQLite's are.

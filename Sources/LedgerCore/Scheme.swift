@@ -194,7 +194,7 @@ public enum ExpiryRules {
     /// resident who has not spent is answered after two credits (the first, and the next to
     /// show its millisecond is whole); one who spent most, after about twice as many as the
     /// lots used up (a BALANCE stepped through all of a resident's thousands before). The total
-    /// is the store's one sum over its index.
+    /// is `totalCredited(to:totalDebited:)`.
     public static func next(of account: AccountState, totalCredited: Points,
                             creditsOldestFirst nextCredit: () throws -> (timeMs: Int64, points: Points)?,
                             in state: some RuleQueries) throws -> (points: Points, expiresMs: Int64)? {
@@ -253,6 +253,16 @@ public enum ExpiryRules {
         func unpostedHeld(of account: AccountID, after timeMs: Int64) throws -> Points { try base.unpostedHeld(of: account, after: timeMs) }
         func scheme() throws -> SchemeState { settings }
         func earned(by account: AccountID, since timeMs: Int64) throws -> Points { try base.earned(by: account, since: timeMs) }
+    }
+
+    /// All that was ever credited to `account`, from what it holds and all it was ever debited:
+    /// points reach or leave an account only as an entry's credit or debit (`Effects.transfer`
+    /// moves `amount` from `debit` to `credit`, and nothing else changes a balance), and every
+    /// account opens at zero, so its credits sum to its balance (pending points included) plus
+    /// its debits. A store sums a resident's debits, which are few, not their credits, which are
+    /// one per drop-off.
+    public static func totalCredited(to account: AccountState, totalDebited: Points) throws -> Points {
+        try account.balance.adding(totalDebited)
     }
 
     /// The index of the first of `times` (ascending) after `timeMs`; `times.count` when none is.

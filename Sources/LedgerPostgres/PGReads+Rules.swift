@@ -33,12 +33,25 @@ extension PGReads {
 
     func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
-        let credits = try connection.query("SELECT time_ms, amount FROM journal WHERE credit = $1 ORDER BY seq", [.text(id.rawValue)])
-            .map { (timeMs: try $0.integer(0, "time_ms"), points: Points(centipoints: try $0.integer(1, "amount"))) }
-        // Every credit is fetched (the rule then looks at as few as it needs).
-        let total = try credits.reduce(Points.zero) { try $0.adding($1.points) }
-        var unread = credits.makeIterator()
-        return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: { unread.next() }, in: SnapshotRuleQueries(reads: self))
+        let debited = try connection.one("SELECT coalesce(sum(amount), 0)::bigint FROM journal WHERE debit = $1", [.text(id.rawValue)])?
+            .integer(0, "debited") ?? 0
+        let total = try ExpiryRules.totalCredited(to: account, totalDebited: Points(centipoints: debited))
+        // The credits oldest first, fetched a page at a time as the rule reads on (it reads as
+        // few as it needs, of a resident's thousands), each page four times the last.
+        var page: [(seq: Int64, credit: (timeMs: Int64, points: Points))] = []
+        var next = 0, size: Int64 = 16, exhausted = false
+        return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: {
+            if next == page.count, !exhausted {
+                page = try connection.query("SELECT seq, time_ms, amount FROM journal WHERE credit = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                                            [.text(id.rawValue), .int(page.last?.seq ?? 0), .int(size)]).map { row in
+                    (seq: try row.integer(0, "seq"), credit: (timeMs: try row.integer(1, "time_ms"), points: Points(centipoints: try row.integer(2, "amount"))))
+                }
+                (next, exhausted, size) = (0, page.count < size, size * 4)
+            }
+            guard next < page.count else { return nil }
+            defer { next += 1 }
+            return page[next].credit
+        }, in: SnapshotRuleQueries(reads: self))
     }
 
     func report(fromMs: Int64?, toMs: Int64?) throws -> LedgerReport {

@@ -26,10 +26,11 @@ extension SQLReads {
     /// When a resident's next points expire, and how many (`ExpiryRules.next`); nil when none will.
     func nextExpiring(_ id: AccountID) throws -> (points: Points, expiresMs: Int64)? {
         guard let account = try account(id), account.kind == .resident, account.balance > account.pending else { return nil }
-        let total = Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.total), arguments: [id.rawValue]) ?? 0)
+        let debited = Points(centipoints: try Int64.fetchOne(db.cachedStatement(sql: CreditQueries.debited), arguments: [id.rawValue]) ?? 0)
+        let total = try ExpiryRules.totalCredited(to: account, totalDebited: debited)
         // Stepped in place (a cursor's row is reused, not copied per credit), oldest first, from
         // the covering index `journal_credits`, and only as far as the rule needs: a resident
-        // may have thousands (the total above is SQLite's one sum over the same index entries).
+        // may have thousands.
         let rows = try Row.fetchCursor(db.cachedStatement(sql: CreditQueries.all), arguments: [id.rawValue])
         return try ExpiryRules.next(of: account, totalCredited: total, creditsOldestFirst: {
             guard let row = try rows.next() else { return nil }
@@ -46,12 +47,13 @@ extension SQLReads {
 }
 
 /// The reads of an account's credits that the rules make on every drop-off (the caps) and every
-/// BALANCE (the next expiry). Each is answered from the covering index `journal_credits` alone
-/// (schema/009_credits_index.sql; SchemaTests checks the plans): a resident's credits lie one to
-/// a page all through the journal.
+/// BALANCE (the next expiry). Each is answered from a covering index alone, `journal_credits`
+/// (schema/009_credits_index.sql) or, for the debits, `journal_debits` (010; SchemaTests checks
+/// the plans): a resident's credits lie one to a page all through the journal.
 enum CreditQueries {
     static let all = "SELECT time_ms, amount FROM journal WHERE credit = ? ORDER BY seq"
-    static let total = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ?"
+    /// All an account was ever debited (`ExpiryRules.totalCredited`).
+    static let debited = "SELECT coalesce(sum(amount), 0) FROM journal WHERE debit = ?"
     static let earned = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND kind = 'dropoff' AND time_ms >= ?"
     static let credited = "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ? AND seq >= ? AND time_ms > ?"
 }

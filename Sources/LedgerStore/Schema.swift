@@ -17,6 +17,7 @@ public enum Schema {
         ("007_profiles.sql", PackageResources._07_profiles_sql),
         ("008_alert_thresholds.sql", PackageResources._08_alert_thresholds_sql),
         ("009_credits_index.sql", PackageResources._09_credits_index_sql),
+        ("010_debits_index.sql", PackageResources._10_debits_index_sql),
     ]
 
     static var migrator: DatabaseMigrator {

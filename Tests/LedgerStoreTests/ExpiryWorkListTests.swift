@@ -2,6 +2,7 @@ import Foundation
 import LedgerPersistence
 import LedgerCore
 import LedgerFixtures
+import GRDB
 @testable import LedgerStore
 import Testing
 
@@ -45,6 +46,19 @@ struct ExpiryWorkListTests {
             if expected != nil { lots += 1 }
         }
         #expect(lots > 0)
+        // BALANCE takes what a resident was ever credited as their balance plus their debits
+        // (`ExpiryRules.totalCredited`); here it is summed from the credits themselves.
+        var spenders = 0
+        for resident in memory.accounts.values where resident.kind == .resident {
+            let (credited, debited) = try store.pool.read { db in
+                (try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount), 0) FROM journal WHERE credit = ?", arguments: [resident.id.rawValue])!,
+                 try Int64.fetchOne(db, sql: CreditQueries.debited, arguments: [resident.id.rawValue])!)
+            }
+            #expect(try ExpiryRules.totalCredited(to: resident, totalDebited: Points(centipoints: debited)) == Points(centipoints: credited),
+                    "\(resident.id)")
+            if debited > 0 { spenders += 1 }
+        }
+        #expect(spenders >= 10, "residents who spent, expired or were closed, or the sum proves little")
     }
 
     @Test("credits of one millisecond expire together, so BALANCE's next lot is both, as the sweep would take them")

@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerPersistence
+import GRDB
 @testable import LedgerStore
 import Testing
 
@@ -90,6 +91,15 @@ struct HoldTests {
         expectLedgerError("CONFLICT") { _ = try ledger.store.submit(ExpiryTests.expire("R-1", at: t0 + 40 * minute)) }
         let next = try #require(try ledger.store.nextExpiring(AccountID("R-1")))
         #expect(next.points == (try Make.points("18")) && next.expiresMs == t0 + 70 * minute, "the pending lot is not the next to expire")
+        // BALANCE takes all that was credited as the balance plus the debits: the pending lot is
+        // in the balance, so it is counted once, as its credit is.
+        let account = try #require(try ledger.store.account(AccountID("R-1")))
+        #expect(account.pending == (try Make.points("50")))
+        let (credited, debited) = try ledger.store.pool.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT sum(amount) FROM journal WHERE credit = 'R-1'")!,
+             try Int64.fetchOne(db, sql: CreditQueries.debited, arguments: ["R-1"])!)
+        }
+        #expect(try ExpiryRules.totalCredited(to: account, totalDebited: Points(centipoints: debited)) == Points(centipoints: credited))
         // Voided: those points never were a lot, so the fresh 18.00 expires on time.
         _ = try ledger.store.submit(Make.request(.voidHold(dropoff: pending.seq, reason: "stones")))
         clock.set(t0 + 70 * minute)

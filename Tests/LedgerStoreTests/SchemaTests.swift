@@ -34,11 +34,11 @@ struct SchemaTests {
         try reopened.close()
     }
 
-    @Test("the rules' reads of a resident's credits use the covering credits index alone, never the journal's rows")
+    @Test("the rules' reads of a resident's credits and debits use the covering indexes alone, never the journal's rows")
     func creditReadsStayInTheIndex() throws {
         let ledger = try TemporaryLedger(clock: ExampleLedger.clock())
         try ExampleLedger.populate(ledger.store)
-        for sql in [CreditQueries.all, CreditQueries.total, CreditQueries.earned, CreditQueries.credited] {
+        for sql in [CreditQueries.all, CreditQueries.earned, CreditQueries.credited] {
             let plan = try ledger.store.pool.read { db in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(Array(repeating: 1, count: sql.count { $0 == "?" })))
                     .map { $0["detail"] as String }
@@ -46,6 +46,10 @@ struct SchemaTests {
             #expect(plan == ["SEARCH journal USING COVERING INDEX journal_credits (credit=? AND seq>?)"] || plan == ["SEARCH journal USING COVERING INDEX journal_credits (credit=?)"],
                     "\(sql): \(plan)")
         }
+        let debits = try ledger.store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + CreditQueries.debited, arguments: ["R-1"]).map { $0["detail"] as String }
+        }
+        #expect(debits == ["SEARCH journal USING COVERING INDEX journal_debits (debit=?)"], "BALANCE sums a resident's debits in the index")
     }
 
     @Test("the file is in WAL mode with synchronous=FULL and foreign keys on, for writer and readers")
