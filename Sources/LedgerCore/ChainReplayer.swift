@@ -48,7 +48,7 @@ public struct ChainReplayer {
     public mutating func replay(_ entry: Entry) throws(AuditFailure) {
         let fail = { (reason: String) in AuditFailure(seq: entry.seq, reason: reason) }
         guard entry.seq == snapshot.chainHead.seq + 1 else { throw fail("replayed out of order after \(snapshot.chainHead.seq)") }
-        let changes: [ProjectionChange]
+        var changes: [ProjectionChange]
         do {
             changes = try Effects.changes(of: entry, in: snapshot)
         } catch let error as LedgerError {
@@ -61,14 +61,18 @@ public struct ChainReplayer {
         // credited account's kind noted for `append` (an entry with a credit writes that account).
         let credit = entry.body.credit
         var creditKind: AccountKind?
-        for change in changes {
+        for index in changes.indices {
+            // Moved out of the array, a case without a payload left in its place: the account
+            // is not copied, and nothing it holds is retained and released again.
+            var change = ProjectionChange.markReversed(original: 0)
+            swap(&change, &changes[index])
             if case .putAccount(let account) = change {
                 if account.kind != .system, account.balance < .zero {
                     throw fail("account \(account.id) has a negative balance \(account.balance)")
                 }
                 if account.id == credit { creditKind = account.kind }
             }
-            snapshot.apply(change, seq: entry.seq)
+            snapshot.apply(consume change, seq: entry.seq)
         }
         if credit != nil, creditKind == nil { creditKind = credit.flatMap { snapshot.accounts[$0]?.kind } }
         snapshot.append(entry, creditIsResident: creditKind == .resident)

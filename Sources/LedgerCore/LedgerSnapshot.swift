@@ -81,7 +81,7 @@ public struct LedgerSnapshot: LedgerStorage {
         projections.append(entry, recordingCredit: creditIsResident)
     }
 
-    public mutating func apply(_ change: ProjectionChange, seq: Int64) {
+    public mutating func apply(_ change: consuming ProjectionChange, seq: Int64) {
         projections.apply(change, seq: seq)
     }
 

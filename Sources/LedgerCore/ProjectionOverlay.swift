@@ -51,8 +51,8 @@ public struct ProjectionOverlay: Sendable {
         }
     }
 
-    public mutating func apply(_ change: ProjectionChange, seq: Int64) {
-        switch change {
+    public mutating func apply(_ change: consuming ProjectionChange, seq: Int64) {
+        switch consume change {
         case .putAccount(let account): accounts[account.id] = account
         case .putPoint(let point): points[point.id] = point
         case .putMaterial(let material): materials[material.code] = material
