@@ -7,4 +7,4 @@
 -- updates one index for it.
 
 CREATE INDEX journal_debits ON journal (debit, seq, amount) WHERE debit IS NOT NULL;
-DROP INDEX journal_by_debit;
+DROP INDEX IF EXISTS journal_by_debit;

@@ -111,7 +111,7 @@ package enum AttributesJSON {
     /// The most bytes `appendCanonical` writes for `jsonCount` bytes of text: a literal of n
     /// bytes (two of them quotes) becomes a 4-byte length and at most n - 2 bytes, and there are
     /// at most `jsonCount / 2` literals, after the 4-byte count.
-    static func canonicalCapacity(_ jsonCount: Int) -> Int { 4 + 2 * jsonCount }
+    package static func canonicalCapacity(_ jsonCount: Int) -> Int { 4 + 2 * jsonCount }
 
     /// `appendCanonical` into an array of its own (for tests).
     package static func canonical(_ json: UnsafeRawBufferPointer) -> [UInt8]? {

@@ -8,8 +8,9 @@ import LedgerTransparency
 /// checks its link to the chain by hashing them there, checks the Merkle tree beside it, and
 /// hands the chunks on to the replay on the caller's thread (`LedgerAuditor`), which decodes
 /// each entry from the bytes that were hashed. The two run on the machine's two cores at once;
-/// at most `Handoff.capacity` chunks wait between them, so memory stays bounded whatever the
-/// journal's length.
+/// at most `Handoff.capacity` chunks wait between them, each of at most `ScannedRows.capacity`
+/// rows and about `ScannedRows.byteLimit` bytes, so memory stays bounded whatever the journal's
+/// length.
 final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
     private let journal: Cursor
     private let connection: NSLock
@@ -72,7 +73,7 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
         var tree = self.tree
         defer { self.tree = tree }
         let journal = self.journal
-        while chunk.rows.count < ScannedRows.capacity {
+        while chunk.rows.count < ScannedRows.capacity, chunk.bytes.count < ScannedRows.byteLimit {
             guard let columns = try journal.next() else { return false }
             scratch.removeAll(keepingCapacity: true)
             let read = try JournalRow(columns: columns, after: head, copyingInto: &scratch)
@@ -112,6 +113,9 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
 /// bytes in one buffer.
 struct ScannedRows: Sendable {
     static let capacity = 2048
+    /// A chunk also ends once its bytes pass this, so that forged rows with huge texts cannot
+    /// make the chunks waiting between the threads hold gigabytes.
+    static let byteLimit = 64 << 20
 
     var bytes: [UInt8] = []
     var rows: [ScannedRow] = []
@@ -143,13 +147,13 @@ struct ScannedRow: Sendable {
 
     /// A text's place in a buffer; `length` -1 for NULL.
     struct Span: Sendable {
-        let offset: Int32
-        let length: Int32
+        let offset: Int
+        let length: Int
 
         static let null = Span(offset: 0, length: -1)
 
         func `in`(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-            length < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[Int(offset)..<Int(offset) + Int(length)])
+            length < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
         }
     }
 
@@ -160,8 +164,8 @@ struct ScannedRow: Sendable {
         (seq, timeMs, amount, prevHash, hash) = (row.seq, row.timeMs, row.amount, row.prevHash, row.hash)
         var offset = canonicalAt + 1 + 8 + 8
         func text(_ span: Span) -> Span {
-            defer { offset += 4 + max(Int(span.length), 0) }
-            return span.length < 0 ? .null : Span(offset: Int32(offset + 4), length: span.length)
+            defer { offset += 4 + max(span.length, 0) }
+            return span.length < 0 ? .null : Span(offset: offset + 4, length: span.length)
         }
         kind = text(row.kind)
         debit = text(row.debit)
@@ -170,7 +174,7 @@ struct ScannedRow: Sendable {
         actor = text(row.actor)
         ref = text(row.ref)
         precondition(offset == attributesAt, "the canonical layout is the one CanonicalEncoding writes")
-        attributes = Span(offset: Int32(attributesAt), length: Int32(end - Hash256.byteCount - attributesAt))
+        attributes = Span(offset: attributesAt, length: end - Hash256.byteCount - attributesAt)
     }
 }
 
@@ -196,7 +200,7 @@ struct JournalRow {
                 if optional, columns.isNull(index) { return .null }
                 throw bad("\(name) is \(columns.isNull(index) ? "missing" : "not text")")
             }
-            return ScannedRow.Span(offset: Int32(offset), length: Int32(length))
+            return ScannedRow.Span(offset: offset, length: length)
         }
         guard let seq else { throw bad("seq is not an integer") }
         // Entry 1 comes first: a row before it is no entry, and the chain would never reach it.
@@ -218,9 +222,9 @@ struct JournalRow {
     /// The most bytes its canonical encoding takes (`CanonicalEncoding`'s layout, the
     /// attributes at their longest).
     var canonicalCapacity: Int {
-        func text(_ span: ScannedRow.Span) -> Int { 4 + max(Int(span.length), 0) }
+        func text(_ span: ScannedRow.Span) -> Int { 4 + max(span.length, 0) }
         return 1 + 8 + 8 + text(kind) + text(debit) + text(credit) + 8 + text(actor) + text(ref)
-            + AttributesJSON.canonicalCapacity(Int(attrs.length)) + Hash256.byteCount
+            + AttributesJSON.canonicalCapacity(attrs.length) + Hash256.byteCount
     }
 }
 

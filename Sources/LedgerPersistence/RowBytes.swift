@@ -12,7 +12,8 @@ struct RowBytes: CanonicalOutput {
     private(set) var count = 0
 
     /// Sets aside `capacity` bytes at the end of `array` for `write`, and keeps those `write`
-    /// wrote (the rest is given back). The memory is the array's again once `write` returns.
+    /// wrote (the rest is given back). The memory is the array's again once `write` returns,
+    /// so the writer is used only inside `write`, never kept.
     static func append<R>(to array: inout [UInt8], reserving capacity: Int, _ write: (inout RowBytes) -> R) -> R {
         var result: R?
         array.append(addingCapacity: capacity) { span in

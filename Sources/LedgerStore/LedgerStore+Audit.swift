@@ -13,9 +13,10 @@ extension LedgerStore {
                        witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Result<AuditReport, AuditFailure> {
         try withSnapshot { db in
-            // A file no writer of this version has opened yet cannot be read as this version reads.
+            // A file no writer of this version has opened yet cannot be read as this version reads,
+            // unless all it lacks is indexes.
             let applied = try Schema.migrator.appliedIdentifiers(db)
-            if let missing = Schema.migrations.map(\.name).first(where: { !applied.contains($0) }) {
+            if let missing = Schema.migrations.map(\.name).first(where: { !applied.contains($0) && !Schema.indexesOnly.contains($0) }) {
                 throw StoreError.needsUpgrade(path: path, migration: missing)
             }
             do {

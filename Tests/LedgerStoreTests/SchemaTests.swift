@@ -117,11 +117,38 @@ struct UpgradeTests {
     func auditNeedsUpgrade() throws {
         let ledger = try TemporaryLedger()
         try ledger.store.seedCatalogue()
-        // As an older version left it: the last migration not recorded as applied.
-        try ledger.store.tamper("DELETE FROM grdb_migrations WHERE identifier = '\(Schema.migrations.last!.name)'")
+        // As an older version left it: the last migration that changes tables not recorded as applied.
+        let missing = try #require(Schema.migrations.last { !Schema.indexesOnly.contains($0.name) }).name
+        try ledger.store.tamper("DELETE FROM grdb_migrations WHERE identifier = '\(missing)'")
         let readOnly = try LedgerStore.open(at: ledger.path, readOnly: true)
         defer { try? readOnly.close() }
-        #expect(throws: StoreError.needsUpgrade(path: ledger.path, migration: Schema.migrations.last!.name)) { _ = try readOnly.verify() }
+        #expect(throws: StoreError.needsUpgrade(path: ledger.path, migration: missing)) { _ = try readOnly.verify() }
+    }
+
+    @Test("a file that lacks only index migrations (as a backup made before them) verifies read-only, and ecoledgerd's open applies them")
+    func indexOnlyMigrationsAreNotNeededToAudit() throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.seedCatalogue()
+        _ = try ledger.store.submit(Make.dropoff("R-1", kg: "2", ref: "old"))
+        // As 008's version left it: the journal's plain indexes by debit and credit.
+        try ledger.store.tamper("""
+            DROP INDEX journal_credits; DROP INDEX journal_debits;
+            CREATE INDEX journal_by_debit ON journal (debit, seq) WHERE debit IS NOT NULL;
+            CREATE INDEX journal_by_credit ON journal (credit, seq) WHERE credit IS NOT NULL;
+            DELETE FROM grdb_migrations WHERE identifier IN ('009_credits_index.sql', '010_debits_index.sql')
+            """)
+        let head = try ledger.store.head()
+        try ledger.store.close()
+        let readOnly = try LedgerStore.open(at: ledger.path, readOnly: true)
+        guard case .success(let report) = try readOnly.verify() else { Issue.record("a file lacking only indexes must verify"); return }
+        #expect(report.head == head)
+        try readOnly.close()
+        let reopened = try LedgerStore.open(at: ledger.path)
+        defer { try? reopened.close() }
+        let indexes = try reopened.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'journal' AND name LIKE 'journal_%' ORDER BY name")
+        }
+        #expect(indexes == ["journal_credits", "journal_debits"])
     }
 }
 
@@ -198,6 +225,38 @@ struct AttributesJSONTests {
             #expect(scanned.withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == decoded, "\(text.debugDescription)")
         }
         #expect(accepted > 5_000, "enough valid texts were tried")
+    }
+
+    /// The scan sets aside `canonicalCapacity` bytes for a text's canonical attributes, and a
+    /// write past them stops the process: every text, damaged or not, must fit. Here, every text
+    /// of up to seven bytes between braces over the bytes that matter (quotes, separators, an
+    /// escape, a letter), empty literals (the most output per byte) among them.
+    @Test("every short attrs text, however malformed, fits the space the scan sets aside, and is read as the decoder reads it")
+    func canonicalFitsItsCapacity() {
+        let alphabet: [UInt8] = [UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "\\"), UInt8(ascii: "a")]
+        var accepted = 0, tried = 0
+        var middle: [UInt8] = []
+        func visit(_ length: Int) {
+            if middle.count == length {
+                let text = [UInt8(ascii: "{")] + middle + [UInt8(ascii: "}")]
+                let scanned = text.withUnsafeBytes { AttributesJSON.canonical($0) }
+                #expect((scanned != nil) == (AttributesJSON.decode(String(decoding: text, as: UTF8.self)) != nil), "\(String(decoding: text, as: UTF8.self))")
+                if let scanned {
+                    #expect(scanned.count <= AttributesJSON.canonicalCapacity(text.count))
+                    accepted += 1
+                }
+                tried += 1
+                return
+            }
+            for byte in alphabet {
+                middle.append(byte)
+                visit(length)
+                middle.removeLast()
+            }
+        }
+        for length in 0...7 { visit(length) }
+        #expect(tried == (0...7).reduce(0) { $0 + Int(pow(5.0, Double($1))) })
+        #expect(accepted > 10, "some are canonical: {\"\":\"\"} and the like")
     }
 
     @Test("attributes read back from their canonical bytes: invalid UTF-8, a short or a long buffer are refused")
