@@ -131,6 +131,7 @@ extension LoadRun.Report {
     /// One line: throughput, latency percentiles and errors.
     var summary: String {
         let errors = result.errors.isEmpty ? "" : "  errors " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(Int(throughput))/s  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs) ms" + errors
+        let woke = wokeLateMs(99).map { "  (generator woke p99 \($0) ms late)" } ?? ""
+        return "\(Int(throughput))/s  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs) ms" + woke + errors
     }
 }

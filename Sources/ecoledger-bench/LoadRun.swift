@@ -23,14 +23,17 @@ struct LoadRun {
 
     struct WorkerResult: Sendable {
         var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three) // µs
+        /// Open loop: how late each sleeping worker woke for its next request (µs). Latency counts
+        /// from when a request was due, so a generator that wakes late on busy cores adds its own
+        /// lateness to the server's latency; this says how much.
+        var wokeLate = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var ok = 0
         /// Replies `OK seq=…`: entries the server acknowledged (their refs begin `bRUN-`).
         var writes = 0
         var errors: [String: Int] = [:]
 
         mutating func record(_ reply: [String], since scheduled: ContinuousClock.Instant) {
-            let latency = ContinuousClock.now - scheduled
-            _ = self.latency.record(UInt64(max(0, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+            _ = latency.record(Self.microseconds(ContinuousClock.now - scheduled))
             if reply[0].hasPrefix("OK") {
                 ok += 1
                 if reply[0].hasPrefix("OK seq=") { writes += 1 }
@@ -40,8 +43,18 @@ struct LoadRun {
             }
         }
 
+        /// A worker that slept until `due` woke now.
+        mutating func recordWake(due: ContinuousClock.Instant) {
+            _ = wokeLate.record(Self.microseconds(ContinuousClock.now - due))
+        }
+
+        static func microseconds(_ duration: Duration) -> UInt64 {
+            UInt64(max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000))
+        }
+
         mutating func merge(_ part: WorkerResult) {
             latency.add(part.latency)
+            wokeLate.add(part.wokeLate)
             ok += part.ok
             writes += part.writes
             errors.merge(part.errors, uniquingKeysWith: +)
@@ -60,6 +73,10 @@ struct LoadRun {
         /// A latency percentile in milliseconds, two decimals.
         func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
         var maxMs: String { String(format: "%.2f", Double(result.latency.max) / 1000) }
+        /// How late the generator woke at this percentile, in milliseconds; nil for a closed loop.
+        func wokeLateMs(_ percentile: Double) -> String? {
+            result.wokeLate.totalCount == 0 ? nil : String(format: "%.2f", Double(result.wokeLate.valueAtPercentile(percentile)) / 1000)
+        }
 
         func table(title: String, peakRSSKilobytes: Int?) -> String {
             var lines = [
@@ -67,11 +84,15 @@ struct LoadRun {
                 "requests \(total)  ok \(result.ok)  errors \(total - result.ok)  throughput \(Int(throughput))/s",
                 "latency ms  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs)",
             ]
+            if let p50 = wokeLateMs(50), let p99 = wokeLateMs(99) {
+                lines.append("generator woke late ms  p50 \(p50)  p99 \(p99)  max \(wokeLateMs(100)!)")
+            }
             if !result.errors.isEmpty {
                 lines.append("errors by code  " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
             }
             if let peakRSSKilobytes { lines.append("server peak RSS \(String(format: "%.1f", Double(peakRSSKilobytes) / 1024)) MB") }
             lines.append("bench summary: throughput=\(Int(throughput)) p50_ms=\(ms(50)) p90_ms=\(ms(90)) p99_ms=\(ms(99)) p999_ms=\(ms(99.9)) max_ms=\(maxMs) errors=\(total - result.ok) writes=\(result.writes) run=\(runID)"
+                         + (wokeLateMs(99).map { " woke_late_p99_ms=\($0)" } ?? "")
                          + (peakRSSKilobytes.map { " rss_mb=\(String(format: "%.1f", Double($0) / 1024))" } ?? ""))
             return lines.joined(separator: "\n")
         }
@@ -168,6 +189,7 @@ struct LoadRun {
                 if wait > .zero {
                     try socket.flush()
                     Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+                    result.recordWake(due: due)
                 }
                 socket.send(script.nextRequest())
                 inFlight.append(due)
@@ -196,7 +218,10 @@ struct LoadRun {
             var inFlight: [ContinuousClock.Instant] = []
             while true {
                 while inFlight.count < pipeline, let due = script.nextDue() {
-                    if due > .now { try await Task.sleep(until: due, clock: .continuous) }
+                    if due > .now {
+                        try await Task.sleep(until: due, clock: .continuous)
+                        result.recordWake(due: due)
+                    }
                     try await connection.send(script.nextRequest())
                     inFlight.append(due)
                 }

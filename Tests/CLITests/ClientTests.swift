@@ -161,5 +161,22 @@ struct BenchTests {
         #expect(stored == writes, "\(stored) entries carry run \(run)'s refs; \(writes) were acknowledged")
         let audit = try CLI.run(["call", "--port", String(port), "--token-file", tokens, "--role", "auditor", "AUDIT"])
         #expect(audit.stdout.hasPrefix("OK entries="))
+        #expect(!result.stdout.contains("woke late"), "a closed loop never sleeps: \(result.stdout)")
+    }
+
+    @Test("an open-loop run reports how late the generator woke for its requests, beside the latency it counts from their due times")
+    func openLoopReportsWakeLateness() throws {
+        let scratch = try Scratch()
+        let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
+        defer { daemon.terminate() }
+        let result = try CLI.run(["--port", String(port), "--token-file", tokens, "--connections", "2", "--rate", "100",
+                                  "--duration", "1", "--accounts", "20", "--mix", "ping=100"],
+                                 executable: CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("generator woke late ms  p50 ") }, "\(result.stdout)")
+        let values = line.split(separator: " ").compactMap { Double($0) }
+        #expect(values.count == 3 && values.allSatisfy { $0 >= 0 } && values[0] <= values[1] && values[1] <= values[2], "\(line)")
+        let summary = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("bench summary: ") })
+        #expect(summary.contains(" woke_late_p99_ms="), "\(summary)")
     }
 }
