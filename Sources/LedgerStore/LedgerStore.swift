@@ -48,6 +48,13 @@ public final class LedgerStore: Sendable {
         try LedgerStore(path: path, readOnly: false, clock: clock)
     }
 
+    /// The WAL is copied into the main file (a checkpoint, inside the commit that passes this
+    /// many pages of log) at half SQLite's default of 1,000: a commit that runs a checkpoint
+    /// waits for it, and so do its clients, and a shorter one keeps the latency's tail down.
+    /// Measured on the 3.2M-entry bench ledger, 32 connections (issue 21, session 6): p99 at
+    /// 4,000 drop-offs/s 4.4–5.5 ms against 6.7–7.7 ms; the peak 7–12% lower.
+    static let walCheckpointPages = 500
+
     private init(path: String, readOnly: Bool, clock: @escaping @Sendable () -> Int64) throws {
         self.path = path
         self.clock = clock
@@ -70,7 +77,10 @@ public final class LedgerStore: Sendable {
             if !readOnly {
                 // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after
                 // prepareDatabase runs; a ledger acknowledges only what survives power loss.
-                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+                }
             }
             if !isNew {
                 try pool.read { db in

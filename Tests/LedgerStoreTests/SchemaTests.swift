@@ -52,7 +52,7 @@ struct SchemaTests {
         #expect(debits == ["SEARCH journal USING COVERING INDEX journal_debits (debit=?)"], "BALANCE sums a resident's debits in the index")
     }
 
-    @Test("the file is in WAL mode with synchronous=FULL and foreign keys on, for writer and readers")
+    @Test("the file is in WAL mode with synchronous=FULL and foreign keys on, for writer and readers; the writer checkpoints every 500 pages")
     func durabilitySettings() throws {
         let ledger = try TemporaryLedger()
         let check = { (db: Database) throws -> [String] in
@@ -62,6 +62,8 @@ struct SchemaTests {
         }
         #expect(try ledger.store.pool.write(check) == ["wal", "2", "1"])
         #expect(try ledger.store.pool.read(check) == ["wal", "2", "1"])
+        // The writer checkpoints the log every 500 pages, not SQLite's 1,000 (shorter waits).
+        #expect(try ledger.store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 500)
     }
 
     @Test("an acknowledged entry is in the file: a second, independent connection sees it")
