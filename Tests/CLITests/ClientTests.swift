@@ -137,14 +137,19 @@ struct ClientTests {
 
 @Suite("The load generator", .serialized)
 struct BenchTests {
+    /// `ecoledger-bench` against the server at `port`, as the admin.
+    static func bench(port: Int, tokens: String, _ arguments: [String]) throws -> CLI.Result {
+        try CLI.run(["--port", String(port), "--token-file", tokens] + arguments,
+                    executable: CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench"))
+    }
+
     @Test("bench sets up its catalogue, drives the server and reports throughput, percentiles and errors; every write it was told of is in the ledger")
     func bench() throws {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
         defer { daemon.terminate() }
-        let result = try CLI.run(["--port", String(port), "--token-file", tokens, "--connections", "4", "--pipeline", "4",
-                                  "--duration", "1", "--accounts", "20", "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"],
-                                 executable: CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench"))
+        let result = try Self.bench(port: port, tokens: tokens, ["--connections", "4", "--pipeline", "4", "--duration", "1", "--accounts", "20",
+                                                                  "--mix", "dropoff=80,balance=15,redeem=5", "--idle-connections", "10"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("latency ms  p50 "))
         #expect(result.stdout.contains("bench summary: throughput="))
@@ -169,9 +174,8 @@ struct BenchTests {
         let scratch = try Scratch()
         let (port, daemon, tokens) = try ClientTests.startDaemon(in: scratch)
         defer { daemon.terminate() }
-        let result = try CLI.run(["--port", String(port), "--token-file", tokens, "--connections", "2", "--rate", "100",
-                                  "--duration", "1", "--accounts", "20", "--mix", "ping=100"],
-                                 executable: CLI.binary.deletingLastPathComponent().appendingPathComponent("ecoledger-bench"))
+        let result = try Self.bench(port: port, tokens: tokens, ["--connections", "2", "--rate", "100", "--duration", "1", "--accounts", "20",
+                                                                  "--mix", "ping=100"])
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("generator woke late ms  p50 ") }, "\(result.stdout)")
         let values = line.split(separator: " ").compactMap { Double($0) }
