@@ -52,7 +52,7 @@ public final class LedgerStore: Sendable {
     /// many pages of log) at half SQLite's default of 1,000: a commit that runs a checkpoint
     /// waits for it, and so do its clients, and a shorter one keeps the latency's tail down.
     /// Measured on the 3.2M-entry bench ledger, 32 connections (issue 21, session 6): p99 at
-    /// 4,000 drop-offs/s 4.4–5.5 ms against 6.7–7.7 ms; the peak 7–12% lower.
+    /// 4,000 drop-offs/s 4.4–5.5 ms against 6.2–8.8 ms; the peak 7–12% lower.
     static let walCheckpointPages = 500
 
     private init(path: String, readOnly: Bool, clock: @escaping @Sendable () -> Int64) throws {

@@ -71,11 +71,17 @@ struct LoadRun {
         var throughput: Double { Double(total) / seconds }
 
         /// A latency percentile in milliseconds, two decimals.
-        func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.latency.valueAtPercentile(percentile)) / 1000) }
+        func ms(_ percentile: Double) -> String { Self.ms(result.latency, percentile) }
         var maxMs: String { String(format: "%.2f", Double(result.latency.max) / 1000) }
         /// How late the generator woke at this percentile, in milliseconds; nil for a closed loop.
         func wokeLateMs(_ percentile: Double) -> String? {
-            result.wokeLate.totalCount == 0 ? nil : String(format: "%.2f", Double(result.wokeLate.valueAtPercentile(percentile)) / 1000)
+            result.wokeLate.totalCount == 0 ? nil : Self.ms(result.wokeLate, percentile)
+        }
+
+        /// A percentile of µs in milliseconds, two decimals; never above the largest value (a
+        /// histogram answers its bucket's top, which can be).
+        static func ms(_ histogram: Histogram<UInt64>, _ percentile: Double) -> String {
+            String(format: "%.2f", Double(min(histogram.valueAtPercentile(percentile), histogram.max)) / 1000)
         }
 
         func table(title: String, peakRSSKilobytes: Int?) -> String {
@@ -85,7 +91,7 @@ struct LoadRun {
                 "latency ms  p50 \(ms(50))  p90 \(ms(90))  p99 \(ms(99))  p99.9 \(ms(99.9))  max \(maxMs)",
             ]
             if let p50 = wokeLateMs(50), let p99 = wokeLateMs(99) {
-                lines.append("generator woke late ms  p50 \(p50)  p99 \(p99)  max \(wokeLateMs(100)!)")
+                lines.append("generator woke late ms  p50 \(p50)  p99 \(p99)  max \(Self.ms(result.wokeLate, 100))")
             }
             if !result.errors.isEmpty {
                 lines.append("errors by code  " + result.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
