@@ -74,7 +74,7 @@ public struct ChainReplayer {
             }
             snapshot.apply(consume change, seq: entry.seq)
         }
-        if credit != nil, creditKind == nil { creditKind = credit.flatMap { snapshot.accounts[$0]?.kind } }
+        if let credit, creditKind == nil { creditKind = snapshot.accounts[credit]?.kind }
         snapshot.append(entry, creditIsResident: creditKind == .resident)
     }
 }
