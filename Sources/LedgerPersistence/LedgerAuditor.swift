@@ -27,8 +27,9 @@ package struct LedgerAuditor<Source: AuditSource> {
         (self.source, self.logKey, self.anchor, self.witnessKeys) = (source, logKey, anchor, witnessKeys)
     }
 
-    /// The audit in two stages on the two cores: `JournalScan` (chain and tree, from the column
-    /// bytes) on a thread of its own, and the replay here; then the whole-table checks.
+    /// The audit in three stages on the two cores: `JournalScan` (the rows' bytes) and
+    /// `ChainCheck` (chain and tree) on threads of their own, and the replay here; then the
+    /// whole-table checks.
     /// An `AuditFailure` is the ledger's fault; any other error is the audit's (it could not read).
     package func run(expected: ExpectedHead?, progressEvery: Int64, progress: ((Int64, Int64) -> Void)?) throws -> AuditReport {
         // Every table the files of `schema/` make (the ones a copy moves); the audit reads each,
@@ -39,7 +40,7 @@ package struct LedgerAuditor<Source: AuditSource> {
         let total = try source.cursor("SELECT count(*) FROM journal").next()?.int64(0) ?? 0
         let (roots, cosignatures) = try signedRoots()
         let journal = try source.cursor("SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
-        let tree = try TreeAudit(rows: try source.cursor("SELECT position, hash FROM tree_hashes ORDER BY position"), roots: roots)
+        let treeRows = try source.cursor("SELECT position, hash FROM tree_hashes ORDER BY position")
         // The scan thread steps the source's cursors; the replay's rare lookups (the entry a
         // reversal undoes) take the same lock, as one connection serves both.
         let connection = NSLock()
@@ -50,24 +51,32 @@ package struct LedgerAuditor<Source: AuditSource> {
         // Prepared here, stepped on the scan's thread once the journal is read (a statement is
         // prepared on the connection's own queue).
         let repeatedRefs = try source.cursor(source.refsToCompare)
-        let scan = JournalScan(journal: journal, tree: tree, connection: connection) { try Self.checkRefsAreUnique(repeatedRefs) }
+        let scan = JournalScan(journal: journal, tree: treeRows, connection: connection) { try Self.checkRefsAreUnique(repeatedRefs) }
+        let chain = ChainCheck(input: scan.handoff, tree: try TreeAudit(roots: roots))
         let finished = DispatchSemaphore(value: 0)
-        // Unowned: this function keeps the scan (and the statements it holds) until the thread
-        // has signalled, so they are finalized here, on the connection's own queue.
+        // Unowned: this function keeps the scan (and the statements it holds) until both threads
+        // have signalled, so they are finalized here, on the connection's own queue.
         Thread { [unowned scan] in
             scan.run()
             finished.signal()
         }.start()
+        Thread { [unowned chain] in
+            chain.run()
+            finished.signal()
+        }.start()
         var count: Int64 = 0
         do {
-            // However the replay ends, the scan stops and is waited for; the statements it steps
-            // are held by `scan` and `tree`, and finalized with them.
+            // However the replay ends, the stages stop and are waited for; the statements the
+            // scan steps are held by `scan`, and finalized with it.
             defer {
+                chain.handoff.cancel()
                 scan.handoff.cancel()
+                finished.wait()
                 finished.wait()
             }
             scanning: while true {
-                let chunk = scan.handoff.take()
+                // Only this thread cancels the chain's handoff, and not while it waits here.
+                let chunk = chain.handoff.take()!
                 try chunk.bytes.withUnsafeBytes { bytes in
                     for row in chunk.rows {
                         let entry: Entry
@@ -94,7 +103,7 @@ package struct LedgerAuditor<Source: AuditSource> {
         if let outcome = scan.afterwardsOutcome { try outcome.get() } else { try Self.checkRefsAreUnique(repeatedRefs) }
         try checkStoredHead(head)
         if let expected { try check(head, against: expected) }
-        try scan.finishTree(head: head.seq)
+        try chain.finishTree(head: head.seq)
         try compareProjections(with: replayer.snapshot, head: head.seq)
         if let violation = replayer.snapshot.invariantViolation() {
             throw AuditFailure(seq: head.seq, reason: violation)

@@ -1,0 +1,97 @@
+import Foundation
+import LedgerCore
+import LedgerFixtures
+import LedgerPersistence
+@testable import LedgerStore
+import Testing
+
+/// The audit runs in three stages on threads of their own, over chunks of 2,048 rows: the scan
+/// judges what a row is made of, `ChainCheck` its hash, its link and the tree's rows, the replay
+/// whether it could have been appended. Whichever stage finds a fault, in whichever chunk, the
+/// first bad seq is the one reported.
+@Suite("Audit stages", .serialized)
+struct AuditStagesTests {
+    /// Three chunks' worth, so that faults sit in different chunks and the tree's rows for one
+    /// entry (4,096 makes its leaf and twelve nodes) are read ahead of the check.
+    static let entries: Int64 = 5_000
+
+    /// A generated ledger of its own for each test, in a directory the test removes.
+    func generated() throws -> (store: LedgerStore, directory: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-stages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("g.sqlite").path
+        return (try LedgerGenerator.create(at: path, entries: Self.entries, accounts: 30), directory)
+    }
+
+    /// Where entry `seq`'s leaf is stored: entries 1 … n make 2n - popcount(n) hashes.
+    static func leafPosition(_ seq: Int64) -> Int64 { 2 * (seq - 1) - Int64((seq - 1).nonzeroBitCount) }
+
+    func expectFailure(_ store: LedgerStore, atSeq seq: Int64, mentioning text: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        switch try store.verify() {
+        case .success(let report):
+            Issue.record("the tampering passed the audit (\(report.entries) entries)", sourceLocation: sourceLocation)
+        case .failure(let failure):
+            #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
+            #expect(failure.reason.contains(text), "\(failure)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("the untouched ledger verifies, every entry through all three stages")
+    func untouched() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        guard case .success(let report) = try store.verify() else { Issue.record("the generated ledger fails its audit"); return }
+        #expect(report.entries == Self.entries)
+    }
+
+    @Test("a tree that ends part-way through an entry's hashes is caught at that entry")
+    func treeEndsInsideAnEntry() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        // Entry 4,096 makes its leaf and twelve nodes; five of them are left.
+        try store.tamper("DROP TRIGGER tree_hashes_append_only_delete; DELETE FROM tree_hashes WHERE position >= \(Self.leafPosition(4_096) + 5)")
+        try expectFailure(store, atSeq: 4_096, mentioning: "the Merkle tree ends before entry 4096")
+    }
+
+    @Test("a wrong tree hash is reported before a damaged row further on in the same chunk, found by the stage before")
+    func treeFaultBeforeScanFault() throws {
+        let (store, directory) = try generated()
+        // Both in the second chunk (entries 2,049 to 4,096): the scan ends it at 2,600, and the
+        // chain's check must end it earlier.
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
+        try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2600")
+        try expectFailure(store, atSeq: 2_500, mentioning: "position \(Self.leafPosition(2_500)) is not the one entry 2500 makes")
+    }
+
+    @Test("a damaged row is reported before a wrong tree hash further on")
+    func scanFaultBeforeTreeFault() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
+        try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2100")
+        try expectFailure(store, atSeq: 2_100, mentioning: "attrs is not in the canonical form")
+    }
+
+    @Test("an entry that could not have been appended is reported before a broken chain further on")
+    func replayFaultBeforeChainFault() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        // Rehashed as a forger would: only the replay can tell.
+        try store.tamperJournal("UPDATE journal SET amount = amount + 1 WHERE seq = 1500")
+        try store.rehashJournal(from: 1_500)
+        try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 3500")
+        try expectFailure(store, atSeq: 1_500, mentioning: "could not have been appended")
+    }
+
+    @Test("a broken chain is reported before an entry further on that could not have been appended")
+    func chainFaultBeforeReplayFault() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.tamperJournal("UPDATE journal SET amount = amount + 1 WHERE seq = 3500")
+        try store.rehashJournal(from: 3_500)
+        try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 1500")
+        try expectFailure(store, atSeq: 1_500, mentioning: "hash does not match")
+    }
+}
