@@ -5,8 +5,10 @@
 #   usage: scripts/audit-instructions.sh NAME ECOLEDGER_BINARY [LEDGER]
 #   LEDGER defaults to a 50,000-entry ledger made once with `ecoledger generate` (2,000 residents).
 # Valgrind hides SHA-NI from the program, so OpenSSL hashes in software under it: SHA-256 is
-# reported apart (sha=) and left out of scan_minus_sha=. main= is the replay's thread (decode,
-# replay, projections), replay= the rules alone. Needs valgrind (apt-get install valgrind).
+# reported apart (sha=). scan= is the first stage's thread (rows and their canonical bytes),
+# chain_minus_sha= the second's (hashes, links, the tree) without SHA-256, main= the replay's
+# thread (decode, replay, projections), replay= the rules alone. Needs valgrind
+# (apt-get install valgrind).
 set -euo pipefail
 name=$1; bin=$(realpath "$2"); work=${TMPDIR:-/tmp}/ecoledger-audit-instructions; mkdir -p "$work"
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
@@ -20,7 +22,8 @@ callgrind_annotate "$work/$name.callgrind" >"$work/$name.self" 2>/dev/null
 first() { grep -m1 -- "$1" "$2" | awk '{gsub(",", "", $1); print $1}'; }
 total=$(first "PROGRAM TOTALS" "$work/$name.inclusive")
 sha=$(first "libcrypto.so.3\]" "$work/$name.self")
-scan=$(first 'JournalScanC3runyyF' "$work/$name.inclusive")
+scan=$(first 'JournalScanC3runyyF \[' "$work/$name.inclusive")
+chain=$(first 'ChainCheckC3runyyF \[' "$work/$name.inclusive")
 main=$(first 'AuditorV3run8expected13progressEvery0F0AA11AuditReportVAA12ExpectedHeadVSg_s5Int64VyAN_ANtcSgtKF \[' "$work/$name.inclusive")
 replay=$(first 'ChainReplayerV6replay' "$work/$name.inclusive")
-echo "$name: total=$total sha=$sha scan_minus_sha=$((scan - sha)) main=$main replay=$replay (callgrind files in $work)"
+echo "$name: total=$total sha=$sha scan=$scan chain_minus_sha=$((chain - sha)) main=$main replay=$replay (callgrind files in $work)"

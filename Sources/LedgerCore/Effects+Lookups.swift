@@ -10,8 +10,8 @@ extension Effects {
     /// closed accounts neither pay nor receive (an account closure's own forfeiture aside).
     static func transfer(_ body: EntryBody, seq: Int64, debitAccount: AccountState, creditAccount: AccountState) throws -> [ProjectionChange] {
         guard body.amount > .zero else { throw LedgerError.invalid("points", "a transfer moves a positive amount") }
-        if body.kind != .accountClosed { _ = try open(debitAccount) }
-        _ = try open(creditAccount)
+        if body.kind != .accountClosed { try checkOpen(debitAccount) }
+        try checkOpen(creditAccount)
         guard debitAccount.id != creditAccount.id else { throw LedgerError.invalid("account", "debit and credit are the same account") }
         var debit = debitAccount, credit = creditAccount
         debit.balance = try debit.balance.subtracting(body.amount)
@@ -45,9 +45,14 @@ extension Effects {
     }
 
     /// The account, if it is not closed.
-    static func open(_ account: AccountState) throws -> AccountState {
-        guard !account.closed else { throw LedgerError.conflict("account \(account.id) is closed") }
+    static func open(_ account: consuming AccountState) throws -> AccountState {
+        try checkOpen(account)
         return account
+    }
+
+    /// Throws if the account is closed (a check that copies nothing).
+    static func checkOpen(_ account: borrowing AccountState) throws {
+        guard !account.closed else { throw LedgerError.conflict("account \(account.id) is closed") }
     }
 
     static func resident<S: LedgerStorage>(_ id: AccountID, in state: S) throws -> AccountState {

@@ -53,7 +53,7 @@ enum TokenRules {
         case .merchant:
             guard let merchant, point == nil else { throw LedgerError.invalid("merchant", "a merchant token is bound to exactly one merchant") }
             guard let account = try state.account(merchant), account.kind == .merchant else { throw LedgerError.notFound("no merchant \(merchant)") }
-            _ = try Effects.open(account)
+            try Effects.checkOpen(account)
         case .admin, .auditor, .witness:
             guard point == nil, merchant == nil else { throw LedgerError.invalid("role", "\(role.rawValue) tokens are not bound to a point or merchant") }
         case .resident:
