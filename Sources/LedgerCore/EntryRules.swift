@@ -35,7 +35,7 @@ enum DropoffRules {
 /// by the audit's replay (so an entry written under a revoked token fails it).
 enum ActorRules {
     static func check<S: LedgerStorage>(_ actor: Actor, in state: S) throws {
-        guard !Actor.fixed.contains(actor) else { return }
+        guard !actor.isFixed else { return }
         guard let token = try state.token(TokenID(unchecked: actor.rawValue)), !token.revoked else {
             throw LedgerError.unauthenticated("actor \(actor) is not an active token")
         }

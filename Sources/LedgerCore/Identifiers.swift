@@ -99,6 +99,12 @@ public struct Actor: LedgerIdentifier {
     /// The actors that are not tokens. Every other actor must be a token issued by an earlier
     /// entry and not revoked by one (docs/LEDGER.md, "Who may write").
     public static let fixed: Set<Actor> = [.server, .demo, .example, .generator, .resident]
+
+    /// One of `fixed`: five comparisons of short strings, where the set's lookup hashes the id
+    /// (every entry written or replayed asks).
+    public var isFixed: Bool {
+        self == .server || self == .demo || self == .example || self == .generator || self == .resident
+    }
 }
 
 /// Ids beginning `sys:` belong to the system accounts; nothing else may be created with one.

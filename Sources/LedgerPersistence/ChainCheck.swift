@@ -15,7 +15,7 @@ final class ChainCheck: @unchecked Sendable {
     /// The last entry checked.
     private var head = ChainHead.genesis
     /// On a complete journal: the tree's first row after the entries' (`TreeAudit.finish`).
-    private(set) var treeBeyond: TreeRow?
+    private(set) var treeBeyond: Result<TreeRow?, any Error> = .success(nil)
 
     init(input: Handoff, tree: TreeAudit) {
         self.input = input
@@ -60,7 +60,8 @@ final class ChainCheck: @unchecked Sendable {
                     }.mapError { AuditFailure(seq: row.seq, reason: "could not hash: \($0)") }.get()
                     try ChainLink.check(seq: row.seq, timeMs: row.timeMs, prevHash: row.prevHash, hash: row.hash,
                                         recomputed: recomputed, after: head)
-                    try tree.append(entryHash: row.hash, seq: row.seq, stored: chunk.tree[treeAt..<treeAt + row.treeRows])
+                    try tree.append(entryHash: row.hash, seq: row.seq, stored: chunk.tree[treeAt..<treeAt + row.treeRows],
+                                    readFailure: chunk.treeFailure?.row == index ? chunk.treeFailure?.error : nil)
                 } catch let failure as AuditFailure {
                     return (index, failure)
                 } catch {

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Chunks on their way from one stage of the audit to the next: at most `capacity` wait.
+/// Chunks on their way from one stage of the audit to the next: at most `capacity` wait (two
+/// are enough to keep the next stage fed; each may hold `ScannedRows.byteLimit` bytes).
 /// `cancel` (a later stage stopped) makes `put` and `take` give up, now and from then on.
 final class Handoff: @unchecked Sendable {
-    static let capacity = 4
+    static let capacity = 2
 
     private let condition = NSCondition()
     private var chunks: [ScannedRows] = []

@@ -16,8 +16,11 @@ import LedgerCrypto
 final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
     private let journal: Cursor
     private let tree: Cursor
-    /// Set once the tree's cursor has passed its last row.
+    /// Set once the tree's cursor has passed its last row, or failed.
     private var treeEnded = false
+    /// The tree cursor's failure, until it is recorded against the row being read (`ChainCheck`
+    /// reports it there, after that row's link, as the check reading rows one by one would).
+    private var treeFailure: (any Error)?
     private let connection: NSLock
     let handoff = Handoff()
 
@@ -47,7 +50,8 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
                 let more = try connection.withLock { try scanChunk(into: &chunk, last: &last, scratch: &scratch) }
                 if !more {
                     chunk.end = .complete
-                    chunk.treeBeyond = try connection.withLock { try nextTreeRow() }
+                    let beyond = connection.withLock { nextTreeRow() }
+                    chunk.treeBeyond = treeFailure.map { .failure($0) } ?? .success(beyond)
                 }
                 guard handoff.put(chunk) else { return }
                 guard more else {
@@ -94,9 +98,13 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
             // `ChainCheck` stops at this row and these tree rows are never looked at.
             var treeRows = 0
             for _ in 0...read.seq.trailingZeroBitCount {
-                guard let row = try nextTreeRow() else { break }
+                guard let row = nextTreeRow() else { break }
                 chunk.tree.append(row)
                 treeRows += 1
+            }
+            if let failure = treeFailure {
+                chunk.treeFailure = (row: chunk.rows.count, error: failure)
+                treeFailure = nil
             }
             last = ChainHead(seq: read.seq, hash: read.hash, timeMs: read.timeMs)
             chunk.rows.append(ScannedRow(read, canonicalAt: start, attributesAt: start + attributesAt,
@@ -105,13 +113,20 @@ final class JournalScan<Cursor: AuditCursor>: @unchecked Sendable {
         return true
     }
 
-    private func nextTreeRow() throws -> TreeRow? {
+    /// The tree's next row; nil after its last, or once its cursor failed (`treeFailure`).
+    private func nextTreeRow() -> TreeRow? {
         guard !treeEnded else { return nil }
-        guard let columns = try tree.next() else {
+        do {
+            guard let columns = try tree.next() else {
+                treeEnded = true
+                return nil
+            }
+            return TreeRow(position: columns.int64(0), hash: columns.hash(1))
+        } catch {
             treeEnded = true
+            treeFailure = error
             return nil
         }
-        return TreeRow(position: columns.int64(0), hash: columns.hash(1))
     }
 }
 

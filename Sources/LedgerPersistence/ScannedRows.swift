@@ -7,7 +7,9 @@ import LedgerCrypto
 struct ScannedRows: Sendable {
     static let capacity = 2048
     /// A chunk also ends once its bytes pass this, so that forged rows with huge texts cannot
-    /// make the chunks waiting between the threads hold gigabytes.
+    /// make the chunks between the stages hold gigabytes: at most `Handoff.capacity` wait at
+    /// each of the two hand-offs and one is in each of the three stages, each of this many bytes
+    /// and its last row (a row SQLite holds is below 1 GB).
     static let byteLimit = 64 << 20
 
     var bytes: [UInt8] = []
@@ -15,11 +17,13 @@ struct ScannedRows: Sendable {
     /// The `tree_hashes` rows read for the rows, in position order: `ScannedRow.treeRows` of
     /// them for each row, one after the other.
     var tree: [TreeRow] = []
+    /// The tree's cursor failed while the scan read the tree rows of `rows[row]`.
+    var treeFailure: (row: Int, error: any Error)?
     /// Set on the last chunk.
     var end: End?
     /// On a complete journal's last chunk: the tree's first row after those the entries made,
-    /// if there is one (there should be none).
-    var treeBeyond: TreeRow?
+    /// if there is one (there should be none), or the cursor's failure reading it.
+    var treeBeyond: Result<TreeRow?, any Error> = .success(nil)
 
     enum End: Sendable {
         case complete
@@ -35,7 +39,7 @@ struct ScannedRows: Sendable {
     /// Keeps the rows before `index` and ends the chunk with `failure` (found at that row).
     mutating func fail(at index: Int, _ failure: AuditFailure) {
         rows.removeSubrange(index...)
-        treeBeyond = nil
+        treeBeyond = .success(nil)
         end = .failed(failure)
     }
 }

@@ -35,8 +35,9 @@ struct TreeAudit {
     }
 
     /// Appends entry `seq` (the next) and compares the hashes it makes with `stored`, the tree's
-    /// next rows (fewer than it makes when the stored tree ends there).
-    mutating func append(entryHash: Hash256, seq: Int64, stored: ArraySlice<TreeRow>) throws {
+    /// next rows (fewer than it makes when the stored tree ends there, or when reading them
+    /// failed with `readFailure`).
+    mutating func append(entryHash: Hash256, seq: Int64, stored: ArraySlice<TreeRow>, readFailure: (any Error)? = nil) throws {
         created.removeAll(keepingCapacity: true)
         do {
             try frontier.append(leaf: MerkleHash.leaf(entryHash, using: hasher), using: hasher, into: &created)
@@ -46,6 +47,7 @@ struct TreeAudit {
         var rows = stored.makeIterator()
         for (position, hash) in created {
             guard let row = rows.next() else {
+                if let readFailure { throw AuditFailure(seq: seq, reason: "could not read the journal: \(readFailure)") }
                 throw AuditFailure(seq: seq, reason: "the Merkle tree ends before entry \(seq) (no hash at position \(position))")
             }
             guard let stored = row.position else { throw AuditFailure(seq: seq, reason: "a tree_hashes row has no integer position") }
@@ -66,9 +68,10 @@ struct TreeAudit {
     }
 
     /// Once the journal is known to end at `head`: no stored hash beyond it (`beyond`, the first
-    /// tree row after the entries'), no signed size beyond it.
-    func finish(head: Int64, beyond: TreeRow?) throws {
-        if let row = beyond {
+    /// tree row after the entries', whose read failure is the audit's, thrown as it is), no
+    /// signed size beyond it.
+    func finish(head: Int64, beyond: Result<TreeRow?, any Error>) throws {
+        if let row = try beyond.get() {
             guard let position = row.position else { throw AuditFailure(seq: head + 1, reason: "a tree_hashes row has no integer position") }
             throw AuditFailure(seq: head + 1, reason: "the Merkle tree has hashes beyond the journal (position \(position))")
         }

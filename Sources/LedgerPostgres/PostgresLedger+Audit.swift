@@ -7,8 +7,9 @@ import PostgresNIO
 
 /// The audit of a PostgreSQL ledger is the file's audit (`LedgerAuditor`, written once), reading
 /// one REPEATABLE READ snapshot through server-side cursors: the journal and the tree stream
-/// past the chain and tree checks while the replay runs on the other core, and each projection
-/// table is compared with the replay row by row. Nothing is copied on the way.
+/// through the audit's three stages (reading the rows, the chain and tree checks, the replay),
+/// and each projection table is compared with the replay row by row. Nothing is copied on the
+/// way.
 extension PostgresLedger {
     public func verify(expecting expected: ExpectedHead? = nil, logKey: NoteKey? = nil, anchor: Checkpoint? = nil,
                        witnessKeys: [NoteKey] = [], progressEvery: Int64 = 50_000,

@@ -73,4 +73,14 @@ struct IdentifierTests {
         #expect(throws: LedgerError.self) { try FreeText.validate("a\nb", argument: "name") }
         #expect(throws: LedgerError.self) { try FreeText.validate(String(repeating: "é", count: 101), argument: "name") }
     }
+
+    @Test("isFixed answers as the set of fixed actors does, and no token id is fixed")
+    func fixedActors() {
+        for actor in Actor.fixed { #expect(actor.isFixed, "\(actor)") }
+        for text in ["tok-op", "ecoledgerd2", "Demo", "generato", "residents", "example ", "sys:issuance"] {
+            let actor = Actor(unchecked: text)
+            #expect(!actor.isFixed, "\(text)")
+            #expect(!Actor.fixed.contains(actor), "\(text)")
+        }
+    }
 }

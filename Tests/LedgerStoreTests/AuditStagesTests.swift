@@ -16,11 +16,11 @@ struct AuditStagesTests {
     static let entries: Int64 = 5_000
 
     /// A generated ledger of its own for each test, in a directory the test removes.
-    func generated() throws -> (store: LedgerStore, directory: URL) {
+    func generated(entries: Int64 = entries) throws -> (store: LedgerStore, directory: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-stages-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("g.sqlite").path
-        return (try LedgerGenerator.create(at: path, entries: Self.entries, accounts: 30), directory)
+        return (try LedgerGenerator.create(at: path, entries: entries, accounts: 30), directory)
     }
 
     /// Where entry `seq`'s leaf is stored: entries 1 … n make 2n - popcount(n) hashes.
@@ -57,11 +57,12 @@ struct AuditStagesTests {
     @Test("a wrong tree hash is reported before a damaged row further on in the same chunk, found by the stage before")
     func treeFaultBeforeScanFault() throws {
         let (store, directory) = try generated()
-        // Both in the second chunk (entries 2,049 to 4,096): the scan ends it at 2,600, and the
-        // chain's check must end it earlier.
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
+        // Both in the second chunk (entries 2,049 to 4,096): the scan ends it at 2,600, and the
+        // chain's check must end it earlier. The damage alone is found where it is.
         try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2600")
+        try expectFailure(store, atSeq: 2_600, mentioning: "attrs is not in the canonical form")
+        try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
         try expectFailure(store, atSeq: 2_500, mentioning: "position \(Self.leafPosition(2_500)) is not the one entry 2500 makes")
     }
 
@@ -70,8 +71,29 @@ struct AuditStagesTests {
         let (store, directory) = try generated()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
+        try expectFailure(store, atSeq: 2_500, mentioning: "is not the one entry 2500 makes")
         try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2100")
         try expectFailure(store, atSeq: 2_100, mentioning: "attrs is not in the canonical form")
+    }
+
+    @Test("a missing entry is reported as missing, though the scan read the next entry's tree rows ahead")
+    func missingEntryBeforeReadAhead() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        // Entry 2,048 makes its leaf and eleven nodes: the scan reads twelve rows for it where
+        // entry 2,047's one row is due.
+        try store.tamperJournal("DELETE FROM journal WHERE seq = 2047")
+        try expectFailure(store, atSeq: 2_047, mentioning: "entry 2047 is missing (next stored entry is 2048)")
+    }
+
+    @Test("a broken chain in the last chunk is reported before tree hashes beyond the journal")
+    func chainFaultBeforeTreeBeyond() throws {
+        let (store, directory) = try generated()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.tamper("INSERT INTO tree_hashes (position, hash) VALUES (1000000, zeroblob(32))")
+        try expectFailure(store, atSeq: Self.entries + 1, mentioning: "beyond the journal")
+        try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 4990")
+        try expectFailure(store, atSeq: 4_990, mentioning: "hash does not match")
     }
 
     @Test("an entry that could not have been appended is reported before a broken chain further on")
@@ -93,5 +115,17 @@ struct AuditStagesTests {
         try store.rehashJournal(from: 3_500)
         try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 1500")
         try expectFailure(store, atSeq: 1_500, mentioning: "hash does not match")
+    }
+
+    @Test("a fault in the first chunk of a long journal ends the audit, and a second audit of the file runs")
+    func earlyFaultStopsBlockedStages() throws {
+        // Fifteen chunks, more than the hand-offs hold: the scan is still reading (or waiting to
+        // hand on a chunk) when the chain's check fails, and must be stopped, not waited for
+        // forever. A stage left running would hang this test.
+        let (store, directory) = try generated(entries: 30_000)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 10")
+        try expectFailure(store, atSeq: 10, mentioning: "hash does not match")
+        guard case .failure = try store.verify() else { Issue.record("a second audit of the same file passed"); return }
     }
 }
