@@ -37,7 +37,10 @@ package struct LedgerAuditor<Source: AuditSource> {
         for table in LedgerTables.all.map(\.name) where try !source.tableExists(table) {
             throw AuditFailure(seq: 0, reason: "the table \(table) is missing")
         }
-        let total = try source.cursor("SELECT count(*) FROM journal").next()?.int64(0) ?? 0
+        // For the progress only: the last seq, read from the key's index (a count would read
+        // every row's entry in an index before the audit starts: 0.3 s for a million entries
+        // not yet in memory). For an honest journal it is the number of entries.
+        let total = try source.cursor("SELECT max(seq) FROM journal").next()?.int64(0) ?? 0
         let (roots, cosignatures) = try signedRoots()
         let journal = try source.cursor("SELECT \(RowDecoding.journalColumns) FROM journal ORDER BY seq")
         let treeRows = try source.cursor("SELECT position, hash FROM tree_hashes ORDER BY position")

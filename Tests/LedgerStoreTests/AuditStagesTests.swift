@@ -37,12 +37,17 @@ struct AuditStagesTests {
         }
     }
 
-    @Test("the untouched ledger verifies, every entry through all three stages")
+    @Test("the untouched ledger verifies, every entry through all three stages, its progress counted against the journal's length")
     func untouched() throws {
         let (store, directory) = try generated()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        guard case .success(let report) = try store.verify() else { Issue.record("the generated ledger fails its audit"); return }
+        var reports: [(done: Int64, total: Int64)] = []
+        guard case .success(let report) = try store.verify(progressEvery: 1_000, progress: { reports.append(($0, $1)) }) else {
+            Issue.record("the generated ledger fails its audit"); return
+        }
         #expect(report.entries == Self.entries)
+        #expect(reports.map(\.done) == [1_000, 2_000, 3_000, 4_000, 5_000, 5_000])
+        #expect(reports.allSatisfy { $0.total == Self.entries })
     }
 
     @Test("a tree that ends part-way through an entry's hashes is caught at that entry")
