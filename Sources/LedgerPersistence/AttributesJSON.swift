@@ -97,7 +97,7 @@ package enum AttributesJSON {
             }
             guard let key = reader.string(to: &out) else { return false }
             // Strictly ascending keys: sorted, and never repeated.
-            if pairs > 0, !out.bytes(previousKey).lexicographicallyPrecedes(out.bytes(key)) { return false }
+            if pairs > 0, !precedes(out.bytes(previousKey), out.bytes(key)) { return false }
             previousKey = key
             guard reader.index < reader.end, json[reader.index] == UInt8(ascii: ":") else { return false }
             reader.index += 1
@@ -176,12 +176,22 @@ package enum AttributesJSON {
         guard let count = reader.uint32(), count <= bytes.count else { return nil }
         var pairs: [EntryAttributes.Pair] = []
         pairs.reserveCapacity(count)
+        var previousKey: UnsafeRawBufferPointer?
         for _ in 0..<count {
-            guard let key = reader.string(), let value = reader.string() else { return nil }
-            if let previous = pairs.last, !previous.key.utf8.lexicographicallyPrecedes(key.utf8) { return nil }
+            guard let keyBytes = reader.text(), let key = CanonicalReader.string(keyBytes),
+                  let value = reader.text().flatMap(CanonicalReader.string) else { return nil }
+            if let previousKey, !precedes(previousKey, keyBytes) { return nil }
+            previousKey = keyBytes
             pairs.append(EntryAttributes.Pair(key: key, value: value))
         }
         return reader.index == bytes.count ? EntryAttributes(uncheckedSorted: pairs) : nil
+    }
+
+    /// `a` before `b` in byte order (a prefix first): the order of `EntryAttributes`' keys,
+    /// compared in place (the generic comparison of two UTF-8 views steps them one by one).
+    static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        for index in 0..<min(a.count, b.count) where a[index] != b[index] { return a[index] < b[index] }
+        return a.count < b.count
     }
 
     /// Steps through `appendCanonical`'s output. A struct, not nested functions capturing the
@@ -196,10 +206,15 @@ package enum AttributesJSON {
             return Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
         }
 
-        mutating func string() -> String? {
+        /// The next length-prefixed text's bytes.
+        mutating func text() -> UnsafeRawBufferPointer? {
             guard let length = uint32(), bytes.count - index >= length else { return nil }
             defer { index += length }
-            let text = UnsafeRawBufferPointer(rebasing: bytes[index..<index + length])
+            return UnsafeRawBufferPointer(rebasing: bytes[index..<index + length])
+        }
+
+        /// Nil when `text` is not UTF-8.
+        static func string(_ text: UnsafeRawBufferPointer) -> String? {
             // ASCII, the usual case, needs no validation (and the generic one is slow).
             if !text.contains(where: { $0 >= 0x80 }) { return String(decoding: text, as: UTF8.self) }
             return String(validating: text, as: UTF8.self)

@@ -261,7 +261,7 @@ struct AttributesJSONTests {
         #expect(accepted > 10, "some are canonical: {\"\":\"\"} and the like")
     }
 
-    @Test("attributes read back from their canonical bytes: invalid UTF-8, a short or a long buffer are refused")
+    @Test("attributes read back from their canonical bytes: invalid UTF-8, a short or a long buffer, keys out of byte order or repeated are refused")
     func canonicalAttributesStrict() {
         func canonical(_ pairs: [([UInt8], [UInt8])], extra: [UInt8] = []) -> [UInt8] {
             var out: [UInt8] = []
@@ -277,6 +277,14 @@ struct AttributesJSONTests {
         #expect(canonical([(Array("name".utf8), [0x43, 0xC3, 0x28])]).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
         #expect(Array(good.dropLast()).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
         #expect(canonical([], extra: [0]).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) } == nil)
+        // Byte order, a prefix first: "a" < "ab" < "b"; "Z" (0x5A) < "a" (0x61); "é" (0xC3 0xA9) after "z".
+        func read(_ keys: [String]) -> EntryAttributes? {
+            canonical(keys.map { (Array($0.utf8), Array("1".utf8)) }).withUnsafeBytes { AttributesJSON.attributes(canonical: $0) }
+        }
+        #expect(read(["Z", "a", "ab", "b", "z", "é"])?.keys == ["Z", "a", "ab", "b", "z", "é"])
+        for refused in [["ab", "a"], ["a", "a"], ["b", "ab"], ["a", "Z"], ["é", "z"], ["a", "b", "b"]] {
+            #expect(read(refused) == nil, "\(refused)")
+        }
     }
 }
 
