@@ -140,9 +140,13 @@ public enum FreeText {
         guard !text.isEmpty, text.utf8.count <= maxBytes else {
             throw .invalid(argument, "must be 1 to \(maxBytes) bytes")
         }
-        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalid(argument, "must not contain control characters")
+        // ASCII's control characters are C0 and DEL; others are looked up (C1 and the rest).
+        // Most names are ASCII, and the lookup costs a few hundred instructions a character:
+        // the audit checks every stored profile's name and district this way.
+        let control = text.unicodeScalars.contains { scalar in
+            scalar.isASCII ? scalar.value < 0x20 || scalar.value == 0x7F : scalar.properties.generalCategory == .control
         }
+        guard !control else { throw .invalid(argument, "must not contain control characters") }
         return text
     }
 }

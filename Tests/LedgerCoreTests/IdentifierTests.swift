@@ -71,6 +71,13 @@ struct IdentifierTests {
         #expect(try FreeText.validate("Juan dela Cruz", argument: "name") == "Juan dela Cruz")
         #expect(throws: LedgerError.self) { try FreeText.validate("", argument: "name") }
         #expect(throws: LedgerError.self) { try FreeText.validate("a\nb", argument: "name") }
+        // Every control character, ASCII's and the C1 set, is refused; nothing else below 0x100 is.
+        for value in UInt32(0)...0xFF {
+            let text = "a" + String(Character(Unicode.Scalar(value)!)) + "b"
+            let isControl = value < 0x20 || (0x7F...0x9F).contains(value)
+            #expect((try? FreeText.validate(text, argument: "name")) == (isControl ? nil : text), "U+\(String(value, radix: 16))")
+        }
+        #expect(try FreeText.validate("Juan dela Cruz · Barangay Holy Spirit 🌱", argument: "name") == "Juan dela Cruz · Barangay Holy Spirit 🌱")
         #expect(throws: LedgerError.self) { try FreeText.validate(String(repeating: "é", count: 101), argument: "name") }
     }
 
