@@ -47,7 +47,7 @@ struct TreeAudit {
         var rows = stored.makeIterator()
         for (position, hash) in created {
             guard let row = rows.next() else {
-                if let readFailure { throw AuditFailure(seq: seq, reason: "could not read the journal: \(readFailure)") }
+                if let readFailure { throw AuditFailure(seq: seq, reason: "could not read the Merkle tree's rows: \(readFailure)") }
                 throw AuditFailure(seq: seq, reason: "the Merkle tree ends before entry \(seq) (no hash at position \(position))")
             }
             guard let stored = row.position else { throw AuditFailure(seq: seq, reason: "a tree_hashes row has no integer position") }

@@ -71,17 +71,20 @@ struct AuditCursorFailureTests {
         return (try LedgerGenerator.create(at: directory.appendingPathComponent("g.sqlite").path, entries: Self.entries, accounts: 20), directory)
     }
 
-    @Test("a failure reading an entry's tree rows is reported at that entry, as a failure to read")
-    func failureAtAnEntry() throws {
+    @Test("a failure reading an entry's tree rows is reported at that entry, as a failure to read", arguments: [
+        // A node of entry 2,048 (its rows start at its leaf; the fourth), the leaf of the first
+        // entry of the second chunk, and an entry inside it.
+        (Int64(2_048), 3), (2_049, 0), (2_500, 0),
+    ])
+    func failureAtAnEntry(seq: Int64, row: Int) throws {
         let (store, directory) = try generated()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        // Entry 2,048's rows start at its leaf; the cursor fails reading its fourth (a node).
         do {
-            _ = try audit(store, treeRowsBeforeFailure: Self.leafPosition(2_048) + 3)
+            _ = try audit(store, treeRowsBeforeFailure: Self.leafPosition(seq) + row)
             Issue.record("the audit passed")
         } catch let failure as AuditFailure {
-            #expect(failure.seq == 2_048, "\(failure)")
-            #expect(failure.reason.contains("could not read the journal") && failure.reason.contains("simulated"), "\(failure)")
+            #expect(failure.seq == seq, "\(failure)")
+            #expect(failure.reason.contains("could not read the Merkle tree's rows") && failure.reason.contains("simulated"), "\(failure)")
         }
     }
 

@@ -16,7 +16,7 @@ struct AuditStagesTests {
     static let entries: Int64 = 5_000
 
     /// A generated ledger of its own for each test, in a directory the test removes.
-    func generated(entries: Int64 = entries) throws -> (store: LedgerStore, directory: URL) {
+    func generated(entries: Int64 = Self.entries) throws -> (store: LedgerStore, directory: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecoledger-stages-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("g.sqlite").path
@@ -122,7 +122,7 @@ struct AuditStagesTests {
         try expectFailure(store, atSeq: 1_500, mentioning: "hash does not match")
     }
 
-    @Test("a fault in the first chunk of a long journal ends the audit, and a second audit of the file runs")
+    @Test("a fault in the first chunk of a long journal ends the audit, and a second audit of the file runs", .timeLimit(.minutes(3)))
     func earlyFaultStopsBlockedStages() throws {
         // Fifteen chunks, more than the hand-offs hold: the scan is still reading (or waiting to
         // hand on a chunk) when the chain's check fails, and must be stopped, not waited for
