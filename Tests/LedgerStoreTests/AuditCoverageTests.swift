@@ -31,17 +31,6 @@ struct AuditCoverageTests {
         return (ledger, signature)
     }
 
-    func expectFailure(_ result: Result<AuditReport, AuditFailure>, atSeq seq: Int64, mentioning text: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
-        switch result {
-        case .success(let report):
-            Issue.record("the tampering passed the audit (\(report.entries) entries)", sourceLocation: sourceLocation)
-        case .failure(let failure):
-            #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
-            #expect(failure.reason.contains(text), "\(failure)", sourceLocation: sourceLocation)
-        }
-    }
-
     // MARK: The journal and the tables
 
     @Test("a journal row with seq 0 (or below) is no entry: reported at its seq, as one before entry 1")
@@ -52,7 +41,7 @@ struct AuditCoverageTests {
                 PRAGMA ignore_check_constraints = ON;
                 INSERT INTO journal SELECT \(seq), time_ms, kind, debit, credit, amount, actor, ref, attrs, prev_hash, hash FROM journal WHERE seq = 1;
                 """)
-            expectFailure(try ledger.store.verify(), atSeq: Int64(seq), mentioning: "seq \(seq) is below 1, where the journal starts")
+            expectAuditFailure(try ledger.store.verify(), atSeq: Int64(seq), mentioning: "seq \(seq) is below 1, where the journal starts")
         }
     }
 
@@ -62,14 +51,14 @@ struct AuditCoverageTests {
     func missingTable(table: String) throws {
         let ledger = try exampleLedger()
         try ledger.store.tamperJournal("DROP TABLE \(table)")
-        expectFailure(try ledger.store.verify(), atSeq: 0, mentioning: "the table \(table) is missing")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 0, mentioning: "the table \(table) is missing")
     }
 
     @Test("an empty ledger without its tree table fails the audit too")
     func emptyLedgerWithoutTree() throws {
         let ledger = try TemporaryLedger()
         try ledger.store.tamper("DROP TABLE tree_hashes")
-        expectFailure(try ledger.store.verify(), atSeq: 0, mentioning: "the table tree_hashes is missing")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 0, mentioning: "the table tree_hashes is missing")
     }
 
     @Test("the list of tables the audit requires is the schema's")
@@ -91,7 +80,7 @@ struct AuditCoverageTests {
             UPDATE checkpoints SET note = note || '\(line.line)';
             DELETE FROM cosignatures;
             """)
-        expectFailure(try ledger.store.verify(), atSeq: 14, mentioning: "checkpoint 14's note carries 2 signature lines")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 14, mentioning: "checkpoint 14's note carries 2 signature lines")
     }
 
     // MARK: Cosignatures
@@ -111,7 +100,7 @@ struct AuditCoverageTests {
     func witnessColumnMatchesLine() throws {
         let (ledger, _) = try cosignedLedger()
         try ledger.store.tamper("UPDATE cosignatures SET witness = '\(Self.otherWitness.key.name)'")
-        expectFailure(try ledger.store.verify(), atSeq: 14, mentioning: "is a line of \"witness.test/w1\"")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 14, mentioning: "is a line of \"witness.test/w1\"")
     }
 
     @Test("a forged cosignature fails with the witness's key (and passes on form without it)")
@@ -122,14 +111,14 @@ struct AuditCoverageTests {
         let forgedLine = SignedNote.Signature(name: line.name, keyID: line.keyID, payload: forged).line
         try ledger.store.tamper("UPDATE cosignatures SET line = '\(forgedLine)'")
         guard case .success = try ledger.store.verify() else { Issue.record("form alone cannot tell a forgery"); return }
-        expectFailure(try ledger.store.verify(witnessKeys: [Self.witness.key]), atSeq: 14, mentioning: "does not verify")
+        expectAuditFailure(try ledger.store.verify(witnessKeys: [Self.witness.key]), atSeq: 14, mentioning: "does not verify")
     }
 
     @Test("a cosignature by a key the given witness keys do not have fails, when that witness has a key given")
     func cosignatureByAnotherKey() throws {
         let (ledger, _) = try cosignedLedger()
         let impostor = try NoteSigner(name: Self.witness.key.name, kind: .cosignatureV1, seed: Array(repeating: 11, count: 32))
-        expectFailure(try ledger.store.verify(witnessKeys: [impostor.key]), atSeq: 14, mentioning: "none of the witness keys given for it has")
+        expectAuditFailure(try ledger.store.verify(witnessKeys: [impostor.key]), atSeq: 14, mentioning: "none of the witness keys given for it has")
     }
 
     @Test("a cosignature line that is not 76 bytes of key ID, time and signature fails at its checkpoint's size")
@@ -137,7 +126,7 @@ struct AuditCoverageTests {
         let (ledger, line) = try cosignedLedger()
         let short = SignedNote.Signature(name: line.name, keyID: line.keyID, payload: Array(line.payload.prefix(8))).line
         try ledger.store.tamper("UPDATE cosignatures SET line = '\(short)'")
-        expectFailure(try ledger.store.verify(), atSeq: 14, mentioning: "is not a cosignature/v1 line")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 14, mentioning: "is not a cosignature/v1 line")
     }
 
     @Test("a cosignature of a size that has no checkpoint fails, even when the ledger has no checkpoint at all")
@@ -146,6 +135,6 @@ struct AuditCoverageTests {
         let checkpoint = Checkpoint(origin: TransparencyStoreTests.logSigner.key.name, size: 14, root: try ledger.store.treeHead().root)
         let line = try Cosignature.sign(SignedNote(text: checkpoint.text), by: Self.witness, time: 1_767_225_600).line
         try ledger.store.tamper("PRAGMA foreign_keys = OFF; INSERT INTO cosignatures VALUES (14, '\(Self.witness.key.name)', '\(line)')")
-        expectFailure(try ledger.store.verify(), atSeq: 14, mentioning: "a cosignature of size 14 has no checkpoint")
+        expectAuditFailure(try ledger.store.verify(), atSeq: 14, mentioning: "a cosignature of size 14 has no checkpoint")
     }
 }

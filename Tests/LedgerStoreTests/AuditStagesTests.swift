@@ -26,17 +26,6 @@ struct AuditStagesTests {
     /// Where entry `seq`'s leaf is stored: entries 1 … n make 2n - popcount(n) hashes.
     static func leafPosition(_ seq: Int64) -> Int64 { 2 * (seq - 1) - Int64((seq - 1).nonzeroBitCount) }
 
-    func expectFailure(_ store: LedgerStore, atSeq seq: Int64, mentioning text: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
-        switch try store.verify() {
-        case .success(let report):
-            Issue.record("the tampering passed the audit (\(report.entries) entries)", sourceLocation: sourceLocation)
-        case .failure(let failure):
-            #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
-            #expect(failure.reason.contains(text), "\(failure)", sourceLocation: sourceLocation)
-        }
-    }
-
     @Test("the untouched ledger verifies, every entry through all three stages, its progress counted against the journal's length")
     func untouched() throws {
         let (store, directory) = try generated()
@@ -56,7 +45,7 @@ struct AuditStagesTests {
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         // Entry 4,096 makes its leaf and twelve nodes; five of them are left.
         try store.tamper("DROP TRIGGER tree_hashes_append_only_delete; DELETE FROM tree_hashes WHERE position >= \(Self.leafPosition(4_096) + 5)")
-        try expectFailure(store, atSeq: 4_096, mentioning: "the Merkle tree ends before entry 4096")
+        expectAuditFailure(try store.verify(), atSeq: 4_096, mentioning: "the Merkle tree ends before entry 4096")
     }
 
     @Test("a wrong tree hash is reported before a damaged row further on in the same chunk, found by the stage before")
@@ -66,9 +55,9 @@ struct AuditStagesTests {
         // Both in the second chunk (entries 2,049 to 4,096): the scan ends it at 2,600, and the
         // chain's check must end it earlier. The damage alone is found where it is.
         try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2600")
-        try expectFailure(store, atSeq: 2_600, mentioning: "attrs is not in the canonical form")
+        expectAuditFailure(try store.verify(), atSeq: 2_600, mentioning: "attrs is not in the canonical form")
         try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
-        try expectFailure(store, atSeq: 2_500, mentioning: "position \(Self.leafPosition(2_500)) is not the one entry 2500 makes")
+        expectAuditFailure(try store.verify(), atSeq: 2_500, mentioning: "position \(Self.leafPosition(2_500)) is not the one entry 2500 makes")
     }
 
     @Test("a damaged row is reported before a wrong tree hash further on")
@@ -76,9 +65,9 @@ struct AuditStagesTests {
         let (store, directory) = try generated()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         try store.tamper("DROP TRIGGER tree_hashes_append_only_update; UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = \(Self.leafPosition(2_500))")
-        try expectFailure(store, atSeq: 2_500, mentioning: "is not the one entry 2500 makes")
+        expectAuditFailure(try store.verify(), atSeq: 2_500, mentioning: "is not the one entry 2500 makes")
         try store.tamperJournal("UPDATE journal SET attrs = replace(attrs, '\":\"', '\": \"') WHERE seq = 2100")
-        try expectFailure(store, atSeq: 2_100, mentioning: "attrs is not in the canonical form")
+        expectAuditFailure(try store.verify(), atSeq: 2_100, mentioning: "attrs is not in the canonical form")
     }
 
     @Test("a missing entry is reported as missing, though the scan read the next entry's tree rows ahead")
@@ -88,7 +77,7 @@ struct AuditStagesTests {
         // Entry 2,048 makes its leaf and eleven nodes: the scan reads twelve rows for it where
         // entry 2,047's one row is due.
         try store.tamperJournal("DELETE FROM journal WHERE seq = 2047")
-        try expectFailure(store, atSeq: 2_047, mentioning: "entry 2047 is missing (next stored entry is 2048)")
+        expectAuditFailure(try store.verify(), atSeq: 2_047, mentioning: "entry 2047 is missing (next stored entry is 2048)")
     }
 
     @Test("a broken chain in the last chunk is reported before tree hashes beyond the journal")
@@ -96,9 +85,9 @@ struct AuditStagesTests {
         let (store, directory) = try generated()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         try store.tamper("INSERT INTO tree_hashes (position, hash) VALUES (1000000, zeroblob(32))")
-        try expectFailure(store, atSeq: Self.entries + 1, mentioning: "beyond the journal")
+        expectAuditFailure(try store.verify(), atSeq: Self.entries + 1, mentioning: "beyond the journal")
         try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 4990")
-        try expectFailure(store, atSeq: 4_990, mentioning: "hash does not match")
+        expectAuditFailure(try store.verify(), atSeq: 4_990, mentioning: "hash does not match")
     }
 
     @Test("an entry that could not have been appended is reported before a broken chain further on")
@@ -109,7 +98,7 @@ struct AuditStagesTests {
         try store.tamperJournal("UPDATE journal SET amount = amount + 1 WHERE seq = 1500")
         try store.rehashJournal(from: 1_500)
         try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 3500")
-        try expectFailure(store, atSeq: 1_500, mentioning: "could not have been appended")
+        expectAuditFailure(try store.verify(), atSeq: 1_500, mentioning: "could not have been appended")
     }
 
     @Test("a broken chain is reported before an entry further on that could not have been appended")
@@ -119,7 +108,7 @@ struct AuditStagesTests {
         try store.tamperJournal("UPDATE journal SET amount = amount + 1 WHERE seq = 3500")
         try store.rehashJournal(from: 3_500)
         try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 1500")
-        try expectFailure(store, atSeq: 1_500, mentioning: "hash does not match")
+        expectAuditFailure(try store.verify(), atSeq: 1_500, mentioning: "hash does not match")
     }
 
     @Test("a fault in the first chunk of a long journal ends the audit, and a second audit of the file runs", .timeLimit(.minutes(3)))
@@ -130,7 +119,7 @@ struct AuditStagesTests {
         let (store, directory) = try generated(entries: 30_000)
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         try store.tamperJournal("UPDATE journal SET hash = zeroblob(32) WHERE seq = 10")
-        try expectFailure(store, atSeq: 10, mentioning: "hash does not match")
+        expectAuditFailure(try store.verify(), atSeq: 10, mentioning: "hash does not match")
         guard case .failure = try store.verify() else { Issue.record("a second audit of the same file passed"); return }
     }
 }

@@ -139,3 +139,15 @@ final class SteppingClock: Sendable {
     var current: Int64 { now.withLock { $0 } }
     var read: @Sendable () -> Int64 { { self.now.withLock { $0 += self.step; return $0 } } }
 }
+
+/// Asserts that an audit failed at `seq`, for a reason that mentions `text`.
+func expectAuditFailure(_ result: Result<AuditReport, AuditFailure>, atSeq seq: Int64, mentioning text: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    switch result {
+    case .success(let report):
+        Issue.record("the tampering passed the audit (\(report.entries) entries)", sourceLocation: sourceLocation)
+    case .failure(let failure):
+        #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
+        #expect(failure.reason.contains(text), "\(failure)", sourceLocation: sourceLocation)
+    }
+}
